@@ -1,0 +1,152 @@
+"""All configuration in one typed place.
+
+Values come from, highest priority first: environment variables (``ICB_ASSISTANT_*``),
+the optional TOML config file, then the defaults below. The config file is
+``$ICB_ASSISTANT_CONFIG`` if set, else ``<home>/config.toml`` if it exists.
+
+Nothing here needs setting: the defaults run fully offline with the local embedding model.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "ICB_ASSISTANT_"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS_DIR = REPO_ROOT / "corpus"
+PROMPTS_DIR = REPO_ROOT / "prompts"
+
+
+def default_home() -> Path:
+    """The per-user data folder, used when ``ICB_ASSISTANT_HOME`` is not set."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("icb-assistant", appauthor=False))
+
+
+def config_file_path() -> Path:
+    """Where the optional TOML config file is looked for."""
+    explicit = os.environ.get(ENV_PREFIX + "CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    home = os.environ.get(ENV_PREFIX + "HOME")
+    return (Path(home).expanduser() if home else default_home()) / "config.toml"
+
+
+class Settings(BaseSettings):
+    """Every setting of the assistant. Environment variable: ``ICB_ASSISTANT_<NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # -- where things live -------------------------------------------------------------
+    home: Path = Field(
+        default_factory=default_home,
+        description="The one folder holding the index, model caches and databases.",
+    )
+    corpus_dir: Path = Field(
+        default=DEFAULT_CORPUS_DIR,
+        description="Folder indexed when `index` is given no paths (the five ICB documents).",
+    )
+
+    # -- chunking ----------------------------------------------------------------------
+    chunk_tokens: int = Field(default=220, ge=32, le=2000, description="Target chunk size in tokens (tiktoken).")
+    chunk_max_tokens: int = Field(default=320, ge=48, le=4000, description="Hard ceiling for a chunk, in tokens.")
+    tokenizer_encoding: Literal["cl100k_base", "o200k_base"] = "cl100k_base"
+
+    # -- embeddings --------------------------------------------------------------------
+    embedding_backend: Literal["local", "openai"] = Field(
+        default="local",
+        description="'local': all-MiniLM-L6-v2 int8 on onnxruntime; 'openai': an OpenAI-compatible API.",
+    )
+    embedding_model: str = Field(
+        default="text-embedding-3-small",
+        description="Model name for the 'openai' embedding backend.",
+    )
+    embedding_batch_size: int = Field(default=64, ge=1, le=2048, description="Texts per request to an embeddings API.")
+
+    # -- OpenAI-compatible API (embeddings now; chat models later) ------------------------
+    openai_api_key: SecretStr | None = Field(default=None, description="API key; also read from OPENAI_API_KEY.")
+    openai_base_url: str | None = Field(default=None, description="Base URL of an OpenAI-compatible server.")
+    openai_timeout_s: float = Field(default=30.0, gt=0)
+    openai_max_retries: int = Field(default=2, ge=0, le=10)
+
+    # -- Chroma ------------------------------------------------------------------------
+    chroma_host: str | None = Field(
+        default=None,
+        description="Host of a Chroma server (`chroma run`). Unset: embedded Chroma inside <home>.",
+    )
+    chroma_port: int = Field(default=8000, ge=1, le=65535)
+    chroma_ssl: bool = False
+    collection: str = Field(default="icb_documents", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,61}[a-zA-Z0-9]$")
+
+    # -- search ------------------------------------------------------------------------
+    search_top_k: int = Field(default=5, ge=1, le=100)
+
+    @field_validator("home", "corpus_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("chunk_max_tokens", mode="after")
+    @classmethod
+    def _max_at_least_target(cls, value: int, info) -> int:
+        target = info.data.get("chunk_tokens")
+        if target is not None and value < target:
+            raise ValueError(f"chunk_max_tokens ({value}) must be at least chunk_tokens ({target})")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = config_file_path()
+        if path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    # -- derived paths -----------------------------------------------------------------
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.index_dir / "chroma"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.index_dir / "catalog.sqlite3"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    def api_key(self) -> str | None:
+        if self.openai_api_key is not None:
+            return self.openai_api_key.get_secret_value()
+        return os.environ.get("OPENAI_API_KEY") or None
+
+
+def load_settings(**overrides) -> Settings:
+    """Read the settings; keyword arguments win over environment and file."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,103 @@
+"""Find the documents to index and what is known about each (title, date, kind, publisher).
+
+A folder may hold a ``manifest.json``: a list of ``{"file", "title", "publisher", "date",
+"kind"}``. Files it does not describe get their title from the file itself or their name.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.documents import DocumentInfo
+from index.loaders import is_supported
+
+MANIFEST_NAME = "manifest.json"
+
+
+@dataclass
+class Discovery:
+    """The files found under the given paths, and the ones passed over with a reason."""
+
+    documents: list[DocumentInfo] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def title_from_name(path: Path) -> str:
+    words = path.stem.replace("_", " ").replace("-", " ").split()
+    return " ".join(words).strip().capitalize() or path.name
+
+
+def read_manifest(folder: Path) -> dict[str, dict]:
+    """The manifest entries of a folder, keyed by file name; {} when there is none."""
+    path = folder / MANIFEST_NAME
+    if not path.is_file():
+        return {}
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable manifest ({exc})") from exc
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and "file" in e for e in entries):
+        raise ValueError(f"{path}: a manifest must be a JSON list of objects with a 'file' field")
+    return {str(entry["file"]): entry for entry in entries}
+
+
+def describe(path: Path, manifest: dict[str, dict]) -> DocumentInfo:
+    entry = manifest.get(path.name, {})
+    return DocumentInfo(
+        path=path.resolve(),
+        title=str(entry.get("title") or ""),
+        date=str(entry.get("date") or ""),
+        kind=str(entry.get("kind") or ""),
+        publisher=str(entry.get("publisher") or ""),
+    )
+
+
+def discover(paths: list[Path]) -> Discovery:
+    """Every supported file under ``paths`` (files or folders, searched recursively).
+
+    Hidden files and folders are ignored. Two files with the same name would share one key in
+    the index, so the second is skipped with a reason.
+    """
+    found = Discovery()
+    seen: dict[str, Path] = {}
+    manifests: dict[Path, dict[str, dict]] = {}
+
+    def manifest_for(folder: Path) -> dict[str, dict]:
+        if folder not in manifests:
+            try:
+                manifests[folder] = read_manifest(folder)
+            except ValueError as exc:
+                found.skipped.append((folder / MANIFEST_NAME, str(exc)))
+                manifests[folder] = {}
+        return manifests[folder]
+
+    def consider(path: Path, explicit: bool) -> None:
+        if path.name == MANIFEST_NAME:
+            return
+        if not is_supported(path):
+            if explicit:
+                found.skipped.append((path, f"unsupported file type '{path.suffix or '(none)'}'"))
+            return
+        previous = seen.get(path.name)
+        if previous is not None:
+            if previous != path.resolve():
+                found.skipped.append((path, f"another file named {path.name} is already included ({previous})"))
+            return
+        seen[path.name] = path.resolve()
+        found.documents.append(describe(path, manifest_for(path.parent)))
+
+    for given in paths:
+        given = Path(given).expanduser()
+        if given.is_dir():
+            for path in sorted(given.rglob("*")):
+                relative = path.relative_to(given).parts
+                if any(part.startswith(".") for part in relative) or not path.is_file():
+                    continue
+                consider(path, explicit=False)
+        elif given.is_file():
+            consider(given, explicit=True)
+        else:
+            found.skipped.append((given, "no such file or folder"))
+    return found

@@ -1,0 +1,196 @@
+"""The vector store: one Chroma collection of chunk embeddings.
+
+Embedded (``PersistentClient`` in a folder) by default, or a Chroma server (``chroma run``)
+for several app workers. Chroma always gets our own embedding function: its default one
+downloads a model, which fails offline. Telemetry is off. The collection records the
+embedding model that built it; opening it with another model raises :class:`ModelMismatch`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from index.embeddings import model_id_of
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+class VectorStoreError(RuntimeError):
+    """Chroma could not be reached or used; the message says what to do."""
+
+
+class ModelMismatch(VectorStoreError):
+    """The index was built with a different embedding model than the one configured."""
+
+
+@dataclass(frozen=True)
+class VectorHit:
+    id: str
+    score: float  # cosine similarity, higher is better
+    metadata: dict[str, Any]
+    text: str
+
+
+def _chroma_embedding_function(embeddings: Embeddings):
+    from chromadb.api.types import Documents, EmbeddingFunction
+
+    class OurEmbeddingFunction(EmbeddingFunction[Documents]):
+        """Adapts a LangChain Embeddings object to Chroma's interface."""
+
+        def __init__(self, inner: Embeddings):
+            self.inner = inner
+
+        def __call__(self, input: Documents):
+            return self.inner.embed_documents(list(input))
+
+        def embed_query(self, input: Documents):
+            return [self.inner.embed_query(text) for text in input]
+
+        @staticmethod
+        def name() -> str:
+            return "icb-assistant"
+
+        def get_config(self) -> dict[str, Any]:
+            return {"model_id": model_id_of(self.inner)}
+
+        @staticmethod
+        def build_from_config(config: dict[str, Any]):
+            raise VectorStoreError("open the index through icb-assistant, which supplies the embedding model")
+
+        def default_space(self):
+            return "cosine"
+
+    return OurEmbeddingFunction(embeddings)
+
+
+def chroma_settings():
+    from chromadb.config import Settings
+
+    return Settings(anonymized_telemetry=False, allow_reset=False)
+
+
+class VectorStore:
+    def __init__(self, client, collection_name: str, embeddings: Embeddings, where: str):
+        self.client = client
+        self.embeddings = embeddings
+        self.model_id = model_id_of(embeddings)
+        self.where = where
+        try:
+            self.collection = client.get_or_create_collection(
+                collection_name,
+                embedding_function=_chroma_embedding_function(embeddings),
+                metadata={"embedding_model": self.model_id},
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+            self.max_batch = int(client.get_max_batch_size())
+        except Exception as exc:
+            raise VectorStoreError(f"Could not open the Chroma collection at {where}: {exc}") from exc
+
+    # -- opening --------------------------------------------------------------------------
+    @classmethod
+    def open_local(cls, folder: Path, collection: str, embeddings: Embeddings) -> "VectorStore":
+        import chromadb
+
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            client = chromadb.PersistentClient(path=str(folder), settings=chroma_settings())
+        except Exception as exc:
+            raise VectorStoreError(f"Could not open the Chroma index in {folder}: {exc}") from exc
+        return cls(client, collection, embeddings, where=str(folder))
+
+    @classmethod
+    def open_server(
+        cls, host: str, port: int, collection: str, embeddings: Embeddings, ssl: bool = False
+    ) -> "VectorStore":
+        import chromadb
+
+        where = f"{'https' if ssl else 'http'}://{host}:{port}"
+        try:
+            client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings())
+            client.heartbeat()
+        except Exception as exc:
+            raise VectorStoreError(
+                f"Cannot reach the Chroma server at {where} ({exc.__class__.__name__}). "
+                "Is `chroma run` started there? Unset ICB_ASSISTANT_CHROMA_HOST to use the embedded index."
+            ) from exc
+        return cls(client, collection, embeddings, where=where)
+
+    # -- the model that built it ------------------------------------------------------------
+    def built_with(self) -> str | None:
+        metadata = self.collection.metadata or {}
+        return metadata.get("embedding_model")
+
+    def check_model(self) -> None:
+        built = self.built_with()
+        if built and built != self.model_id and self.count() > 0:
+            raise ModelMismatch(
+                f"The index at {self.where} was built with the embedding model '{built}', but the "
+                f"configured model is '{self.model_id}'. Searching it would return nonsense. "
+                "Rebuild it with `icb-assistant index --rebuild`, or configure the original model."
+            )
+
+    # -- writing ----------------------------------------------------------------------------
+    def add(self, ids: list[str], texts: list[str], vectors: list[list[float]], metadatas: list[dict]) -> None:
+        for begin in range(0, len(ids), self.max_batch):
+            end = begin + self.max_batch
+            self.collection.upsert(
+                ids=ids[begin:end],
+                documents=texts[begin:end],
+                embeddings=vectors[begin:end],
+                metadatas=[{k: v for k, v in m.items() if v is not None} for m in metadatas[begin:end]],
+            )
+
+    def delete_document(self, doc: str) -> None:
+        self.collection.delete(where={"doc": doc})
+
+    def delete_ids(self, ids: list[str]) -> None:
+        for begin in range(0, len(ids), self.max_batch):
+            self.collection.delete(ids=ids[begin : begin + self.max_batch])
+
+    def reset(self) -> None:
+        """Drop every vector and record the configured model as the builder."""
+        name = self.collection.name
+        self.client.delete_collection(name)
+        self.collection = self.client.get_or_create_collection(
+            name,
+            embedding_function=_chroma_embedding_function(self.embeddings),
+            metadata={"embedding_model": self.model_id},
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+
+    # -- reading ----------------------------------------------------------------------------
+    def count(self) -> int:
+        return self.collection.count()
+
+    def all_ids(self) -> list[str]:
+        ids: list[str] = []
+        offset, page = 0, 5000
+        while True:
+            batch = self.collection.get(include=[], limit=page, offset=offset)["ids"]
+            ids.extend(batch)
+            if len(batch) < page:
+                return ids
+            offset += page
+
+    def search(self, query: str, k: int, where: dict | None = None) -> list[VectorHit]:
+        self.check_model()
+        if self.count() == 0:
+            return []
+        vector = self.embeddings.embed_query(query)
+        result = self.collection.query(
+            query_embeddings=[vector],
+            n_results=k,
+            where=where or None,
+            include=["metadatas", "documents", "distances"],
+        )
+        return [
+            VectorHit(id=i, score=1.0 - float(distance), metadata=metadata or {}, text=text or "")
+            for i, distance, metadata, text in zip(
+                result["ids"][0], result["distances"][0], result["metadatas"][0], result["documents"][0]
+            )
+        ]
