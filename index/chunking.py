@@ -147,8 +147,7 @@ def classify(text: str) -> list[Line]:
         1 for line in lines if _NUMBERED_HEADING.match(line.text.strip()) and _short_title(line.text)
     )
     body = [i for i, line in enumerate(lines) if line.text.strip()]
-    # hard-wrapped text has no blank lines between paragraphs: short lines there are wrap tails
-    wrapped = (len(lines) - len(body)) < 0.15 * max(1, len(body))
+    wrapped = _is_hard_wrapped(lines)
     seen_numbered = False
 
     for k, i in enumerate(body):
@@ -206,6 +205,21 @@ def classify(text: str) -> list[Line]:
     )
     _assign_levels([lines[i] for i in body], has_strong)
     return lines
+
+
+def _is_hard_wrapped(lines: list[Line]) -> bool:
+    """True when most prose lines run straight into another prose line (no blank between):
+    then paragraphs were wrapped at a fixed width and a short line is a wrap tail."""
+
+    def prose(line: Line) -> bool:
+        stripped = line.text.strip()
+        return bool(stripped) and not (_LIST_ITEM.match(stripped) or stripped.startswith("|") or "\t" in stripped)
+
+    prose_lines = [i for i, line in enumerate(lines) if prose(line)]
+    if not prose_lines:
+        return False
+    running_on = sum(1 for i in prose_lines if i + 1 < len(lines) and prose(lines[i + 1]))
+    return running_on > 0.5 * len(prose_lines)
 
 
 def _short_title(text: str) -> bool:
@@ -322,6 +336,7 @@ class Chunker:
         for section in build_sections(classify(text)):
             path = " > ".join(section.path)
             for piece in self._pack(text, section.blocks):
+                piece = self._trim(text, piece)
                 body = text[piece.start : piece.end]
                 chunks.append(
                     Chunk(
@@ -338,6 +353,15 @@ class Chunker:
                     )
                 )
         return chunks
+
+    def _trim(self, text: str, piece: _Piece) -> _Piece:
+        """Drop whitespace at either end of a piece (table rows end in tabs)."""
+        body = text[piece.start : piece.end]
+        start = piece.start + len(body) - len(body.lstrip())
+        end = piece.start + len(body.rstrip())
+        if (start, end) == (piece.start, piece.end):
+            return piece
+        return _Piece(start, end, self.tokens(text[start:end]), piece.lead_in)
 
     def _pack(self, text: str, blocks: list[Block]) -> list[_Piece]:
         target, ceiling = self.settings.target_tokens, self.settings.max_tokens

@@ -1,0 +1,158 @@
+"""The structure-aware chunker on the shipped documents and on small made-up ones."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from index.chunking import Chunker, ChunkerSettings, classify
+from index.documents import DocumentInfo, LoadedDocument
+from index.loaders import load_file
+from index.tokens import count_tokens
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+MANIFEST = {entry["file"]: entry for entry in json.loads((CORPUS / "manifest.json").read_text())}
+
+
+def load(name: str) -> LoadedDocument:
+    path = CORPUS / name
+    extracted = load_file(path)
+    return LoadedDocument(DocumentInfo(path, MANIFEST[name]["title"]), extracted.text, extracted.page_starts)
+
+
+def from_text(text: str, name: str = "doc.txt") -> LoadedDocument:
+    return LoadedDocument(DocumentInfo(Path(name), "Doc"), text)
+
+
+@pytest.fixture(scope="module")
+def chunker() -> Chunker:
+    return Chunker()
+
+
+@pytest.fixture(scope="module")
+def corpus_chunks(chunker) -> dict[str, tuple[LoadedDocument, list]]:
+    return {name: (doc := load(name), chunker.chunk(doc)) for name in MANIFEST}
+
+
+def test_heading_path_of_a_numbered_section(corpus_chunks):
+    _, chunks = corpus_chunks["lsc-icb-commissioning-intentions-2025-26.txt"]
+    urgent = [c for c in chunks if c.section.endswith("5.2.1. Urgent care")]
+    assert urgent, "no chunk under 5.2.1. Urgent care"
+    assert urgent[0].section == (
+        "5. Priority intentions for 2025/26 > 5.2. Additional local priorities > 5.2.1. Urgent care"
+    )
+    assert "urgent" in urgent[0].text.lower()
+
+
+def test_heading_path_of_a_roadmap_year(corpus_chunks):
+    _, chunks = corpus_chunks["lsc-2030-roadmap-programme-timelines-2025.txt"]
+    sections = {c.section for c in chunks}
+    assert "LSC2030 Roadmap > Cancer > 2027/28" in sections
+    cancer_2027 = next(c for c in chunks if c.section == "LSC2030 Roadmap > Cancer > 2027/28")
+    assert "Gynaecology Cancer pathway" in cancer_2027.text
+    # "Enablers" sits beside the years of its programme, not above the next year
+    assert "LSC2030 Roadmap > Long-Term Condition Management > Enablers" in sections
+    assert "LSC2030 Roadmap > Long-Term Condition Management > 2027/28" in sections
+    assert not any("Enablers >" in s for s in sections)
+
+
+def test_contents_page_gives_top_level_headings(corpus_chunks):
+    _, chunks = corpus_chunks["lsc-icb-state-of-the-system-report-2024.txt"]
+    sections = {c.section for c in chunks}
+    assert "Review of the year > Preventing hypertension (high blood pressure)" in sections
+    assert "Our financial position" in sections
+
+
+def test_board_paper_numbered_sections(corpus_chunks):
+    _, chunks = corpus_chunks["lsc-icb-board-2030-roadmap-paper-2025-05-22.txt"]
+    sections = [c.section for c in chunks]
+    assert "3. Developing the LSC 2030 Vision and Roadmap" in sections
+    assert "Executive summary" in sections
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST))
+def test_every_chunk_is_an_exact_span_within_budget(corpus_chunks, name):
+    document, chunks = corpus_chunks[name]
+    assert chunks
+    assert [c.index for c in chunks] == list(range(len(chunks)))
+    previous_end = 0
+    for chunk in chunks:
+        assert chunk.text == document.text[chunk.start : chunk.end]
+        assert chunk.text == chunk.text.strip() and chunk.text, "a chunk starts and ends with text"
+        assert chunk.start >= previous_end, "chunks overlap"
+        previous_end = chunk.end
+        assert chunk.tokens == count_tokens(chunk.text)
+        assert chunk.tokens <= 320, f"{chunk.tokens} tokens in {chunk.section}"
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST))
+def test_no_chunk_ends_mid_sentence(corpus_chunks, name):
+    document, chunks = corpus_chunks[name]
+    for chunk in chunks:
+        rest_of_line = document.text[chunk.end :].split("\n", 1)[0]
+        last = chunk.text[-1]
+        # a chunk ends at the end of a line, or after a sentence's closing punctuation
+        assert not rest_of_line.strip() or last in ".!?:;)\"'’”", (chunk.text[-60:], rest_of_line[:40])
+
+
+def test_list_stays_with_its_lead_in(corpus_chunks):
+    _, chunks = corpus_chunks["lsc-icb-commissioning-intentions-2025-26.txt"]
+    lead = "The 2030 Roadmap's emerging four priority areas of transformation are:"
+    holder = next(c for c in chunks if lead in c.text)
+    assert "- Service configuration" in holder.text
+
+
+def test_long_list_is_split_between_items_and_repeats_its_lead_in(chunker):
+    items = "\n".join(f"- Item number {i} describes a planned change to community services in detail." for i in range(80))
+    document = from_text("Introduction\n\nOur plans for next year are:\n" + items + "\n")
+    chunks = chunker.chunk(document)
+    assert len(chunks) > 2
+    assert chunks[0].text.startswith("Our plans for next year are:")
+    for chunk in chunks[1:]:
+        assert chunk.lead_in == "Our plans for next year are:"
+        assert chunk.text.startswith("- Item number"), "a later part must start at an item"
+        assert "Our plans for next year are:" in chunk.embedding_text()
+    joined = "".join(c.text for c in chunks)
+    assert joined.count("- Item number") == 80
+
+
+def test_long_paragraph_is_cut_between_sentences(chunker):
+    sentences = [f"Sentence {i} explains the financial recovery plan for the system." for i in range(120)]
+    document = from_text(" ".join(sentences))
+    chunks = chunker.chunk(document)
+    assert len(chunks) > 3
+    for chunk in chunks:
+        assert re.match(r"^Sentence \d+ ", chunk.text)
+        assert chunk.text.endswith("system.")
+
+
+def test_chunks_never_cross_a_heading(chunker):
+    document = from_text("# Urgent care\n\nShort text on urgent care.\n\n# Cancer\n\nShort text on cancer.\n", "x.md")
+    chunks = chunker.chunk(document)
+    assert [c.section for c in chunks] == ["Urgent care", "Cancer"]
+
+
+def test_markdown_headings_nest(chunker):
+    text = "# Plan\n\nIntro.\n\n## Maternity\n\nText.\n\n### Staffing\n\nMore.\n\n## Cancer\n\nEnd.\n"
+    sections = [c.section for c in chunker.chunk(from_text(text, "plan.md"))]
+    assert sections == ["Plan", "Plan > Maternity", "Plan > Maternity > Staffing", "Plan > Cancer"]
+
+
+def test_smaller_target_makes_more_chunks():
+    document = load("lsc-icb-commissioning-intentions-2025-26.txt")
+    small = Chunker(ChunkerSettings(target_tokens=100, max_tokens=150)).chunk(document)
+    large = Chunker(ChunkerSettings(target_tokens=400, max_tokens=600)).chunk(document)
+    assert len(small) > len(large)
+    assert max(c.tokens for c in small) <= 150
+
+
+def test_wrapped_lines_are_not_mistaken_for_headings():
+    text = (
+        " Introduction\nHealthier Lancashire is a partnership of NHS, councils and\n"
+        "voluntary groups working together\nto support 1.7 million people.\n"
+    )
+    headings = [line.title for line in classify(text) if line.kind == "heading"]
+    assert headings == ["Introduction"]

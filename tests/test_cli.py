@@ -1,0 +1,115 @@
+"""The `icb-assistant` command as a user runs it: help, index, search, docs, errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CORPUS
+
+COMMANDS = ["index", "search", "docs", "remove", "config"]
+
+
+def run_cli(*args: str, home: Path, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ICB_ASSISTANT_")}
+    environment["ICB_ASSISTANT_HOME"] = str(home)
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.cli", *args],
+        capture_output=True, text=True, env=environment, timeout=timeout,
+    )
+
+
+def test_importing_the_cli_leaves_heavy_libraries_alone():
+    code = (
+        "import sys, assistant.cli; "
+        "heavy = [m for m in ('gradio', 'chromadb', 'onnxruntime', 'langchain_openai', 'langchain', 'openai') if m in sys.modules]; "
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_help_everywhere(command, tmp_path):
+    args = ["--help"] if command is None else [command, "--help"]
+    result = run_cli(*args, home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
+    if command is None:
+        for name in COMMANDS:
+            assert name in result.stdout
+
+
+def test_search_before_indexing_says_what_to_do(tmp_path):
+    result = run_cli("search", "urgent care", home=tmp_path)
+    assert result.returncode == 2
+    assert "icb-assistant index" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_empty_query_is_refused(tmp_path):
+    result = run_cli("search", "   ", home=tmp_path)
+    assert result.returncode == 2 and "empty" in result.stderr
+
+
+def test_bad_configuration_is_a_message_not_a_traceback(tmp_path):
+    result = run_cli("docs", home=tmp_path, env={"ICB_ASSISTANT_CHUNK_TOKENS": "lots"})
+    assert result.returncode == 2
+    assert "chunk_tokens" in result.stderr and "Traceback" not in result.stderr
+
+    config = tmp_path / "broken.toml"
+    config.write_text("this is = = not toml")
+    result = run_cli("docs", home=tmp_path, env={"ICB_ASSISTANT_CONFIG": str(config)})
+    assert result.returncode == 2 and "broken.toml" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_config_file_is_read(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('search_top_k = 9\nopenai_api_key = "sk-secret-value"\n')
+    result = run_cli("config", home=tmp_path, env={"COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    assert "search_top_k" in result.stdout and " 9 " in result.stdout
+    assert "sk-secret-value" not in result.stdout  # secrets are never shown
+
+
+def test_unreachable_chroma_server_is_a_clear_error(tmp_path):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = run_cli("search", "cancer", home=tmp_path, env={"ICB_ASSISTANT_CHROMA_HOST": "127.0.0.1", "ICB_ASSISTANT_CHROMA_PORT": str(port)})
+    assert result.returncode == 2
+    assert f"127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_index_search_docs_with_the_real_model(tmp_path):
+    """The real embedding model end to end on a small folder, as the README shows."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name in ("lsc-2030-roadmap-programme-timelines-2025.txt", "lsc-icb-board-2030-roadmap-paper-2025-05-22.txt", "manifest.json"):
+        (folder / name).write_bytes((CORPUS / name).read_bytes())
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.5 truncated")
+    home = tmp_path / "home"
+
+    first = run_cli("index", str(folder), home=home, env={"COLUMNS": "200"})
+    assert first.returncode == 0, first.stderr
+    assert "Documents in index" in first.stdout and "│ 2 " in first.stdout
+    assert "broken.pdf" in first.stderr and "PDF" in first.stderr
+
+    again = run_cli("index", str(folder), home=home, env={"COLUMNS": "200"})
+    assert "Skipped (unchanged) │ 2" in again.stdout
+
+    found = run_cli("search", "cancer plans for 2027/28", "-k", "3", home=home, env={"COLUMNS": "200"})
+    assert found.returncode == 0, found.stderr
+    assert "LSC2030 Roadmap > Cancer > 2027/28" in found.stdout.splitlines()[1]
+
+    listing = run_cli("docs", home=home, env={"COLUMNS": "200"})
+    assert "lsc-2030-roadmap-programme-timelines-2025.txt" in listing.stdout
+    assert "board paper" in listing.stdout

@@ -1,0 +1,169 @@
+"""Incremental indexing: add, change, delete, interrupted runs, bad files, model changes."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.conftest import CORPUS, FakeEmbeddings
+
+
+def snapshot(indexer) -> tuple:
+    """Everything that defines the index: chunk ids and texts in both stores, and the FTS rows."""
+    catalog = indexer.catalog
+    chunks = sorted((c.id, c.text) for c in catalog.chunks_by_id(sorted(catalog.chunk_ids())).values())
+    vectors = indexer.vectors.collection.get(include=["documents"])
+    in_chroma = sorted(zip(vectors["ids"], vectors["documents"]))
+    fts_rows = catalog.db.execute("SELECT COUNT(*) FROM chunks_fts").fetchone()[0]
+    documents = sorted((r.doc, r.content_hash, r.state, r.chunks) for r in catalog.documents())
+    return documents, chunks, in_chroma, fts_rows
+
+
+def test_index_the_default_corpus(indexer):
+    report = indexer.run([CORPUS])
+    assert len(report.indexed) == 5 and not report.failed
+    assert report.documents_total == 5
+    assert report.chunks_total == indexer.catalog.chunk_count() == indexer.vectors.count() > 100
+    titles = {r.title for r in indexer.catalog.documents()}
+    assert "Lancashire and South Cumbria Commissioning Intentions 2025/26" in titles
+    record = indexer.catalog.document("lsc-icb-board-2030-roadmap-paper-2025-05-22.txt")
+    assert (record.date, record.kind) == ("2025-05-22", "board paper")
+
+
+def test_unchanged_documents_are_skipped(indexer, corpus_copy, fake_embeddings):
+    indexer.run([corpus_copy])
+    calls = fake_embeddings.calls
+    before = snapshot(indexer)
+    report = indexer.run([corpus_copy])
+    assert len(report.skipped) == 5 and not report.indexed
+    assert fake_embeddings.calls == calls, "nothing should be embedded again"
+    assert snapshot(indexer) == before
+
+
+def test_changed_document_is_replaced_without_duplicates(indexer, corpus_copy):
+    indexer.run([corpus_copy])
+    target = corpus_copy / "lsc-icb-board-2030-roadmap-paper-2025-05-22.txt"
+    target.write_text(target.read_text() + "\n\n6. Addendum\n\nThe Board also noted a new zebra crossing policy.\n")
+    report = indexer.run([corpus_copy])
+    assert report.indexed == [target.name] and len(report.skipped) == 4
+    documents, chunks, in_chroma, fts_rows = snapshot(indexer)
+    assert len(chunks) == len(in_chroma) == fts_rows
+    assert len({text for _, text in chunks}) == len(chunks), "duplicate chunks after a change"
+    hits = indexer.catalog.keyword_search("zebra crossing", k=3)
+    assert hits and hits[0].chunk.doc == target.name
+
+
+def test_added_and_deleted_documents(indexer, corpus_copy, tmp_path):
+    indexer.run([corpus_copy])
+    extra = corpus_copy / "new-note.md"
+    extra.write_text("# Dental access\n\nWe will fund more urgent dental appointments in Fleetwood.\n")
+    report = indexer.run([corpus_copy])
+    assert report.indexed == ["new-note.md"] and report.documents_total == 6
+
+    (corpus_copy / "lsc-icb-state-of-the-system-report-2024.txt").unlink()
+    report = indexer.run([corpus_copy])
+    assert report.removed == ["lsc-icb-state-of-the-system-report-2024.txt"]
+    assert indexer.catalog.document("lsc-icb-state-of-the-system-report-2024.txt") is None
+    assert not indexer.vectors.collection.get(where={"doc": "lsc-icb-state-of-the-system-report-2024.txt"})["ids"]
+    assert not indexer.catalog.keyword_search("Jean Bishop Integrated Care Centre", k=5, docs=["lsc-icb-state-of-the-system-report-2024.txt"])
+    assert indexer.vectors.count() == indexer.catalog.chunk_count()
+
+
+def test_remove_one_document(indexer, corpus_copy):
+    indexer.run([corpus_copy])
+    assert indexer.remove("healthier-lsc-our-next-steps-2019.txt")
+    assert not indexer.remove("healthier-lsc-our-next-steps-2019.txt")
+    assert indexer.catalog.document("healthier-lsc-our-next-steps-2019.txt") is None
+    assert indexer.vectors.count() == indexer.catalog.chunk_count()
+
+
+class Crash(Exception):
+    pass
+
+
+@pytest.mark.parametrize("crash_at", ["after_begin", "after_vectors", "midway_through_corpus"])
+def test_interrupted_run_then_rerun_equals_one_clean_run(settings, corpus_copy, tmp_path, crash_at, monkeypatch):
+    from assistant.components import open_indexer
+
+    clean_settings = settings.model_copy(update={"home": tmp_path / "clean-home"})
+    clean = open_indexer(clean_settings, embeddings=FakeEmbeddings())
+    clean.run([corpus_copy])
+    expected = snapshot(clean)
+
+    crashing = open_indexer(settings, embeddings=FakeEmbeddings())
+    if crash_at == "after_begin":
+        monkeypatch.setattr(crashing.vectors, "delete_document", _raise)
+    elif crash_at == "after_vectors":
+        monkeypatch.setattr(crashing.catalog, "complete_document", _raise)
+    else:
+        real = crashing.catalog.complete_document
+        done = []
+
+        def crash_on_third(*args, **kwargs):
+            if len(done) == 2:
+                raise Crash()
+            done.append(1)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(crashing.catalog, "complete_document", crash_on_third)
+    with pytest.raises(Crash):
+        crashing.run([corpus_copy])
+    monkeypatch.undo()
+
+    rerun = open_indexer(settings, embeddings=FakeEmbeddings())
+    rerun.run([corpus_copy])
+    assert snapshot(rerun) == expected
+
+
+def _raise(*args, **kwargs):
+    raise Crash()
+
+
+def test_vectors_lost_are_rebuilt(indexer, corpus_copy):
+    indexer.run([corpus_copy])
+    expected = snapshot(indexer)
+    indexer.vectors.delete_document("lsc-icb-commissioning-intentions-2025-26.txt")
+    report = indexer.run([corpus_copy])
+    assert report.indexed == ["lsc-icb-commissioning-intentions-2025-26.txt"]
+    assert snapshot(indexer) == expected
+
+
+def test_bad_files_are_reported_and_the_rest_indexed(indexer, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(CORPUS / "lsc-icb-board-2030-roadmap-paper-2025-05-22.txt", folder)
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.7 this is not really a pdf")
+    (folder / "empty.md").write_bytes(b"")
+    (folder / "notes.xyz").write_text("ignored in a folder: not a document type")
+    report = indexer.run([folder, tmp_path / "missing-folder"])
+    assert report.indexed == ["lsc-icb-board-2030-roadmap-paper-2025-05-22.txt"]
+    failed = dict((path.split("/")[-1], reason) for path, reason in report.failed)
+    assert set(failed) == {"broken.pdf", "empty.md", "missing-folder"}
+    assert "PDF" in failed["broken.pdf"]
+    assert "empty" in failed["empty.md"]
+    assert "no such file" in failed["missing-folder"]
+
+
+def test_a_different_embedding_model_is_refused(settings, corpus_copy):
+    from assistant.components import open_indexer
+    from index.vectors import ModelMismatch
+
+    open_indexer(settings, embeddings=FakeEmbeddings()).run([corpus_copy])
+    other = open_indexer(settings, embeddings=FakeEmbeddings(model_id="another-model"))
+    with pytest.raises(ModelMismatch, match="fake-hash-64.*another-model.*--rebuild"):
+        other.run([corpus_copy])
+    with pytest.raises(ModelMismatch):
+        other.vectors.search("urgent care", k=3)
+    other.rebuild()
+    report = other.run([corpus_copy])
+    assert len(report.indexed) == 5
+    assert other.vectors.built_with() == "another-model"
+
+
+def test_keyword_search_handles_any_input(indexer, corpus_copy):
+    indexer.run([corpus_copy])
+    for query in ['"unbalanced', "AND OR NOT", "NEAR(", "*", "💉🏥", "  ", "c.£56m", "2027/28"]:
+        indexer.catalog.keyword_search(query, k=3)  # must not raise
+    hits = indexer.catalog.keyword_search("c.£56m capital investment", k=3)
+    assert hits and hits[0].chunk.doc == "lsc-2030-roadmap-programme-timelines-2025.txt"

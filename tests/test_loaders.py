@@ -1,0 +1,196 @@
+"""Each loader on real small files the tests make, and a clear reason for every bad file."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from index.loaders import LoadError, load_file
+
+
+def make_pdf(path: Path, pages: list[str], title: str = "") -> Path:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    if title:
+        pdf.set_title(title)
+    pdf.set_font("Helvetica", size=12)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 8, text)
+    pdf.output(str(path))
+    return path
+
+
+def make_docx(path: Path) -> Path:
+    import docx
+
+    document = docx.Document()
+    document.core_properties.title = "Community care plan"
+    document.add_heading("Community care plan", level=1)
+    document.add_paragraph("This plan sets out how we will improve community services.")
+    document.add_heading("Frailty", level=2)
+    document.add_paragraph("Our priorities for frailty are:")
+    document.add_paragraph("Expand virtual wards", style="List Bullet")
+    document.add_paragraph("Train care home staff", style="List Bullet")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Year", "Target"
+    table.cell(1, 0).text, table.cell(1, 1).text = "2026/27", "20% fewer admissions"
+    document.save(str(path))
+    return path
+
+
+def test_text_file_utf8(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("Hello café\r\nSecond line\n", encoding="utf-8")
+    extracted = load_file(path)
+    assert extracted.text == "Hello café\nSecond line\n"
+    assert extracted.page_starts == []
+
+
+def test_text_file_not_utf8_is_decoded(tmp_path):
+    path = tmp_path / "legacy.txt"
+    path.write_bytes("The ICB’s deficit was £350 million – a challenge for the whole system.".encode("cp1252"))
+    assert "£350 million" in load_file(path).text
+
+
+def test_markdown_title_and_headings(tmp_path):
+    path = tmp_path / "plan.md"
+    path.write_text("# Our plan\n\nIntro text.\n\n## Urgent care\n\nMore text.\n", encoding="utf-8")
+    extracted = load_file(path)
+    assert extracted.title == "Our plan"
+    assert "## Urgent care" in extracted.text
+
+
+def test_pdf_two_pages_with_page_numbers(tmp_path):
+    path = make_pdf(tmp_path / "paper.pdf", ["First page about urgent care.", "Second page about cancer services."], title="Board paper")
+    extracted = load_file(path)
+    assert extracted.title == "Board paper"
+    assert len(extracted.page_starts) == 2
+    second = extracted.page_starts[1]
+    assert "urgent care" in extracted.text[:second]
+    assert "cancer services" in extracted.text[second:]
+
+
+def test_pdf_page_lookup_in_chunks(tmp_path, indexer):
+    long_page = " ".join(["Urgent care services will be redesigned this year."] * 60)
+    path = make_pdf(tmp_path / "long.pdf", [long_page, "Cancer services on the second page."])
+    indexer.run([path])
+    chunks = indexer.catalog.neighbours("long.pdf", 0, before=0, after=100)
+    assert chunks[0].page == 1 and chunks[0].page_end == 1
+    last = chunks[-1]
+    assert "Cancer services" in last.text
+    assert last.page_end == 2  # the chunk runs onto page 2 (page says where it starts)
+
+
+def test_docx_headings_lists_and_tables(tmp_path):
+    extracted = load_file(make_docx(tmp_path / "plan.docx"))
+    assert extracted.title == "Community care plan"
+    assert "# Community care plan" in extracted.text
+    assert "## Frailty" in extracted.text
+    assert "- Expand virtual wards" in extracted.text
+    assert "| 2026/27 | 20% fewer admissions |" in extracted.text
+
+
+def test_html_headings_without_scripts(tmp_path):
+    path = tmp_path / "page.html"
+    path.write_text(
+        "<html><head><title>Maternity services</title><script>alert('x')</script></head><body>"
+        "<nav>Menu Home About</nav><h1>Maternity</h1><p>We will open a new <b>birth centre</b>.</p>"
+        "<h2>Staffing</h2><ul><li>Recruit midwives</li><li>Retain staff</li></ul>"
+        "<style>p {color: red}</style></body></html>",
+        encoding="utf-8",
+    )
+    extracted = load_file(path)
+    assert extracted.title == "Maternity services"
+    assert "# Maternity" in extracted.text and "## Staffing" in extracted.text
+    assert "We will open a new birth centre ." in extracted.text or "new birth centre" in extracted.text
+    assert "- Recruit midwives" in extracted.text
+    assert "alert" not in extracted.text and "color" not in extracted.text and "Menu" not in extracted.text
+
+
+# -- bad files: each raises LoadError with a reason a person understands ---------------------
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"")
+    with pytest.raises(LoadError, match="empty"):
+        load_file(path)
+
+
+def test_unknown_type(tmp_path):
+    path = tmp_path / "sheet.xlsx"
+    path.write_bytes(b"PK\x03\x04 whatever")
+    with pytest.raises(LoadError, match="unsupported file type '.xlsx'"):
+        load_file(path)
+
+
+def test_corrupt_pdf(tmp_path):
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\ngarbage garbage\n")
+    with pytest.raises(LoadError, match="PDF"):
+        load_file(path)
+
+
+def _encrypted_copy(tmp_path, user_password: str, owner_password: str) -> Path:
+    from pypdf import PdfReader, PdfWriter
+
+    plain = make_pdf(tmp_path / "plain.pdf", ["Board minutes about estates."])
+    writer = PdfWriter()
+    for page in PdfReader(str(plain)).pages:
+        writer.add_page(page)
+    writer.encrypt(user_password=user_password, owner_password=owner_password, algorithm="AES-256")
+    locked = tmp_path / "locked.pdf"
+    with locked.open("wb") as handle:
+        writer.write(handle)
+    return locked
+
+
+def test_encrypted_pdf_needing_a_password(tmp_path):
+    with pytest.raises(LoadError, match="encrypted"):
+        load_file(_encrypted_copy(tmp_path, user_password="secret", owner_password="owner"))
+
+
+def test_pdf_protected_only_against_editing_is_read(tmp_path):
+    # many published PDFs carry an owner password only: anyone may open and read them
+    extracted = load_file(_encrypted_copy(tmp_path, user_password="", owner_password="owner"))
+    assert "Board minutes about estates." in extracted.text
+
+
+def test_pdf_without_text_layer(tmp_path):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.rect(20, 20, 100, 60, style="F")  # a drawing, as a scan would be: no text
+    path = tmp_path / "scan.pdf"
+    pdf.output(str(path))
+    with pytest.raises(LoadError, match="no text layer"):
+        load_file(path)
+
+
+def test_binary_file_with_text_extension(tmp_path):
+    path = tmp_path / "image.txt"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    with pytest.raises(LoadError, match="binary"):
+        load_file(path)
+
+
+def test_docx_that_is_not_a_zip(tmp_path):
+    path = tmp_path / "fake.docx"
+    path.write_text("I am not a Word document", encoding="utf-8")
+    with pytest.raises(LoadError, match="not a ZIP"):
+        load_file(path)
+
+
+def test_docx_zip_bomb_is_refused(tmp_path):
+    path = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+        archive.writestr("word/padding.bin", b"\x00" * (310 * 1024 * 1024))
+    assert path.stat().st_size < 2 * 1024 * 1024
+    with pytest.raises(LoadError, match="unpacks to"):
+        load_file(path)
