@@ -114,7 +114,7 @@ def search_command(
     full: Annotated[bool, typer.Option("--full", help="Show whole passages, not the first lines.")] = False,
 ) -> None:
     """Show the passages that best match a query, with document, section, page and score."""
-    from assistant.retrieval import Retriever
+    from assistant.retrieval import Filters, Retriever
 
     query = query.strip()
     if not query:
@@ -122,8 +122,8 @@ def search_command(
     settings = _settings()
     indexer = _open_indexer(settings)
     _require_index(indexer, settings)
-    retriever = Retriever(indexer.catalog, indexer.vectors)
-    passages = retriever.search(query, k=k or settings.search_top_k, docs=doc or None)
+    retriever = Retriever(indexer.catalog, indexer.vectors, settings.dense_weight, settings.keyword_weight)
+    passages = retriever.search(query, k=k or settings.search_top_k, filters=Filters(docs=doc or []))
     if not passages:
         console.print("No matching passages.")
         return
@@ -140,6 +140,173 @@ def search_command(
             text = text[:400].rsplit(" ", 1)[0] + " …"
         console.print("   " + text.replace("\n", "\n   "), markup=False, highlight=False)
         console.print()
+
+
+BackendOption = Annotated[
+    Optional[str],
+    typer.Option("--backend", "-b", help="local (bundled LLM), openai (hosted or compatible) or extractive (no LLM). Default: from config."),
+]
+
+
+def _check_backend(backend: str | None) -> None:
+    if backend is not None and backend not in ("local", "openai", "extractive"):
+        raise UserError(f"Unknown backend '{backend}': choose local, openai or extractive.")
+
+
+def _open_assistant(settings, backend):
+    from assistant.engine import Assistant
+
+    assistant = Assistant(settings, backend=backend)
+    _require_index(assistant.indexer, settings)
+    return assistant
+
+
+def _print_answer(answer, show_question: str = "") -> None:
+    from rich.markup import escape
+
+    if answer.rewritten_question and show_question and answer.rewritten_question != show_question:
+        console.print(f"[dim](understood as: {escape(answer.rewritten_question)})[/dim]")
+    for notice in answer.notices:
+        console.print(f"[yellow]Note:[/yellow] {escape(notice)}")
+    if answer.status == "answered":
+        console.print(escape(answer.answer))
+    elif answer.status == "unanswerable":
+        console.print(f"[bold magenta]Not in the documents.[/bold magenta] {escape(answer.answer)}")
+    else:
+        console.print(f"[bold red]Could not answer:[/bold red] {escape(answer.answer)}")
+    if answer.citations:
+        console.print("\n[bold]Sources[/bold]")
+        for source in answer.citations:
+            console.print(f"  {escape(source.label())} [dim]({escape(source.doc)}, characters {source.start}-{source.end})[/dim]")
+
+
+@app.command("ask")
+def ask_command(
+    question: Annotated[Optional[str], typer.Argument(help="The question. Omit it with --batch.")] = None,
+    history: Annotated[
+        Optional[list[str]], typer.Option("--history", help="An earlier question of the conversation, oldest first; repeatable.")
+    ] = None,
+    backend: BackendOption = None,
+    public: Annotated[bool, typer.Option("--public", help="Answer for the public (plain English) rather than staff.")] = False,
+    doc: Annotated[Optional[list[str]], typer.Option("--doc", help="Only use this document (file name); repeatable.")] = None,
+    kind: Annotated[Optional[list[str]], typer.Option("--kind", help="Only use documents of this kind; repeatable.")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="Only documents dated from this year or date on.")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="Only documents dated up to this year or date.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: status, answer, citations, contexts, timings.")] = False,
+    batch: Annotated[Optional[Path], typer.Option("--batch", help="A JSONL file of {id, question, history?} to answer.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="With --batch: where to write the answers (JSONL).")] = None,
+) -> None:
+    """Answer a question from the documents, citing numbered sources."""
+    import json
+
+    from assistant.retrieval import Filters
+
+    _check_backend(backend)
+    settings = _settings()
+    filters = Filters(docs=doc or [], kinds=kind or [], date_from=since or "", date_to=until or "")
+    audience = "public" if public else "staff"
+    if batch is not None:
+        _ask_batch(settings, backend, batch, out, filters, audience)
+        return
+    if question is None:
+        raise UserError("Give a question, or --batch FILE.")
+    assistant = _open_assistant(settings, backend)
+    try:
+        if as_json:
+            answer = assistant.ask(question, history=history or [], audience=audience, filters=filters)
+            print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            answer = _stream_to_console(assistant, question, history or [], audience, filters)
+            _print_answer(answer, question)
+    finally:
+        assistant.close()
+    if answer.status == "error":
+        raise typer.Exit(1)
+
+
+def _stream_to_console(assistant, question, history, audience, filters):
+    """Print tokens as they come; return the final answer (printed afterwards, checked)."""
+    final = None
+    streamed = False
+    for event in assistant.stream(question, history=history, audience=audience, filters=filters):
+        if event.kind == "token" and assistant.backend != "extractive":
+            errors.print(event.text, end="", markup=False, highlight=False, soft_wrap=True)
+            streamed = True
+        elif event.kind == "reset" and streamed:
+            errors.print()
+            streamed = False
+        elif event.kind == "answer":
+            final = event.answer
+    if streamed:
+        errors.print("\n")
+    return final
+
+
+def _ask_batch(settings, backend, batch: Path, out: Path | None, filters, audience) -> None:
+    import json
+
+    from rich.progress import Progress
+
+    if out is None:
+        raise UserError("--batch needs --out FILE for the answers.")
+    try:
+        lines = [line for line in batch.read_text(encoding="utf-8").splitlines() if line.strip()]
+        items = [json.loads(line) for line in lines]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"Could not read {batch}: {exc}") from exc
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+            raise UserError(f"{batch}, line {number}: each line must be a JSON object with a 'question' string.")
+    assistant = _open_assistant(settings, backend)
+    counts: dict[str, int] = {}
+    try:
+        with out.open("w", encoding="utf-8") as sink, Progress(console=errors) as progress:
+            task = progress.add_task("Answering", total=len(items))
+            for number, item in enumerate(items, start=1):
+                answer = assistant.ask(item["question"], history=item.get("history") or [], audience=audience, filters=filters)
+                record = {"id": item.get("id", number), **answer.to_dict()}
+                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+                sink.flush()
+                counts[answer.status] = counts.get(answer.status, 0) + 1
+                progress.advance(task)
+    finally:
+        assistant.close()
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    console.print(f"Wrote {len(items)} answers to {out} ({summary}).")
+
+
+@app.command("chat")
+def chat_command(
+    backend: BackendOption = None,
+    public: Annotated[bool, typer.Option("--public", help="Answer for the public (plain English).")] = False,
+) -> None:
+    """A conversation in the terminal: follow-up questions use the earlier ones. Type 'new' to start again, 'quit' to leave."""
+    _check_backend(backend)
+    settings = _settings()
+    assistant = _open_assistant(settings, backend)
+    history: list[str] = []
+    console.print("Ask about the ICB's strategy documents. 'new' starts a new conversation; 'quit' (or Ctrl-D) leaves.")
+    try:
+        while True:
+            try:
+                question = console.input("[bold green]You:[/bold green] ").strip()
+            except EOFError:
+                break
+            if question.lower() in ("quit", "exit", "q"):
+                break
+            if question.lower() in ("new", "/new", "reset"):
+                history = []
+                console.print("[dim]New conversation.[/dim]")
+                continue
+            if not question:
+                continue
+            answer = _stream_to_console(assistant, question, history, "public" if public else "staff", None)
+            _print_answer(answer, question)
+            console.print()
+            if answer.status != "error":
+                history.append(question)
+    finally:
+        assistant.close()
 
 
 @app.command("docs")

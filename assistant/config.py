@@ -94,7 +94,35 @@ class Settings(BaseSettings):
     collection: str = Field(default="icb_documents", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,61}[a-zA-Z0-9]$")
 
     # -- search ------------------------------------------------------------------------
-    search_top_k: int = Field(default=5, ge=1, le=100)
+    search_top_k: int = Field(default=5, ge=1, le=100, description="Passages retrieved for an answer or a search.")
+    dense_weight: float = Field(default=1.0, ge=0, le=10, description="Weight of the embedding ranking in the fusion.")
+    keyword_weight: float = Field(default=1.0, ge=0, le=10, description="Weight of the BM25 ranking in the fusion.")
+
+    # -- answering ---------------------------------------------------------------------
+    backend: Literal["local", "openai", "extractive"] = Field(
+        default="local",
+        description="'local': the bundled Qwen2.5 1.5B model on llama.cpp; 'openai': a hosted or "
+        "OpenAI-compatible model; 'extractive': no LLM, the best cited sentences.",
+    )
+    context_tokens: int = Field(
+        default=0, ge=0, le=100_000,
+        description="Token budget for passages given to the LLM; 0 picks one per backend (local 700, openai 3000).",
+    )
+    max_answer_tokens: int = Field(default=350, ge=16, le=8000)
+    llm_model: str = Field(default="gpt-4o-mini", description="Chat model name for the 'openai' backend.")
+    llm_timeout_s: float = Field(
+        default=60.0, gt=0, le=3600,
+        description="Longest wait for the LLM to start answering, and between streamed pieces; then extractive.",
+    )
+
+    # -- the local model (llama.cpp) ------------------------------------------------------
+    local_model_path: Path | None = Field(
+        default=None, description="A GGUF file to use instead of the bundled model."
+    )
+    local_port: int = Field(default=0, ge=0, le=65535, description="Port of the local model server; 0 picks a free one.")
+    local_threads: int = Field(default=0, ge=0, le=256, description="CPU threads for the local model; 0: all cores.")
+    local_context: int = Field(default=4096, ge=512, le=32768, description="Context window of the local model.")
+    local_start_timeout_s: float = Field(default=180.0, gt=0)
 
     @field_validator("home", "corpus_dir", mode="after")
     @classmethod
@@ -140,6 +168,19 @@ class Settings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.home / "cache"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    def context_budget(self, backend: str | None = None) -> int:
+        if self.context_tokens:
+            return self.context_tokens
+        return 700 if (backend or self.backend) == "local" else 3000
 
     def api_key(self) -> str | None:
         if self.openai_api_key is not None:

@@ -1,13 +1,28 @@
-"""Hybrid retrieval: dense (Chroma) and keyword (BM25) results fused by reciprocal rank."""
+"""Hybrid retrieval and the context an answerer is given.
+
+- Dense (Chroma) and keyword (SQLite FTS5 BM25) rankings are fused by weighted reciprocal
+  rank. A comparison ("2019 vs 2024", "Blackpool and South Cumbria") also runs one query per
+  side, so both sides reach the top.
+- Filters by document, kind and date.
+- Small-to-big: a short passage (a roadmap year's bullets, say) is widened with its
+  neighbours from the same section, and the passages are cut to a token budget.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
-from index.catalog import Catalog, StoredChunk
+from assistant.answers import Source
+from index.catalog import Catalog, DocumentRecord, StoredChunk
+from index.chunking import sentence_spans
 from index.vectors import VectorStore
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant
+_YEAR = re.compile(r"\b(?:19|20)\d{2}(?:/\d{2})?\b")
+_COMPARISON = re.compile(
+    r"\b(compare[sd]?|comparison|versus|vs\.?|differ(?:s|ence|ent)?|changed?|contrast|between)\b", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -20,42 +35,107 @@ class Passage:
     date: str
     section: str
     page: int | None
+    index: int
     start: int
     end: int
     text: str
+    tokens: int
     score: float  # fused score, higher is better
-    dense_rank: int | None = None
-    keyword_rank: int | None = None
+    dense_score: float | None = None  # cosine similarity, if the dense search found it
+    keyword_score: float | None = None  # BM25, if the keyword search found it
+
+
+@dataclass
+class Filters:
+    """Which documents to search. Dates compare as text prefixes: "2024" matches "2024-05"."""
+
+    docs: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    date_from: str = ""
+    date_to: str = ""
+
+    def is_empty(self) -> bool:
+        return not (self.docs or self.kinds or self.date_from or self.date_to)
+
+    def allows(self, record: DocumentRecord) -> bool:
+        if self.docs and record.doc not in self.docs:
+            return False
+        if self.kinds and record.kind.lower() not in {k.lower() for k in self.kinds}:
+            return False
+        date = record.date or ""
+        if self.date_from and (not date or date[: len(self.date_from)] < self.date_from):
+            return False
+        if self.date_to and (not date or date[: len(self.date_to)] > self.date_to):
+            return False
+        return True
+
+
+def expand_query(query: str) -> list[str]:
+    """The query, plus one query per side when it asks for a comparison."""
+    queries = [query]
+    years = list(dict.fromkeys(_YEAR.findall(query)))
+    if len(years) >= 2:
+        for year in years:
+            others = [y for y in years if y != year]
+            side = query
+            for other in others:
+                side = side.replace(other, " ")
+            queries.append(re.sub(r"\s+", " ", side).strip())
+    elif _COMPARISON.search(query):
+        match = re.search(
+            r"((?:[A-Z][\w&'-]*\s?)+)\s+(?:and|with|versus|vs\.?|to)\s+((?:[A-Z][\w&'-]*\s?)+)", query
+        )
+        if match:
+            left, right = match.group(1).strip(), match.group(2).strip()
+            queries.append(query.replace(right, " ").strip())
+            queries.append(query.replace(left, " ").strip())
+    return queries
 
 
 class Retriever:
-    def __init__(self, catalog: Catalog, vectors: VectorStore, dense_weight: float = 1.0, keyword_weight: float = 1.0):
+    def __init__(
+        self,
+        catalog: Catalog,
+        vectors: VectorStore,
+        dense_weight: float = 1.0,
+        keyword_weight: float = 1.0,
+        pool: int = 30,
+    ):
         self.catalog = catalog
         self.vectors = vectors
         self.dense_weight = dense_weight
         self.keyword_weight = keyword_weight
+        self.pool = pool
 
-    def search(self, query: str, k: int = 5, docs: list[str] | None = None, pool: int = 30) -> list[Passage]:
+    def documents(self) -> dict[str, DocumentRecord]:
+        return {record.doc: record for record in self.catalog.documents() if record.state == "complete"}
+
+    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Passage]:
         query = query.strip()
         if not query:
             return []
+        records = self.documents()
+        docs: list[str] | None = None
+        if filters is not None and not filters.is_empty():
+            docs = [doc for doc, record in records.items() if filters.allows(record)]
+            if not docs:
+                return []
         where = {"doc": {"$in": docs}} if docs else None
-        dense = self.vectors.search(query, k=pool, where=where)
-        keyword = self.catalog.keyword_search(query, k=pool, docs=docs)
 
         scores: dict[str, float] = {}
-        dense_rank: dict[str, int] = {}
-        keyword_rank: dict[str, int] = {}
-        for rank, hit in enumerate(dense, start=1):
-            dense_rank[hit.id] = rank
-            scores[hit.id] = scores.get(hit.id, 0.0) + self.dense_weight / (RRF_K + rank)
-        for rank, hit in enumerate(keyword, start=1):
-            keyword_rank[hit.chunk.id] = rank
-            scores[hit.chunk.id] = scores.get(hit.chunk.id, 0.0) + self.keyword_weight / (RRF_K + rank)
+        dense_scores: dict[str, float] = {}
+        keyword_scores: dict[str, float] = {}
+        for weight_scale, text in zip([1.0] + [0.8] * 4, expand_query(query)):
+            for rank, hit in enumerate(self.vectors.search(text, k=self.pool, where=where), start=1):
+                scores[hit.id] = scores.get(hit.id, 0.0) + weight_scale * self.dense_weight / (RRF_K + rank)
+                dense_scores[hit.id] = max(dense_scores.get(hit.id, -1.0), hit.score)
+            for rank, hit in enumerate(self.catalog.keyword_search(text, k=self.pool, docs=docs), start=1):
+                chunk_id = hit.chunk.id
+                scores[chunk_id] = scores.get(chunk_id, 0.0) + weight_scale * self.keyword_weight / (RRF_K + rank)
+                keyword_scores[chunk_id] = max(keyword_scores.get(chunk_id, 0.0), hit.score)
 
         best = sorted(scores, key=lambda i: scores[i], reverse=True)[:k]
         chunks = self.catalog.chunks_by_id(best)
-        records = {r.doc: r for r in self.catalog.documents()}
         passages = []
         for chunk_id in best:
             chunk = chunks.get(chunk_id)
@@ -63,14 +143,88 @@ class Retriever:
                 continue
             record = records.get(chunk.doc)
             passages.append(
-                _passage(chunk, record.title if record else chunk.doc, record.date if record else "",
-                         scores[chunk_id], dense_rank.get(chunk_id), keyword_rank.get(chunk_id))
+                _passage(
+                    chunk,
+                    record.title if record else chunk.doc,
+                    record.date if record else "",
+                    scores[chunk_id],
+                    dense_scores.get(chunk_id),
+                    keyword_scores.get(chunk_id),
+                )
             )
         return passages
 
+    def sources(self, passages: list[Passage], budget_tokens: int, count_tokens, widen_below: int = 120) -> list[Source]:
+        """Number the passages for the answerer, widening short ones, within a token budget.
 
-def _passage(chunk: StoredChunk, title: str, date: str, score: float, dense: int | None, keyword: int | None) -> Passage:
+        A passage under ``widen_below`` tokens takes in the next chunks of its section (then
+        the previous ones) while they fit. Passages are kept whole while the budget allows;
+        the last one is cut at a sentence end. Always at least one source.
+        """
+        sources: list[Source] = []
+        used: set[tuple[str, int]] = set()
+        spent = 0
+        for passage in passages:
+            if (passage.doc, passage.index) in used:
+                continue
+            group = [passage.index]
+            tokens = passage.tokens
+            if passage.tokens < widen_below:
+                around = self.catalog.neighbours(passage.doc, passage.index, before=2, after=3)
+                same = {c.index: c for c in around if c.section == passage.section}
+                for step in (1, 2, 3, -1, -2):
+                    chunk = same.get(passage.index + step)
+                    if chunk is None or (chunk.doc, chunk.index) in used or tokens + chunk.tokens > widen_below * 2:
+                        continue
+                    if step > 0 and (passage.index + step - 1) not in group:
+                        continue
+                    if step < 0 and (passage.index + step + 1) not in group:
+                        continue
+                    group.append(chunk.index)
+                    tokens += chunk.tokens
+            group.sort()
+            members = [c for c in self.catalog.neighbours(passage.doc, group[0], before=0, after=group[-1] - group[0])]
+            start, end = members[0].start, members[-1].end
+            text = self.catalog.document_text(passage.doc)
+            body = text[start:end] if text else "\n".join(c.text for c in members)
+            if spent + tokens > budget_tokens and sources:
+                room = budget_tokens - spent
+                if room < 40:
+                    break
+                cut = _cut_to_tokens(body, room, count_tokens)
+                if not cut:
+                    break
+                body, end = cut, start + len(cut)
+                tokens = count_tokens(body)
+            sources.append(
+                Source(
+                    n=len(sources) + 1, doc=passage.doc, title=passage.title, section=passage.section,
+                    page=passage.page, text=body, start=start, end=end,
+                )
+            )
+            used.update((passage.doc, i) for i in group)
+            spent += tokens
+            if spent >= budget_tokens:
+                break
+        return sources
+
+
+def _cut_to_tokens(text: str, budget: int, count_tokens) -> str:
+    """The longest run of whole sentences from the start of ``text`` within ``budget`` tokens."""
+    kept = ""
+    for start, end in sentence_spans(text):
+        candidate = text[: end]
+        if count_tokens(candidate) > budget:
+            break
+        kept = candidate
+    return kept
+
+
+def _passage(
+    chunk: StoredChunk, title: str, date: str, score: float, dense: float | None, keyword: float | None
+) -> Passage:
     return Passage(
         id=chunk.id, doc=chunk.doc, title=title, date=date, section=chunk.section, page=chunk.page,
-        start=chunk.start, end=chunk.end, text=chunk.text, score=score, dense_rank=dense, keyword_rank=keyword,
+        index=chunk.index, start=chunk.start, end=chunk.end, text=chunk.text, tokens=chunk.tokens,
+        score=score, dense_score=dense, keyword_score=keyword,
     )

@@ -4,6 +4,7 @@
   it is being written, ``complete`` once its chunks are in both stores). A run that was killed
   leaves ``pending`` rows; the next run redoes those documents.
 - ``chunks``: every chunk's text, heading path, page and offsets (neighbours for context).
+- ``texts``: each document's extracted text, which every offset refers to.
 - ``chunks_fts``: an FTS5 full-text index over each chunk's title, headings and text, ranked
   with SQLite's built-in BM25. It is written in the same transaction as ``chunks``, so the
   keyword index is always in step with the chunk list.
@@ -51,6 +52,10 @@ CREATE TABLE IF NOT EXISTS chunks (
     text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON chunks(doc, idx);
+CREATE TABLE IF NOT EXISTS texts (
+    doc TEXT PRIMARY KEY REFERENCES documents(doc) ON DELETE CASCADE,
+    text TEXT NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     search_text, tokenize = 'porter unicode61 remove_diacritics 2'
 );
@@ -174,11 +179,12 @@ class Catalog:
             )
 
     def complete_document(
-        self, doc: str, content_hash: str, chunks: list[Chunk], search_texts: list[str], characters: int, pages: int | None
+        self, doc: str, content_hash: str, chunks: list[Chunk], search_texts: list[str], text: str, pages: int | None
     ) -> None:
-        """Store a document's chunks and keyword index, and mark it complete: one transaction."""
+        """Store a document's text, chunks and keyword index, and mark it complete: one transaction."""
         with self._lock, self.db:
             self._delete_chunks(doc)
+            self.db.execute("INSERT OR REPLACE INTO texts(doc, text) VALUES (?, ?)", (doc, text))
             for chunk, search_text in zip(chunks, search_texts):
                 cursor = self.db.execute(
                     """INSERT INTO chunks(id, doc, idx, section, page, page_end, start, end, tokens, lead_in, text)
@@ -191,7 +197,7 @@ class Catalog:
                 self.db.execute("INSERT INTO chunks_fts(rowid, search_text) VALUES (?, ?)", (cursor.lastrowid, search_text))
             self.db.execute(
                 "UPDATE documents SET state='complete', chunks=?, characters=?, pages=?, indexed_at=? WHERE doc=?",
-                (len(chunks), characters, pages, _now(), doc),
+                (len(chunks), len(text), pages, _now(), doc),
             )
 
     def mark_pending(self, doc: str) -> None:
@@ -201,13 +207,19 @@ class Catalog:
     def remove_document(self, doc: str) -> None:
         with self._lock, self.db:
             self._delete_chunks(doc)
+            self.db.execute("DELETE FROM texts WHERE doc = ?", (doc,))
             self.db.execute("DELETE FROM documents WHERE doc = ?", (doc,))
 
     def clear(self) -> None:
         with self._lock, self.db:
             self.db.execute("DELETE FROM chunks_fts")
             self.db.execute("DELETE FROM chunks")
+            self.db.execute("DELETE FROM texts")
             self.db.execute("DELETE FROM documents")
+
+    def document_text(self, doc: str) -> str | None:
+        row = self.db.execute("SELECT text FROM texts WHERE doc = ?", (doc,)).fetchone()
+        return row["text"] if row else None
 
     def _delete_chunks(self, doc: str) -> None:
         self.db.execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE doc = ?)", (doc,))

@@ -85,6 +85,26 @@ class _Section:
     blocks: list[Block] = field(default_factory=list)
 
 
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence spans within text[start:end]; a sentence may run across wrapped lines."""
+    end = len(text) if end is None else end
+    span = text[start:end]
+    cuts = [0]
+    for match in _SENTENCE_END.finditer(span):
+        before = span[: match.start()].rstrip("\"'’”)")
+        if before.endswith(_ABBREVIATIONS):
+            continue
+        cuts.append(match.end())
+    cuts.append(len(span))
+    units = []
+    for a, b in zip(cuts, cuts[1:]):
+        piece = span[a:b]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            units.append((start + a + lead, start + a + len(piece.rstrip())))
+    return units
+
+
 # -- line classification ------------------------------------------------------------------
 
 
@@ -387,7 +407,7 @@ class Chunker:
         if whole <= self.settings.max_tokens:
             return [_Piece(block.start, block.end, whole)]
         if block.kind == "paragraph":
-            units = self._sentences(text, block.start, block.end)
+            units = sentence_spans(text, block.start, block.end)
             lead = ""
         elif block.kind == "list":
             units = self._list_items(block)
@@ -398,24 +418,6 @@ class Chunker:
             units = [(line.start, line.end) for line in block.lines]
             lead = _clean(block.lines[0].text)
         return self._group(text, units, lead)
-
-    def _sentences(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
-        """Sentence spans within text[start:end]; a sentence may run across wrapped lines."""
-        span = text[start:end]
-        cuts = [0]
-        for match in _SENTENCE_END.finditer(span):
-            before = span[: match.start()].rstrip("\"'’”)")
-            if before.endswith(_ABBREVIATIONS):
-                continue
-            cuts.append(match.end())
-        cuts.append(len(span))
-        units = []
-        for a, b in zip(cuts, cuts[1:]):
-            piece = span[a:b]
-            if piece.strip():
-                lead = len(piece) - len(piece.lstrip())
-                units.append((start + a + lead, start + a + len(piece.rstrip())))
-        return units
 
     def _list_items(self, block: Block) -> list[tuple[int, int]]:
         items: list[list[Line]] = []

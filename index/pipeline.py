@@ -190,7 +190,7 @@ class Indexer:
         )
         self.catalog.complete_document(
             info.doc, digest, chunks, search_texts,
-            characters=len(document.text),
+            text=document.text,
             pages=len(document.page_starts) or None,
         )
         return True

@@ -1,0 +1,57 @@
+"""Turn a follow-up ("and what about 2027/28?") into a standalone question before retrieval.
+
+With an LLM, the condense-question prompt does it. Without one (extractive mode, or the LLM
+is down), a rule does: an elliptical follow-up is read against the previous question, with
+financial years moved on or back where the follow-up says so ("the year after").
+"""
+
+from __future__ import annotations
+
+import re
+
+_YEAR = re.compile(r"\b((?:19|20)\d{2})/(\d{2})\b|\b((?:19|20)\d{2})\b")
+_ELLIPTICAL_START = re.compile(
+    r"^\s*(and|also|what about|how about|what of|same for|then|but|so|or|plus|and what|and how)\b", re.IGNORECASE
+)
+_REFERRING = re.compile(r"\b(it|its|they|them|their|that|those|this|these|there|the same|the year|the one)\b", re.IGNORECASE)
+_NEXT = re.compile(r"\b(year after|following year|next year|year later)\b", re.IGNORECASE)
+_PREVIOUS = re.compile(r"\b(year before|previous year|year earlier|prior year|last year)\b", re.IGNORECASE)
+
+
+def is_follow_up(question: str) -> bool:
+    words = question.split()
+    return bool(_ELLIPTICAL_START.match(question)) or len(words) <= 4 or bool(
+        _REFERRING.search(question) and len(words) <= 12
+    )
+
+
+def _shift_year(match: re.Match, step: int) -> str:
+    if match.group(1):  # a financial year such as 2026/27
+        start = int(match.group(1)) + step
+        return f"{start}/{(start + 1) % 100:02d}"
+    return str(int(match.group(3)) + step)
+
+
+def rewrite_by_rule(question: str, history: list[str]) -> str:
+    """A standalone question without an LLM; the question itself when it already stands alone."""
+    question = question.strip()
+    previous = next((turn.strip() for turn in reversed(history) if turn.strip()), "")
+    if not previous or not is_follow_up(question):
+        return question
+    step = 1 if _NEXT.search(question) else -1 if _PREVIOUS.search(question) else 0
+    if step and _YEAR.search(previous):
+        return _YEAR.sub(lambda m: _shift_year(m, step), previous)
+    new_years = [m.group(0) for m in _YEAR.finditer(question)]
+    old_years = [m.group(0) for m in _YEAR.finditer(previous)]
+    rest = _YEAR.sub(" ", _ELLIPTICAL_START.sub(" ", question)).strip(" ?.!,")
+    if new_years and old_years and len(rest.split()) <= 2:
+        # "And 2027/28?" after "cancer plans for 2026/27": the same question for the new year
+        shifted = previous
+        for old, new in zip(old_years, new_years):
+            shifted = shifted.replace(old, new, 1)
+        return shifted
+    return f"{previous.rstrip(' ?')}? {question}"
+
+
+def history_block(history: list[str]) -> str:
+    return "\n".join(f"- {turn.strip()}" for turn in history if turn.strip())
