@@ -1,0 +1,58 @@
+"""The real local model: Qwen2.5 1.5B on llama.cpp's OpenAI-compatible server, end to end."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import CORPUS, FakeEmbeddings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def local_assistant(tmp_path_factory):
+    from assistant.components import open_indexer
+    from assistant.config import load_settings
+    from assistant.engine import Assistant
+
+    home = tmp_path_factory.mktemp("local-home")
+    settings = load_settings(home=home)
+    open_indexer(settings, embeddings=FakeEmbeddings()).run([CORPUS])
+    assistant = Assistant(settings, backend="local", embeddings=FakeEmbeddings())
+    yield assistant
+    assistant.close()
+
+
+def test_model_parts_join_into_the_pinned_file(local_assistant):
+    from assistant.local_model import MODEL_SHA256, MODEL_SIZE, assemble_model
+
+    path = assemble_model(local_assistant.settings.models_dir)
+    assert path.stat().st_size == MODEL_SIZE
+    assert path.with_suffix(".sha256").read_text().strip() == MODEL_SHA256
+
+
+def test_local_model_answers_with_citations(local_assistant):
+    events = list(local_assistant.stream("What would the system deficit be without national support funding?"))
+    answer = events[-1].answer
+    assert answer.status == "answered", answer.notices
+    assert answer.model != "extractive", answer.notices
+    assert "350" in answer.answer
+    assert answer.citations, answer.answer
+    assert sum(1 for e in events if e.kind == "token") > 3  # streamed
+    assert answer.timings["first_token"] < 60
+
+
+def test_local_model_refuses_off_corpus_question(local_assistant):
+    answer = local_assistant.ask("Which football team won the FA Cup in 1995?")
+    assert answer.status == "unanswerable"
+
+
+def test_local_server_is_restarted_after_a_crash(local_assistant):
+    local_assistant.ask("What is the ICB's vision for 2035?")
+    server = local_assistant._local_server
+    assert server is not None and server.alive()
+    server.process.kill()
+    server.process.wait()
+    answer = local_assistant.ask("What is the ICB's vision for 2035?")
+    assert answer.model != "extractive", answer.notices
+    assert "2035" in answer.answer
