@@ -130,13 +130,17 @@ class Assistant:
         # 2. retrieve and number the passages
         mark = time.perf_counter()
         passages = self.retriever.search(rewritten, k=self.settings.search_top_k, filters=filters)
-        sources = self.retriever.sources(passages, self.settings.context_budget(backend), self.indexer.chunker.tokens)
+        tokens = self.indexer.chunker.tokens
+        # every retrieved passage decides answerability and feeds the extractive answer; an LLM
+        # gets the first of them within its budget (same numbering: the list is a prefix)
+        wide = self.retriever.sources(passages, self.settings.context_budget("extractive"), tokens)
+        sources = self.retriever.sources(passages, self.settings.context_budget(backend), tokens) if llm_backend else wide
         timings["retrieve"] = time.perf_counter() - mark
         yield Event("sources", sources=tuple(sources))
 
         base = dict(contexts=sources, rewritten_question=rewritten, backend=backend, notices=notices)
-        found = extractive.answer(rewritten, sources)
-        if not sources or found.coverage < MIN_COVERAGE:
+        found = extractive.answer(rewritten, wide)
+        if not wide or found.coverage < MIN_COVERAGE:
             timings["total"] = time.perf_counter() - started
             answer = Answer(status="unanswerable", answer=self._not_covered(passages), timings=timings, model="", **base)
             yield Event("answer", answer=answer)
@@ -164,6 +168,7 @@ class Assistant:
                 text, model = "", "extractive"
         if not text:
             text = found.text
+            base["contexts"] = wide
             yield Event("token", text=text)
         timings["generate"] = time.perf_counter() - mark
 
@@ -174,7 +179,7 @@ class Assistant:
             yield Event("answer", answer=answer)
             return
         text = text.replace(NOT_IN_DOCUMENTS, "").strip()
-        checked = check_citations(text, sources)
+        checked = check_citations(text, base["contexts"])
         if checked.invalid:
             numbers = ", ".join(f"[{n}]" for n in checked.invalid)
             notices.append(f"Removed citation {numbers}: it named no source given to the model.")

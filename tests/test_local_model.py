@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import CORPUS, FakeEmbeddings
+from tests.conftest import CORPUS
 
 pytestmark = pytest.mark.slow
 
@@ -17,8 +17,8 @@ def local_assistant(tmp_path_factory):
 
     home = tmp_path_factory.mktemp("local-home")
     settings = load_settings(home=home)
-    open_indexer(settings, embeddings=FakeEmbeddings()).run([CORPUS])
-    assistant = Assistant(settings, backend="local", embeddings=FakeEmbeddings())
+    open_indexer(settings).run([CORPUS])  # the real embedding model, as a user has it
+    assistant = Assistant(settings, backend="local")
     yield assistant
     assistant.close()
 
