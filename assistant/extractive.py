@@ -35,6 +35,7 @@ class ExtractiveResult:
     text: str
     coverage: float  # share of the question's weighted terms the chosen text holds, 0..1
     cited: list[int]
+    best: float = 0.0  # the same share for the single best sentence or bullet (with its headings)
 
 
 def stem(word: str) -> str:
@@ -73,7 +74,7 @@ def answer(question: str, sources: list[Source], max_units: int = 3, max_list_un
     wanted = list(dict.fromkeys(terms(question)))
     all_units = [unit for source in sources for unit in units_of(source)]
     if not wanted or not all_units:
-        return ExtractiveResult(text="", coverage=0.0, cited=[])
+        return ExtractiveResult(text="", coverage=0.0, cited=[], best=0.0)
 
     # rarer terms tell more: weight each question term by its inverse frequency over the units
     unit_terms = [set(terms(unit.text)) for unit in all_units]
@@ -82,12 +83,14 @@ def answer(question: str, sources: list[Source], max_units: int = 3, max_list_un
     weight = {t: math.log(1 + count / (1 + sum(t in ts for ts in unit_terms))) + (1.0 if re.search(r"\d", t) else 0.0) for t in wanted}
     total = sum(weight.values())
 
-    def score(i: int) -> float:
+    def share(i: int) -> float:
         unit = all_units[i]
         got = sum(weight[t] for t in wanted if t in unit_terms[i])
         got += 0.7 * sum(weight[t] for t in wanted if t not in unit_terms[i] and t in section_terms[unit.source.n])
-        rank_bonus = 0.05 / unit.source.n
-        return got / total + rank_bonus
+        return got / total
+
+    def score(i: int) -> float:
+        return share(i) + 0.05 / all_units[i].source.n  # earlier sources win ties
 
     scored = sorted(range(count), key=lambda i: (-score(i), all_units[i].source.n, all_units[i].position))
     best = scored[0]
@@ -118,4 +121,4 @@ def answer(question: str, sources: list[Source], max_units: int = 3, max_list_un
         lines.append(("- " if listing else "") + f"{text} [{unit.source.n}]")
     body = "\n".join(lines) if listing else " ".join(lines)
     cited = list(dict.fromkeys(all_units[i].source.n for i in chosen))
-    return ExtractiveResult(text=body, coverage=coverage, cited=cited)
+    return ExtractiveResult(text=body, coverage=coverage, cited=cited, best=share(best))

@@ -107,8 +107,16 @@ def test_follow_up_is_answered_with_the_conversation(make_assistant):
     assert "Gynaecology Cancer pathway" in answer.answer
 
 
-def test_off_corpus_question_is_refused(make_assistant):
-    answer = make_assistant().ask("What is the best recipe for a Victoria sponge cake?")
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the best recipe for a Victoria sponge cake?",
+        "What are the car parking charges at Royal Preston Hospital?",  # plausible, near the topics
+        "What is the ICB's target for 2031?",
+    ],
+)
+def test_off_corpus_question_is_refused(make_assistant, question):
+    answer = make_assistant().ask(question)
     assert answer.status == "unanswerable"
     assert "don't cover" in answer.answer and not answer.citations
 
