@@ -1,7 +1,8 @@
 """Hybrid retrieval and the context an answerer is given.
 
 - Dense (Chroma) and keyword (SQLite FTS5 BM25) rankings are fused by weighted reciprocal
-  rank. A comparison ("2019 vs 2024", "Blackpool and South Cumbria") also runs one query per
+  rank, with a third ranking for chunks whose own heading the question names ("urgent care"
+  finds "5.2.1. Urgent care" even when other sections use the words more often). A comparison ("2019 vs 2024", "Blackpool and South Cumbria") also runs one query per
   side, so both sides reach the top.
 - Filters by document, kind and date.
 - Small-to-big: a short passage (a roadmap year's bullets, say) is widened with its
@@ -106,6 +107,7 @@ class Retriever:
         self.dense_weight = dense_weight
         self.keyword_weight = keyword_weight
         self.pool = pool
+        self._sections: tuple[int, list[tuple[str, str, frozenset, frozenset]]] | None = None
 
     def documents(self) -> dict[str, DocumentRecord]:
         return {record.doc: record for record in self.catalog.documents() if record.state == "complete"}
@@ -133,6 +135,8 @@ class Retriever:
                 chunk_id = hit.chunk.id
                 scores[chunk_id] = scores.get(chunk_id, 0.0) + weight_scale * self.keyword_weight / (RRF_K + rank)
                 keyword_scores[chunk_id] = max(keyword_scores.get(chunk_id, 0.0), hit.score)
+            for rank, chunk_id in enumerate(self._heading_matches(text, docs), start=1):
+                scores[chunk_id] = scores.get(chunk_id, 0.0) + weight_scale * self.keyword_weight / (RRF_K + rank)
 
         best = sorted(scores, key=lambda i: scores[i], reverse=True)[:k]
         chunks = self.catalog.chunks_by_id(best)
@@ -153,6 +157,40 @@ class Retriever:
                 )
             )
         return passages
+
+    def _heading_matches(self, query: str, docs: list[str] | None) -> list[str]:
+        """Chunks whose own (last) heading is named by the query, best-matching path first."""
+        from assistant.extractive import terms
+
+        wanted = frozenset(terms(query))
+        if not wanted:
+            return []
+        matches = []
+        for chunk_id, doc, own, path in self._section_index():
+            if own and own <= wanted and (docs is None or doc in docs):
+                matches.append((-len(path & wanted), -len(own), chunk_id))
+        matches.sort()
+        return [chunk_id for *_, chunk_id in matches[: self.pool]]
+
+    def _section_index(self) -> list[tuple[str, str, frozenset, frozenset]]:
+        """(chunk id, doc, terms of its own heading, terms of its heading path), cached per index state."""
+        from assistant.extractive import terms
+
+        def heading_terms(text: str) -> frozenset:
+            return frozenset(t for t in terms(text) if not re.fullmatch(r"[\d.]+", t))
+
+        state = self.catalog.chunk_count() + 7919 * len(self.catalog.documents())
+        if self._sections is None or self._sections[0] != state:
+            rows = self.catalog.db.execute("SELECT id, doc, section FROM chunks").fetchall()
+            cache: dict[str, tuple[frozenset, frozenset]] = {}
+            index = []
+            for chunk_id, doc, section in rows:
+                if section not in cache:
+                    cache[section] = (heading_terms(section.split(" > ")[-1]), heading_terms(section))
+                own, path = cache[section]
+                index.append((chunk_id, doc, own, path))
+            self._sections = (state, index)
+        return self._sections[1]
 
     def sources(self, passages: list[Passage], budget_tokens: int, count_tokens, widen_below: int = 120) -> list[Source]:
         """Number the passages for the answerer, widening short ones, within a token budget.
