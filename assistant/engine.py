@@ -131,7 +131,8 @@ class Assistant:
 
         # 2. retrieve and number the passages
         mark = time.perf_counter()
-        passages = self.retriever.search(rewritten, k=self.settings.search_top_k, filters=filters)
+        also = [question] if rewritten != question else []
+        passages = self.retriever.search(rewritten, k=self.settings.search_top_k, filters=filters, also=also)
         tokens = self.indexer.chunker.tokens
         # every retrieved passage decides answerability and feeds the extractive answer; an LLM
         # gets the first of them within its budget (same numbering: the list is a prefix)

@@ -112,7 +112,9 @@ class Retriever:
     def documents(self) -> dict[str, DocumentRecord]:
         return {record.doc: record for record in self.catalog.documents() if record.state == "complete"}
 
-    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Passage]:
+    def search(self, query: str, k: int = 5, filters: Filters | None = None, also: list[str] | None = None) -> list[Passage]:
+        """The k best passages for ``query``; ``also`` adds queries fused at a lower weight
+        (for a follow-up: the follow-up's own words beside its rewritten form)."""
         query = query.strip()
         if not query:
             return []
@@ -127,7 +129,8 @@ class Retriever:
         scores: dict[str, float] = {}
         dense_scores: dict[str, float] = {}
         keyword_scores: dict[str, float] = {}
-        for weight_scale, text in zip([1.0] + [0.8] * 4, expand_query(query)):
+        queries = expand_query(query)[:5] + [q.strip() for q in (also or []) if q.strip() and q.strip() != query]
+        for weight_scale, text in zip([1.0] + [0.8] * (len(queries) - 1), queries):
             for rank, hit in enumerate(self.vectors.search(text, k=self.pool, where=where), start=1):
                 scores[hit.id] = scores.get(hit.id, 0.0) + weight_scale * self.dense_weight / (RRF_K + rank)
                 dense_scores[hit.id] = max(dense_scores.get(hit.id, -1.0), hit.score)
