@@ -150,10 +150,13 @@ class Assistant:
             return
 
         # 3. generate
-        mark = time.perf_counter()
         text, model = "", "extractive"
         if llm_backend:
+            mark = time.perf_counter()
             try:
+                self._client(backend)  # starts the local model server if it is not running
+                timings["llm_ready"] = time.perf_counter() - mark
+                mark = time.perf_counter()
                 raw: list[str] = []
                 for piece in self._generate(rewritten, sources, audience, backend, raw):
                     if "first_token" not in timings:
@@ -170,6 +173,7 @@ class Assistant:
                 yield Event("reset")
                 text, model = "", "extractive"
         if not text:
+            mark = time.perf_counter()
             text = found.text
             base["contexts"] = wide
             yield Event("token", text=text)

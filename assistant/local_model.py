@@ -82,6 +82,19 @@ def assemble_model(models_dir: Path, progress=None) -> Path:
     return target
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, be sent SIGTERM when the app dies, however it dies,
+    so no model server outlives the app that started it."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        except OSError:
+            pass
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -165,7 +178,7 @@ class LocalModelServer:
         environment = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
             self._command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=environment, start_new_session=True,
+            env=environment, start_new_session=True, preexec_fn=_die_with_parent,
         )
         log.close()
         deadline = time.monotonic() + self.start_timeout_s

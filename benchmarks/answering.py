@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -66,13 +67,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-local", action="store_true", help="skip the local LLM measurements")
     parser.add_argument("--questions", type=int, default=len(QUESTIONS), help="how many questions to use (max 20)")
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "answering.json")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "answering.json",
+                        help="where to write the figures as JSON (default: %(default)s)")
     args = parser.parse_args()
     questions = QUESTIONS[: args.questions]
 
     home = Path(tempfile.mkdtemp(prefix="icb-bench-"))
-    env = dict(os.environ, ICB_ASSISTANT_HOME=str(home))
+    for name in [n for n in os.environ if n.startswith("ICB_ASSISTANT_") and n != "ICB_ASSISTANT_LOCAL_THREADS"]:
+        del os.environ[name]  # measure the defaults, not the caller's server or config file
     os.environ["ICB_ASSISTANT_HOME"] = str(home)
+    env = dict(os.environ)
     cli = str(Path(sys.executable).parent / "icb-assistant")
     print(f"Indexing the default corpus into {home} ...", flush=True)
     subprocess.run([cli, "index"], env=env, check=True, capture_output=True)
@@ -117,6 +121,7 @@ def main() -> None:
             results["local_total"] = summary(total)
         results["local_fallbacks"] = fallbacks
     assistant.close()
+    shutil.rmtree(home, ignore_errors=True)  # the joined model is 1.1 GB
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))

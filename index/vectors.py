@@ -155,13 +155,16 @@ class VectorStore:
     def reset(self) -> None:
         """Drop every vector and record the configured model as the builder."""
         name = self.collection.name
-        self.client.delete_collection(name)
-        self.collection = self.client.get_or_create_collection(
-            name,
-            embedding_function=_chroma_embedding_function(self.embeddings),
-            metadata={"embedding_model": self.model_id},
-            configuration={"hnsw": {"space": "cosine"}},
-        )
+        try:
+            self.client.delete_collection(name)
+            self.collection = self.client.get_or_create_collection(
+                name,
+                embedding_function=_chroma_embedding_function(self.embeddings),
+                metadata={"embedding_model": self.model_id},
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        except Exception as exc:
+            raise VectorStoreError(f"Could not reset the Chroma collection at {self.where}: {exc}") from exc
 
     # -- reading ----------------------------------------------------------------------------
     def count(self) -> int:
