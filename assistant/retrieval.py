@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from assistant.abbreviations import Glossary, mine
 from assistant.answers import Source
 from index.catalog import Catalog, DocumentRecord, StoredChunk
 from index.chunking import sentence_spans
@@ -108,6 +109,7 @@ class Retriever:
         self.keyword_weight = keyword_weight
         self.pool = pool
         self._sections: tuple[int, list[tuple[str, str, frozenset, frozenset]]] | None = None
+        self._glossary: tuple[int, Glossary] | None = None
 
     def documents(self) -> dict[str, DocumentRecord]:
         return {record.doc: record for record in self.catalog.documents() if record.state == "complete"}
@@ -129,7 +131,9 @@ class Retriever:
         scores: dict[str, float] = {}
         dense_scores: dict[str, float] = {}
         keyword_scores: dict[str, float] = {}
-        queries = expand_query(query)[:5] + [q.strip() for q in (also or []) if q.strip() and q.strip() != query]
+        glossary = self.glossary()
+        queries = [glossary.expand(q) for q in expand_query(query)[:5]]
+        queries += [glossary.expand(q.strip()) for q in (also or []) if q.strip() and q.strip() != query]
         for weight_scale, text in zip([1.0] + [0.8] * (len(queries) - 1), queries):
             for rank, hit in enumerate(self.vectors.search(text, k=self.pool, where=where), start=1):
                 scores[hit.id] = scores.get(hit.id, 0.0) + weight_scale * self.dense_weight / (RRF_K + rank)
@@ -161,6 +165,20 @@ class Retriever:
             )
         return passages
 
+    def _index_state(self) -> int:
+        return self.catalog.chunk_count() + 7919 * len(self.catalog.documents())
+
+    def glossary(self) -> Glossary:
+        """Common NHS abbreviations plus those the indexed documents define."""
+        state = self._index_state()
+        if self._glossary is None or self._glossary[0] != state:
+            defined: dict[str, str] = {}
+            for record in self.catalog.documents():
+                for abbreviation, meaning in mine(self.catalog.document_text(record.doc) or "").items():
+                    defined.setdefault(abbreviation, meaning)
+            self._glossary = (state, Glossary(defined))
+        return self._glossary[1]
+
     def _heading_matches(self, query: str, docs: list[str] | None) -> list[str]:
         """Chunks whose own (last) heading is named by the query, best-matching path first."""
         from assistant.extractive import terms
@@ -182,7 +200,7 @@ class Retriever:
         def heading_terms(text: str) -> frozenset:
             return frozenset(t for t in terms(text) if not re.fullmatch(r"[\d.]+", t))
 
-        state = self.catalog.chunk_count() + 7919 * len(self.catalog.documents())
+        state = self._index_state()
         if self._sections is None or self._sections[0] != state:
             rows = self.catalog.db.execute("SELECT id, doc, section FROM chunks").fetchall()
             cache: dict[str, tuple[frozenset, frozenset]] = {}

@@ -1,0 +1,94 @@
+"""NHS abbreviations, both ways: "CYP" finds "children and young people", and back.
+
+Staff write "UEC", "LTC" or "CYP"; the public write the words; the documents use either.
+Retrieval adds the other form to the question. The list below holds common NHS terms; the
+documents' own definitions ("same-day emergency care (SDEC)") are added when the index is read.
+"""
+
+from __future__ import annotations
+
+import re
+
+COMMON = {
+    "A&E": "accident and emergency",
+    "AACC": "all-age continuing care",
+    "ACP": "advance care planning",
+    "CAMHS": "child and adolescent mental health services",
+    "CCG": "clinical commissioning group",
+    "CHC": "continuing healthcare",
+    "CIP": "cost improvement programme",
+    "CQC": "Care Quality Commission",
+    "CVD": "cardiovascular disease",
+    "CYP": "children and young people",
+    "ED": "emergency department",
+    "GP": "general practice",
+    "ICP": "integrated care partnership",
+    "INT": "integrated neighbourhood team",
+    "INTs": "integrated neighbourhood teams",
+    "LD&A": "learning disabilities and autism",
+    "LDA": "learning disabilities and autism",
+    "LES": "local enhanced service",
+    "LTC": "long-term conditions",
+    "MDT": "multi-disciplinary team",
+    "MH": "mental health",
+    "MSK": "musculoskeletal",
+    "NHSE": "NHS England",
+    "PCN": "primary care network",
+    "QIPP": "quality, innovation, productivity and prevention",
+    "RTT": "referral to treatment",
+    "SDEC": "same-day emergency care",
+    "SEND": "special educational needs and disabilities",
+    "SOF": "system oversight framework",
+    "UEC": "urgent and emergency care",
+    "VCFSE": "voluntary, community, faith and social enterprise",
+    "WRP": "waste reduction plan",
+}
+
+_DEFINED = re.compile(r"((?:[A-Za-z][\w'-]*[ ,&]+){1,8}?)\(([A-Z][A-Za-z&]{1,7})\)")
+_SMALL = {"and", "&", "of", "the", "for", "in", "to", "with"}
+# on every page of these documents: expanding them only adds noise to a search
+UBIQUITOUS = {"ICB", "ICS", "LSC", "NHS", "ICBs"}
+
+
+def mine(text: str) -> dict[str, str]:
+    """Definitions written as "words (ABBR)" whose initials spell the abbreviation."""
+    found: dict[str, str] = {}
+    for match in _DEFINED.finditer(text):
+        abbreviation = match.group(2)
+        letters = [c for c in abbreviation if c.isalpha() and c.isupper()]
+        words = re.findall(r"[A-Za-z][\w'-]*|&", match.group(1))
+        # take the shortest run of trailing words whose initials give the capitals
+        for size in range(1, len(words) + 1):
+            run = words[-size:]
+            content = [w for w in run if w.lower() not in _SMALL and w != "&"]
+            whole = [w[0].upper() for w in content]
+            parts = [p[0].upper() for w in content for p in w.split("-") if p]  # "same-day" gives S, D
+            if letters in (whole, parts) and run[0].lower() not in _SMALL:
+                found.setdefault(abbreviation, " ".join(run).lower().strip("'’\" ,"))
+                break
+    return found
+
+
+class Glossary:
+    def __init__(self, extra: dict[str, str] | None = None):
+        self.terms = dict(COMMON)
+        for abbreviation, meaning in (extra or {}).items():
+            self.terms.setdefault(abbreviation, meaning)
+        for abbreviation in UBIQUITOUS:
+            self.terms.pop(abbreviation, None)
+        self._meanings = {meaning.lower(): abbreviation for abbreviation, meaning in self.terms.items()}
+
+    def expand(self, query: str) -> str:
+        """The query with the other form of each abbreviation or term it uses, in brackets."""
+        additions: list[str] = []
+        for token in set(re.findall(r"\b[A-Z][A-Za-z&]{1,6}s?\b", query)):
+            meaning = self.terms.get(token) or self.terms.get(token.rstrip("s"))
+            if meaning and meaning.lower() not in query.lower():
+                additions.append(meaning)
+        lowered = query.lower()
+        for meaning, abbreviation in self._meanings.items():
+            if len(meaning) > 6 and meaning in lowered and abbreviation not in query:
+                additions.append(abbreviation)
+        if not additions:
+            return query
+        return f"{query} ({'; '.join(sorted(additions))})"
