@@ -109,7 +109,8 @@ class VectorStore:
     ) -> "VectorStore":
         import chromadb
 
-        where = f"{'https' if ssl else 'http'}://{host}:{port}"
+        shown_host = f"[{host}]" if ":" in host and not host.startswith("[") else host  # IPv6
+        where = f"{'https' if ssl else 'http'}://{shown_host}:{port}"
         try:
             client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings())
             client.heartbeat()
@@ -181,9 +182,7 @@ class VectorStore:
             offset += page
 
     def search(self, query: str, k: int, where: dict | None = None) -> list[VectorHit]:
-        self.check_model()
-        if self.count() == 0:
-            return []
+        self.check_model()  # reads the collection's metadata already in hand: no round trip
         vector = self.embeddings.embed_query(query)
         result = self.collection.query(
             query_embeddings=[vector],
