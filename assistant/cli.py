@@ -321,7 +321,8 @@ def docs_command() -> None:
         console.print("Nothing is indexed yet. Run `icb-assistant index`.")
         return
     table = Table(title=f"Indexed documents ({settings.index_dir})")
-    for column in ("Document", "Title", "Date", "Kind", "Chunks", "State"):
+    table.add_column("Document", overflow="fold")  # never cut: it is what --doc and remove take
+    for column in ("Title", "Date", "Kind", "Chunks", "State"):
         table.add_column(column)
     for record in records:
         table.add_row(record.doc, record.title, record.date, record.kind, str(record.chunks), record.state)
