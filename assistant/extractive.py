@@ -89,12 +89,11 @@ def answer(question: str, sources: list[Source], max_units: int = 3, max_list_un
         got += 0.7 * sum(weight[t] for t in wanted if t not in unit_terms[i] and t in section_terms[unit.source.n])
         return got / total
 
-    def score(i: int) -> float:
-        return share(i) + 0.05 / all_units[i].source.n  # earlier sources win ties
-
-    scored = sorted(range(count), key=lambda i: (-score(i), all_units[i].source.n, all_units[i].position))
+    shares = [share(i) for i in range(count)]
+    scores = [shares[i] + 0.05 / all_units[i].source.n for i in range(count)]  # earlier sources win ties
+    scored = sorted(range(count), key=lambda i: (-scores[i], all_units[i].source.n, all_units[i].position))
     best = scored[0]
-    best_score = score(best)
+    best_score = scores[best]
     chosen = [best]
     listing = bool(_LIST_QUESTION.search(question)) and all_units[best].bullet
     limit = max_list_units if listing else max_units
@@ -103,7 +102,7 @@ def answer(question: str, sources: list[Source], max_units: int = 3, max_list_un
             break
         unit = all_units[i]
         same_list = listing and unit.bullet and unit.source.n == all_units[best].source.n
-        if same_list or score(i) >= 0.6 * best_score:
+        if same_list or scores[i] >= 0.6 * best_score:
             if unit.text not in {all_units[j].text for j in chosen}:
                 chosen.append(i)
     chosen.sort(key=lambda i: (all_units[i].source.n != all_units[best].source.n, all_units[i].source.n, all_units[i].position))
@@ -121,4 +120,4 @@ def answer(question: str, sources: list[Source], max_units: int = 3, max_list_un
         lines.append(("- " if listing else "") + f"{text} [{unit.source.n}]")
     body = "\n".join(lines) if listing else " ".join(lines)
     cited = list(dict.fromkeys(all_units[i].source.n for i in chosen))
-    return ExtractiveResult(text=body, coverage=coverage, cited=cited, best=share(best))
+    return ExtractiveResult(text=body, coverage=coverage, cited=cited, best=shares[best])

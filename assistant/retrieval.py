@@ -108,8 +108,8 @@ class Retriever:
         self.dense_weight = dense_weight
         self.keyword_weight = keyword_weight
         self.pool = pool
-        self._sections: tuple[int, list[tuple[str, str, frozenset, frozenset]]] | None = None
-        self._glossary: tuple[int, Glossary] | None = None
+        self._sections: tuple[tuple, list[tuple[str, str, frozenset, frozenset]]] | None = None
+        self._glossary: tuple[tuple, Glossary] | None = None
 
     def documents(self) -> dict[str, DocumentRecord]:
         return {record.doc: record for record in self.catalog.documents() if record.state == "complete"}
@@ -165,12 +165,9 @@ class Retriever:
             )
         return passages
 
-    def _index_state(self) -> int:
-        return self.catalog.chunk_count() + 7919 * len(self.catalog.documents())
-
     def glossary(self) -> Glossary:
         """Common NHS abbreviations plus those the indexed documents define."""
-        state = self._index_state()
+        state = self.catalog.version()
         if self._glossary is None or self._glossary[0] != state:
             defined: dict[str, str] = {}
             for record in self.catalog.documents():
@@ -200,7 +197,7 @@ class Retriever:
         def heading_terms(text: str) -> frozenset:
             return frozenset(t for t in terms(text) if not re.fullmatch(r"[\d.]+", t))
 
-        state = self._index_state()
+        state = self.catalog.version()
         if self._sections is None or self._sections[0] != state:
             rows = self.catalog.db.execute("SELECT id, doc, section FROM chunks").fetchall()
             cache: dict[str, tuple[frozenset, frozenset]] = {}
@@ -221,6 +218,7 @@ class Retriever:
         the last one is cut at a sentence end. Always at least one source.
         """
         sources: list[Source] = []
+        texts: dict[str, str | None] = {}  # each document's text, read once per call
         used: set[tuple[str, int]] = set()
         spent = 0
         for passage in passages:
@@ -242,9 +240,11 @@ class Retriever:
                     group.append(chunk.index)
                     tokens += chunk.tokens
             group.sort()
-            members = [c for c in self.catalog.neighbours(passage.doc, group[0], before=0, after=group[-1] - group[0])]
+            members = self.catalog.neighbours(passage.doc, group[0], before=0, after=group[-1] - group[0])
             start, end = members[0].start, members[-1].end
-            text = self.catalog.document_text(passage.doc)
+            if passage.doc not in texts:
+                texts[passage.doc] = self.catalog.document_text(passage.doc)
+            text = texts[passage.doc]
             body = text[start:end] if text else "\n".join(c.text for c in members)
             if spent + tokens > budget_tokens and sources:
                 room = budget_tokens - spent

@@ -226,6 +226,11 @@ class Catalog:
         self.db.execute("DELETE FROM chunks WHERE doc = ?", (doc,))
 
     # -- chunks ------------------------------------------------------------------------------
+    def version(self) -> tuple:
+        """Changes whenever a document is added, replaced or removed: one cheap query, for caches."""
+        row = self.db.execute("SELECT COUNT(*), MAX(indexed_at), SUM(chunks) FROM documents").fetchone()
+        return tuple(row)
+
     def chunk_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 

@@ -130,10 +130,9 @@ class Indexer:
         if progress:
             progress(len(documents), len(documents), None)
 
-        report.chunks_added = sum(
-            (self.catalog.document(doc).chunks if self.catalog.document(doc) else 0) for doc in report.indexed
-        )
         records = self.catalog.documents()
+        indexed_now = set(report.indexed)
+        report.chunks_added = sum(r.chunks for r in records if r.doc in indexed_now)
         report.documents_total = sum(1 for r in records if r.state == "complete")
         report.chunks_total = self.catalog.chunk_count()
         report.seconds = time.perf_counter() - started
