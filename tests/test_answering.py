@@ -219,7 +219,7 @@ def test_llm_dying_mid_stream_resets_and_falls_back(make_assistant):
     assert "one two" not in answer.answer
 
 
-def test_wrong_api_key_is_reported_without_the_key(make_assistant, monkeypatch):
+def test_wrong_api_key_is_reported_without_the_key():
     from assistant.llm import ChatEndpoint, describe_failure
 
     class AuthenticationError(Exception):
