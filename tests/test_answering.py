@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
 
 from assistant.answers import Source
 from assistant.citations import check_citations
+from assistant.local_model import free_port  # a port nobody listens on
 from assistant.rewrite import rewrite_by_rule
 from tests.conftest import CORPUS, FakeEmbeddings
 from tests.fake_llm import FakeLLM
@@ -181,14 +181,8 @@ def test_llm_rewrites_follow_ups(make_assistant):
     assert "What are the priorities for Blackpool?" in condense and "And for maternity?" in condense
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_llm_server_down_falls_back_to_extractive(make_assistant):
-    assistant = make_assistant("openai", openai_base_url=f"http://127.0.0.1:{closed_port()}/v1", llm_timeout_s=5)
+    assistant = make_assistant("openai", openai_base_url=f"http://127.0.0.1:{free_port()}/v1", llm_timeout_s=5)
     started = time.perf_counter()
     answer = assistant.ask("What would the system deficit be without national support funding?")
     assert time.perf_counter() - started < 10

@@ -78,11 +78,9 @@ def test_config_file_is_read(tmp_path):
 
 
 def test_unreachable_chroma_server_is_a_clear_error(tmp_path):
-    import socket
+    from assistant.local_model import free_port
 
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # a port nobody listens on
     result = run_cli("search", "cancer", home=tmp_path, env={"ICB_ASSISTANT_CHROMA_HOST": "127.0.0.1", "ICB_ASSISTANT_CHROMA_PORT": str(port)})
     assert result.returncode == 2
     assert f"127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr
