@@ -43,6 +43,7 @@ def make_chunker(settings: Settings):
         ChunkerSettings(
             target_tokens=settings.chunk_tokens,
             max_tokens=settings.chunk_max_tokens,
+            window_tokens=settings.chunk_window_tokens,
             encoding=settings.tokenizer_encoding,
         )
     )

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     # -- chunking ----------------------------------------------------------------------
     chunk_tokens: int = Field(default=220, ge=32, le=2000, description="Target chunk size in tokens (tiktoken).")
     chunk_max_tokens: int = Field(default=320, ge=48, le=4000, description="Hard ceiling for a chunk, in tokens.")
+    chunk_window_tokens: int = Field(
+        default=64, ge=0, le=1000,
+        description="Besides each whole chunk, embed windows of about this many tokens (0: whole chunks only).",
+    )
     tokenizer_encoding: Literal["cl100k_base", "o200k_base"] = "cl100k_base"
 
     # -- embeddings --------------------------------------------------------------------
@@ -123,6 +127,28 @@ class Settings(BaseSettings):
     local_threads: int = Field(default=0, ge=0, le=256, description="CPU threads for the local model; 0: all cores.")
     local_context: int = Field(default=4096, ge=512, le=32768, description="Context window of the local model.")
     local_start_timeout_s: float = Field(default=180.0, gt=0)
+
+    # -- evaluation ----------------------------------------------------------------------
+    judge_model: str | None = Field(
+        default=None,
+        description="Chat model for the optional LLM-as-judge of `eval` (faithfulness, correctness); unset: no judge.",
+    )
+    judge_base_url: str | None = Field(
+        default=None,
+        description="Base URL of the judge's OpenAI-compatible server; unset: openai_base_url, else the OpenAI API.",
+    )
+
+    # -- web UI ----------------------------------------------------------------------------
+    ui_host: str = Field(default="127.0.0.1", description="Address the web UI listens on (0.0.0.0: every interface).")
+    ui_port: int = Field(default=7860, ge=1, le=65535, description="Port of the web UI.")
+    ui_users_file: Path | None = Field(
+        default=None,
+        description="A file of `name:hash` lines (see `add-user`). Set it (or ui_users) to require sign-in.",
+    )
+    ui_users: SecretStr | None = Field(
+        default=None,
+        description="Sign-in users as `name:hash` entries separated by commas, instead of or beside ui_users_file.",
+    )
 
     @field_validator("home", "corpus_dir", mode="after")
     @classmethod

@@ -25,7 +25,7 @@ from assistant.answers import Answer, Source
 from assistant.citations import check_citations
 from assistant.config import PROMPTS_DIR, Settings, load_settings
 from assistant.llm import ChatClient, ChatEndpoint, LLMUnavailable, openai_endpoint
-from assistant.retrieval import Filters, Passage, Retriever
+from assistant.retrieval import Filters, Passage, Retriever, fit_to_budget
 from assistant.rewrite import history_block, is_follow_up, rewrite_by_rule
 
 MAX_QUESTION_CHARS = 2000
@@ -137,7 +137,7 @@ class Assistant:
         # every retrieved passage decides answerability and feeds the extractive answer; an LLM
         # gets the first of them within its budget (same numbering: the list is a prefix)
         wide = self.retriever.sources(passages, self.settings.context_budget("extractive"), tokens)
-        sources = self.retriever.sources(passages, self.settings.context_budget(backend), tokens) if llm_backend else wide
+        sources = fit_to_budget(wide, self.settings.context_budget(backend), tokens) if llm_backend else wide
         timings["retrieve"] = time.perf_counter() - mark
         yield Event("sources", sources=tuple(sources))
 

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from assistant.abbreviations import Glossary, mine
 from assistant.answers import Source
@@ -21,6 +21,12 @@ from index.chunking import sentence_spans
 from index.vectors import VectorStore
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant
+NAMED_DOCUMENT_WEIGHT = 0.5  # weight of the search within a document the question names
+RARE_MIN_CHUNKS = 3  # a word in at most this many chunks (or 1% of them) is rare: it picks out its passages
+_TITLE_STOPWORDS = frozenset(
+    "a an and the of for in on to with by from at as is our nhs icb ics lsc lancashire south cumbria integrated "
+    "care board system health paper report item agenda".split()
+)
 _YEAR = re.compile(r"\b(?:19|20)\d{2}(?:/\d{2})?\b")
 _COMPARISON = re.compile(
     r"\b(compare[sd]?|comparison|versus|vs\.?|differ(?:s|ence|ent)?|changed?|contrast|between)\b", re.IGNORECASE
@@ -94,6 +100,27 @@ def expand_query(query: str) -> list[str]:
     return queries
 
 
+def named_documents(query: str, records: list[DocumentRecord]) -> list[str]:
+    """The documents a question names: by the year it was published ("the 2019 strategy"; a
+    financial year such as 2025/26 does not count), its kind ("the board paper"), or two
+    neighbouring words of its title ("Our next steps", "state of the system")."""
+    lowered = query.lower()
+    years = set(re.findall(r"\b((?:19|20)\d{2})\b(?!/)", lowered))
+    words = [w for w in re.findall(r"[a-z0-9]+", lowered) if w not in _TITLE_STOPWORDS]
+    pairs = set(zip(words, words[1:]))
+    named = []
+    for record in records:
+        title_words = [w for w in re.findall(r"[a-z0-9]+", record.title.lower()) if w not in _TITLE_STOPWORDS]
+        kind = record.kind.lower().strip()
+        if (
+            (record.date[:4] in years)
+            or (kind and re.search(rf"\b{re.escape(kind)}\b", lowered))
+            or pairs & set(zip(title_words, title_words[1:]))
+        ):
+            named.append(record.doc)
+    return named
+
+
 class Retriever:
     def __init__(
         self,
@@ -132,6 +159,7 @@ class Retriever:
         dense_scores: dict[str, float] = {}
         keyword_scores: dict[str, float] = {}
         glossary = self.glossary()
+        sections = self._section_index()
         queries = [glossary.expand(q) for q in expand_query(query)[:5]]
         queries += [glossary.expand(q.strip()) for q in (also or []) if q.strip() and q.strip() != query]
         for weight_scale, text in zip([1.0] + [0.8] * (len(queries) - 1), queries):
@@ -144,6 +172,22 @@ class Retriever:
                 keyword_scores[chunk_id] = max(keyword_scores.get(chunk_id, 0.0), hit.score)
             for rank, chunk_id in enumerate(self._heading_matches(text, docs), start=1):
                 scores[chunk_id] = scores.get(chunk_id, 0.0) + weight_scale * self.keyword_weight / (RRF_K + rank)
+            rare = self.catalog.rare_terms(text, limit=max(RARE_MIN_CHUNKS, len(sections) // 100))
+            if rare:
+                for rank, hit in enumerate(self.catalog.keyword_search(" ".join(rare), k=self.pool, docs=docs), start=1):
+                    scores[hit.chunk.id] = scores.get(hit.chunk.id, 0.0) + weight_scale * self.keyword_weight / (RRF_K + rank)
+            named = named_documents(text, list(records.values()))
+            if named and docs is not None:
+                named = [doc for doc in named if doc in docs]
+            if named and len(named) < len(docs or records):
+                # the question names a document ("the 2019 strategy", "the board paper"): search
+                # each named one alone too, so each side of a comparison has its own ranking
+                scale = weight_scale * NAMED_DOCUMENT_WEIGHT
+                for doc in named:
+                    for rank, hit in enumerate(self.vectors.search(text, k=self.pool, where={"doc": doc}), start=1):
+                        scores[hit.id] = scores.get(hit.id, 0.0) + scale * self.dense_weight / (RRF_K + rank)
+                    for rank, hit in enumerate(self.catalog.keyword_search(text, k=self.pool, docs=[doc]), start=1):
+                        scores[hit.chunk.id] = scores.get(hit.chunk.id, 0.0) + scale * self.keyword_weight / (RRF_K + rank)
 
         best = sorted(scores, key=lambda i: scores[i], reverse=True)[:k]
         chunks = self.catalog.chunks_by_id(best)
@@ -217,11 +261,17 @@ class Retriever:
         the previous ones) while they fit. Passages are kept whole while the budget allows;
         the last one is cut at a sentence end. Always at least one source.
         """
-        sources: list[Source] = []
+        return fit_to_budget(self._widened(passages, widen_below, budget_tokens), budget_tokens, count_tokens)
+
+    def _widened(self, passages: list[Passage], widen_below: int, budget_tokens: int) -> list[tuple[Source, int]]:
+        """Each passage (not already taken in by an earlier one) widened, with its token count."""
+        widened: list[tuple[Source, int]] = []
         texts: dict[str, str | None] = {}  # each document's text, read once per call
         used: set[tuple[str, int]] = set()
         spent = 0
         for passage in passages:
+            if spent >= budget_tokens:
+                break
             if (passage.doc, passage.index) in used:
                 continue
             group = [passage.index]
@@ -246,26 +296,40 @@ class Retriever:
                 texts[passage.doc] = self.catalog.document_text(passage.doc)
             text = texts[passage.doc]
             body = text[start:end] if text else "\n".join(c.text for c in members)
-            if spent + tokens > budget_tokens and sources:
-                room = budget_tokens - spent
-                if room < 40:
-                    break
-                cut = _cut_to_tokens(body, room, count_tokens)
-                if not cut:
-                    break
-                body, end = cut, start + len(cut)
-                tokens = count_tokens(body)
-            sources.append(
-                Source(
-                    n=len(sources) + 1, doc=passage.doc, title=passage.title, section=passage.section,
-                    page=passage.page, text=body, start=start, end=end,
-                )
+            source = Source(
+                n=len(widened) + 1, doc=passage.doc, title=passage.title, section=passage.section,
+                page=passage.page, text=body, start=start, end=end,
             )
+            widened.append((source, tokens))
             used.update((passage.doc, i) for i in group)
             spent += tokens
-            if spent >= budget_tokens:
+        return widened
+
+
+def fit_to_budget(sources: list[tuple[Source, int]] | list[Source], budget_tokens: int, count_tokens) -> list[Source]:
+    """The first sources that fit ``budget_tokens``, the last one cut at a sentence end.
+
+    Takes ``(source, tokens)`` pairs or plain sources (then counted). Always keeps at least one
+    source; numbering is unchanged, so a smaller budget gives a prefix of a larger one.
+    """
+    kept: list[Source] = []
+    spent = 0
+    for entry in sources:
+        source, tokens = entry if isinstance(entry, tuple) else (entry, count_tokens(entry.text))
+        if spent + tokens > budget_tokens and kept:
+            room = budget_tokens - spent
+            if room < 40:
                 break
-        return sources
+            cut = _cut_to_tokens(source.text, room, count_tokens)
+            if not cut:
+                break
+            source = replace(source, text=cut, end=source.start + len(cut))
+            tokens = count_tokens(cut)
+        kept.append(source)
+        spent += tokens
+        if spent >= budget_tokens:
+            break
+    return kept
 
 
 def _cut_to_tokens(text: str, budget: int, count_tokens) -> str:

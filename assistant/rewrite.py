@@ -13,15 +13,21 @@ _YEAR = re.compile(r"\b((?:19|20)\d{2})/(\d{2})\b|\b((?:19|20)\d{2})\b")
 _ELLIPTICAL_START = re.compile(
     r"^\s*(and|also|what about|how about|what of|same for|then|but|so|or|plus|and what|and how)\b", re.IGNORECASE
 )
-_REFERRING = re.compile(r"\b(it|its|they|them|their|that|those|this|these|there|the same|the year|the one)\b", re.IGNORECASE)
+_REFERRING = re.compile(
+    r"\b(it|its|they|them|their|that|those|this|these|there|the same|the year|the one|the (?:\w+ ){1,2}one|number \d+|next)\b",
+    re.IGNORECASE,
+)
 _NEXT = re.compile(r"\b(year after|following year|next year|year later)\b", re.IGNORECASE)
 _PREVIOUS = re.compile(r"\b(year before|previous year|year earlier|prior year|last year)\b", re.IGNORECASE)
 
 
 def is_follow_up(question: str) -> bool:
     words = question.split()
-    return bool(_ELLIPTICAL_START.match(question)) or len(words) <= 4 or bool(
-        _REFERRING.search(question) and len(words) <= 12
+    return (
+        bool(_ELLIPTICAL_START.match(question))
+        or len(words) <= 4
+        or bool(_NEXT.search(question) or _PREVIOUS.search(question))
+        or bool(_REFERRING.search(question) and len(words) <= 12)
     )
 
 
@@ -44,12 +50,13 @@ def rewrite_by_rule(question: str, history: list[str]) -> str:
     new_years = [m.group(0) for m in _YEAR.finditer(question)]
     old_years = [m.group(0) for m in _YEAR.finditer(previous)]
     rest = _YEAR.sub(" ", _ELLIPTICAL_START.sub(" ", question)).strip(" ?.!,")
-    if new_years and old_years and len(rest.split()) <= 2:
+    if new_years and old_years:
         # "And 2027/28?" after "cancer plans for 2026/27": the same question for the new year
         shifted = previous
         for old, new in zip(old_years, new_years):
             shifted = shifted.replace(old, new, 1)
-        return shifted
+        rest = re.sub(r"\b(in|for|during|by|of)\s*$", "", rest.strip(" ,")).strip(" ,")
+        return shifted if len(rest.split()) <= 2 else f"{shifted.rstrip(' ?')}? {rest}?"
     return f"{previous.rstrip(' ?')}? {question}"
 
 

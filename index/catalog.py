@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS documents (
     content_hash TEXT NOT NULL,
     state TEXT NOT NULL CHECK (state IN ('pending', 'complete')),
     chunks INTEGER NOT NULL DEFAULT 0,
+    vectors INTEGER NOT NULL DEFAULT 0,
     characters INTEGER NOT NULL DEFAULT 0,
     pages INTEGER,
     indexed_at TEXT NOT NULL
@@ -81,6 +82,7 @@ class DocumentRecord:
     content_hash: str
     state: str
     chunks: int
+    vectors: int
     characters: int
     pages: int | None
     indexed_at: str
@@ -111,8 +113,8 @@ def chunk_id(doc: str, content_hash: str, index: int) -> str:
     return f"{doc}#{content_hash[:12]}#{index:05d}"
 
 
-def keyword_query(text: str) -> str:
-    """An FTS5 query matching any of the words of ``text``; safe for any user input."""
+def query_terms(text: str) -> list[str]:
+    """The words of ``text`` worth searching for, each quoted as an FTS5 phrase (safe for any input)."""
     words = re.findall(r"[\w£$%]+(?:[/.'’-][\w]+)*", text.lower())
     terms: list[str] = []
     for word in words:
@@ -122,7 +124,12 @@ def keyword_query(text: str) -> str:
         quoted = '"' + word.replace('"', '""') + '"'
         if quoted not in terms:
             terms.append(quoted)
-    return " OR ".join(terms)
+    return terms
+
+
+def keyword_query(text: str) -> str:
+    """An FTS5 query matching any of the words of ``text``; safe for any user input."""
+    return " OR ".join(query_terms(text))
 
 
 class Catalog:
@@ -136,6 +143,10 @@ class Catalog:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.executescript(SCHEMA)
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(documents)")}
+            if "vectors" not in columns:  # an index from before chunks had several vectors
+                with self.db:
+                    self.db.execute("ALTER TABLE documents ADD COLUMN vectors INTEGER NOT NULL DEFAULT 0")
         except sqlite3.DatabaseError as exc:
             raise CatalogError(f"The index catalogue {self.path} is damaged ({exc}). Rebuild it with `icb-assistant index --rebuild`.") from exc
 
@@ -179,7 +190,8 @@ class Catalog:
             )
 
     def complete_document(
-        self, doc: str, content_hash: str, chunks: list[Chunk], search_texts: list[str], text: str, pages: int | None
+        self, doc: str, content_hash: str, chunks: list[Chunk], search_texts: list[str], text: str, pages: int | None,
+        vectors: int | None = None,
     ) -> None:
         """Store a document's text, chunks and keyword index, and mark it complete: one transaction."""
         with self._lock, self.db:
@@ -196,8 +208,8 @@ class Catalog:
                 )
                 self.db.execute("INSERT INTO chunks_fts(rowid, search_text) VALUES (?, ?)", (cursor.lastrowid, search_text))
             self.db.execute(
-                "UPDATE documents SET state='complete', chunks=?, characters=?, pages=?, indexed_at=? WHERE doc=?",
-                (len(chunks), len(text), pages, _now(), doc),
+                "UPDATE documents SET state='complete', chunks=?, vectors=?, characters=?, pages=?, indexed_at=? WHERE doc=?",
+                (len(chunks), len(chunks) if vectors is None else vectors, len(text), pages, _now(), doc),
             )
 
     def mark_pending(self, doc: str) -> None:
@@ -231,6 +243,10 @@ class Catalog:
         row = self.db.execute("SELECT COUNT(*), MAX(indexed_at), SUM(chunks) FROM documents").fetchone()
         return tuple(row)
 
+    def vector_count(self) -> int:
+        """How many vectors the vector store should hold for the complete documents."""
+        return self.db.execute("SELECT COALESCE(SUM(vectors), 0) FROM documents WHERE state='complete'").fetchone()[0]
+
     def chunk_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 
@@ -254,6 +270,17 @@ class Catalog:
         return [_stored(row) for row in rows]
 
     # -- keyword search ----------------------------------------------------------------------
+    def rare_terms(self, query: str, limit: int) -> list[str]:
+        """The words of ``query`` that occur in at least one and at most ``limit`` chunks:
+        names and places such as "Millom" that pick out a passage."""
+        rare = []
+        for term in query_terms(query):
+            sql = "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)"
+            count = self.db.execute(sql, (term, limit + 1)).fetchone()[0]
+            if 0 < count <= limit:
+                rare.append(term.strip('"').replace('""', '"'))
+        return rare
+
     def keyword_search(self, query: str, k: int, docs: list[str] | None = None) -> list[KeywordHit]:
         match = keyword_query(query)
         if not match:

@@ -10,7 +10,11 @@ heading and a financial-year heading ("2026/27") govern the bullets beneath them
 2. groups lines into blocks: paragraphs, lists (with the line that introduces them), tables;
 3. packs the blocks of one section into chunks of about ``target_tokens`` tiktoken tokens,
    never crossing a heading, never cutting a sentence, keeping a list with its lead-in line
-   (a list too long for one chunk carries its lead-in into every part).
+   (a list too long for one chunk carries its lead-in into every part);
+4. gives each chunk its texts to embed: the whole chunk with its headings, and small windows
+   of a few sentences or bullets (about ``window_tokens``) under the chunk's own heading. A
+   small embedding model averages a long passage into mush; a window about "three big shifts"
+   still matches a question about them. Every window finds its chunk ("small finds, big answers").
 
 Every chunk is the exact span ``text[start:end]`` of the extracted text.
 """
@@ -23,7 +27,7 @@ from dataclasses import dataclass, field
 from index.documents import Chunk, LoadedDocument
 from index.tokens import get_encoding
 
-CHUNKER_VERSION = "1"  # bump when chunk boundaries change, so the index re-chunks
+CHUNKER_VERSION = "2"  # bump when chunk boundaries change, so the index re-chunks
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _NUMBERED_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})\.?\s+([A-Z0-9(‘'\"].*)$")
@@ -68,6 +72,7 @@ class Block:
 class ChunkerSettings:
     target_tokens: int = 220
     max_tokens: int = 320
+    window_tokens: int = 64  # 0: embed whole chunks only
     encoding: str = "cl100k_base"
 
 
@@ -373,6 +378,33 @@ class Chunker:
                     )
                 )
         return chunks
+
+    def embedding_texts(self, chunk: Chunk) -> list[str]:
+        """What to embed for a chunk: the whole chunk, then its windows when it has more than one."""
+        whole = chunk.embedding_text()
+        size = self.settings.window_tokens
+        if not size or chunk.tokens <= size:
+            return [whole]
+        units: list[str] = []
+        for line in chunk.text.split("\n"):
+            if line.strip():
+                units += [line[a:b] for a, b in sentence_spans(line)]
+        windows: list[str] = []
+        current: list[str] = []
+        count = 0
+        for unit in units:
+            tokens = self.tokens(unit)
+            if current and count + tokens > size:
+                windows.append(" ".join(current))
+                current, count = [], 0
+            current.append(unit)
+            count += tokens
+        if current:
+            windows.append(" ".join(current))
+        if len(windows) < 2:
+            return [whole]
+        heading = "\n".join(part for part in (chunk.section.split(" > ")[-1], chunk.lead_in) if part)
+        return [whole] + [f"{heading}\n{window}" if heading else window for window in windows]
 
     def _trim(self, text: str, piece: _Piece) -> _Piece:
         """Drop whitespace at either end of a piece (table rows end in tabs)."""

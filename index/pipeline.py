@@ -27,7 +27,7 @@ from index.corpus import discover, title_from_name
 from index.documents import DocumentInfo, LoadedDocument
 from index.embeddings import EmbeddingError, model_id_of
 from index.loaders import LoadError, load_file
-from index.vectors import ModelMismatch, VectorStore
+from index.vectors import ModelMismatch, VectorStore, chunk_of, vector_id
 
 
 @dataclass
@@ -55,6 +55,7 @@ def content_hash(info: DocumentInfo, chunker: Chunker, raw: bytes) -> str:
         "chunker": CHUNKER_VERSION,
         "target": settings.target_tokens,
         "max": settings.max_tokens,
+        "window": settings.window_tokens,
         "encoding": settings.encoding,
         "title": info.title,
         "date": info.date,
@@ -167,30 +168,26 @@ class Indexer:
 
         self.catalog.begin_document(info, digest, title)
         self.vectors.delete_document(info.doc)
-        vectors = self.vectors.embeddings.embed_documents([chunk.embedding_text() for chunk in chunks])
-        self.vectors.add(
-            ids=[chunk_id(info.doc, digest, chunk.index) for chunk in chunks],
-            texts=[chunk.text for chunk in chunks],
-            vectors=vectors,
-            metadatas=[
-                {
-                    "doc": info.doc,
-                    "title": title,
-                    "date": info.date,
-                    "kind": info.kind,
-                    "section": chunk.section,
-                    "page": chunk.page,
-                    "index": chunk.index,
-                    "start": chunk.start,
-                    "end": chunk.end,
-                }
-                for chunk in chunks
-            ],
-        )
+        ids, texts, metadatas = [], [], []
+        for chunk in chunks:
+            base = chunk_id(info.doc, digest, chunk.index)
+            for n, embedded in enumerate(self.chunker.embedding_texts(chunk)):
+                ids.append(vector_id(base, n))
+                texts.append(embedded)
+                metadatas.append(
+                    {
+                        "doc": info.doc, "title": title, "date": info.date, "kind": info.kind,
+                        "section": chunk.section, "page": chunk.page, "index": chunk.index,
+                        "start": chunk.start, "end": chunk.end,
+                    }
+                )
+        vectors = self.vectors.embeddings.embed_documents(texts)
+        self.vectors.add(ids=ids, texts=texts, vectors=vectors, metadatas=metadatas)
         self.catalog.complete_document(
             info.doc, digest, chunks, search_texts,
             text=document.text,
             pages=len(document.page_starts) or None,
+            vectors=len(ids),
         )
         return True
 
@@ -200,12 +197,13 @@ class Indexer:
         Vectors the catalogue does not know are dropped; documents whose vectors are missing
         are marked pending, so this run writes them again.
         """
-        if self.vectors.count() == self.catalog.chunk_count():
+        if self.vectors.count() == self.catalog.vector_count():
             return
         known = self.catalog.chunk_ids()
-        present = set(self.vectors.all_ids())
-        stray = [i for i in present if i not in known]
+        present_ids = self.vectors.all_ids()
+        stray = [i for i in present_ids if chunk_of(i) not in known]
         if stray:
             self.vectors.delete_ids(stray)
+        present = {chunk_of(i) for i in present_ids}
         for missing in known - present:
             self.catalog.mark_pending(missing.rsplit("#", 2)[0])

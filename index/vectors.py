@@ -20,6 +20,9 @@ from index.embeddings import model_id_of
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
+VECTORS_PER_HIT = 4  # nearest vectors fetched per chunk wanted: a chunk's windows crowd together
+
+
 class VectorStoreError(RuntimeError):
     """Chroma could not be reached or used; the message says what to do."""
 
@@ -28,9 +31,18 @@ class ModelMismatch(VectorStoreError):
     """The index was built with a different embedding model than the one configured."""
 
 
+def vector_id(chunk_id: str, n: int) -> str:
+    """The id of a chunk's n-th vector (0: the whole chunk; 1..: its windows)."""
+    return f"{chunk_id}@{n}"
+
+
+def chunk_of(vector_id: str) -> str:
+    return vector_id.rsplit("@", 1)[0]
+
+
 @dataclass(frozen=True)
 class VectorHit:
-    id: str
+    id: str  # the chunk's id (its best-matching vector stands for it)
     score: float  # cosine similarity, higher is better
     metadata: dict[str, Any]
     text: str
@@ -182,17 +194,20 @@ class VectorStore:
             offset += page
 
     def search(self, query: str, k: int, where: dict | None = None) -> list[VectorHit]:
+        """The k chunks whose best vector is nearest the query (a chunk has several vectors)."""
         self.check_model()  # reads the collection's metadata already in hand: no round trip
         vector = self.embeddings.embed_query(query)
         result = self.collection.query(
             query_embeddings=[vector],
-            n_results=k,
+            n_results=k * VECTORS_PER_HIT,
             where=where or None,
             include=["metadatas", "documents", "distances"],
         )
-        return [
-            VectorHit(id=i, score=1.0 - float(distance), metadata=metadata or {}, text=text or "")
-            for i, distance, metadata, text in zip(
-                result["ids"][0], result["distances"][0], result["metadatas"][0], result["documents"][0]
-            )
-        ]
+        hits: dict[str, VectorHit] = {}
+        for i, distance, metadata, text in zip(
+            result["ids"][0], result["distances"][0], result["metadatas"][0], result["documents"][0]
+        ):
+            chunk = chunk_of(i)
+            if chunk not in hits:  # results come nearest first
+                hits[chunk] = VectorHit(id=chunk, score=1.0 - float(distance), metadata=metadata or {}, text=text or "")
+        return list(hits.values())[:k]

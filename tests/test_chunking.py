@@ -156,3 +156,31 @@ def test_wrapped_lines_are_not_mistaken_for_headings():
     )
     headings = [line.title for line in classify(text) if line.kind == "heading"]
     assert headings == ["Introduction"]
+
+
+def test_long_chunks_are_embedded_whole_and_in_small_windows():
+    from index.chunking import Chunker, ChunkerSettings
+    from index.documents import DocumentInfo, LoadedDocument
+
+    sentences = " ".join(f"Sentence {n} says the plan for item {n} is to improve service {n} quickly." for n in range(30))
+    text = f"1. Plans\n\n1.1. Urgent care\n\n{sentences}\n\n1.2. Short\n\nOne line only.\n"
+    chunker = Chunker(ChunkerSettings(target_tokens=400, max_tokens=500, window_tokens=64))
+    document = LoadedDocument(info=DocumentInfo(Path("plans.md"), "Plans", "", "", ""), text=text)
+    chunks = chunker.chunk(document)
+    long_chunk = chunks[0]
+    short_chunk = next(chunk for chunk in chunks if chunk.section.endswith("1.2. Short"))
+
+    texts = chunker.embedding_texts(long_chunk)
+    assert texts[0] == long_chunk.embedding_text()  # the whole chunk first
+    windows = texts[1:]
+    assert len(windows) >= 4
+    for window in windows:
+        heading, body = window.split("\n", 1)
+        assert heading == "1.1. Urgent care"
+        assert chunker.tokens(body) <= 64 + 20  # one sentence may carry a window past the target
+        assert body in long_chunk.text  # windows are whole sentences of the chunk
+    bodies = [window.split("\n", 1)[1] for window in windows]
+    assert long_chunk.text.startswith(bodies[0]) and long_chunk.text.endswith(bodies[-1])  # nothing left out
+    assert chunker.embedding_texts(short_chunk) == [short_chunk.embedding_text()]
+    no_windows = Chunker(ChunkerSettings(target_tokens=400, max_tokens=500, window_tokens=0))
+    assert no_windows.embedding_texts(long_chunk) == [long_chunk.embedding_text()]
