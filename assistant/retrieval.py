@@ -107,7 +107,7 @@ def named_documents(query: str, records: list[DocumentRecord]) -> list[str]:
     lowered = query.lower()
     years = set(re.findall(r"\b((?:19|20)\d{2})\b(?!/)", lowered))
     words = [w for w in re.findall(r"[a-z0-9]+", lowered) if w not in _TITLE_STOPWORDS]
-    pairs = set(zip(words, words[1:]))
+    pairs = {pair for pair in zip(words, words[1:]) if not any(w.isdigit() for w in pair)}
     named = []
     for record in records:
         title_words = [w for w in re.findall(r"[a-z0-9]+", record.title.lower()) if w not in _TITLE_STOPWORDS]

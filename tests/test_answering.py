@@ -57,6 +57,21 @@ def test_answer_without_citations_is_unsupported():
         (["What happens to intermediate care in 2026/27?"], "And 2028/29?", "What happens to intermediate care in 2028/29?"),
         (["What is the deficit?"], "What is the ICB's vision for community care by 2035?", "What is the ICB's vision for community care by 2035?"),
         ([], "And the year after?", "And the year after?"),
+        (
+            ["What does the roadmap plan for planned care in 2026/27?"],
+            "Which specialties come next, in 2027/28?",
+            "What does the roadmap plan for planned care in 2027/28? Which specialties come next?",
+        ),
+        (
+            ["Which specialties are in the first wave?"],
+            "What happens the following year?",
+            "Which specialties are in the first wave? What happens the following year?",
+        ),
+        (
+            ["Which areas save the most money?"],
+            "How much is the continuing care one worth?",
+            "Which areas save the most money? How much is the continuing care one worth?",
+        ),
     ],
 )
 def test_rule_based_rewrite(history, question, expected):

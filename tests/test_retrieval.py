@@ -1,0 +1,63 @@
+"""Retrieval rules that do not need a model: documents a question names, rare words, budgets."""
+
+from __future__ import annotations
+
+from assistant.answers import Source
+from assistant.retrieval import Retriever, fit_to_budget, named_documents
+from index.catalog import DocumentRecord
+
+
+def record(doc: str, title: str, date: str, kind: str) -> DocumentRecord:
+    return DocumentRecord(
+        doc=doc, path=doc, title=title, date=date, kind=kind, publisher="", content_hash="", state="complete",
+        chunks=1, vectors=1, characters=1, pages=None, indexed_at="",
+    )
+
+
+RECORDS = [
+    record("ns.txt", "Our next steps - Healthier Lancashire and South Cumbria", "2019-10", "strategy"),
+    record("sos.txt", "Beyond the challenge - Chief executive's state of the system report", "2024", "report"),
+    record("bp.txt", "LSC ICB 2030 Roadmap (ICB Board paper, agenda item 11)", "2025-05-22", "board paper"),
+    record("ci.txt", "Lancashire and South Cumbria Commissioning Intentions 2025/26", "2025", "commissioning intentions"),
+]
+
+
+def test_a_question_names_documents_by_year_kind_or_title():
+    assert named_documents("How much had funding fallen according to the 2019 strategy?", RECORDS) == ["ns.txt"]
+    assert named_documents("What does the board paper recommend?", RECORDS) == ["bp.txt"]
+    assert named_documents("What did Our next steps say about wards?", RECORDS) == ["ns.txt"]
+    assert named_documents("What does the state of the system report say?", RECORDS) == ["sos.txt"]
+    # a financial year is not a publication year; nothing named, nothing narrowed
+    assert named_documents("What is planned for 2025/26?", RECORDS) == []
+    assert named_documents("What are the urgent care priorities?", RECORDS) == []
+    both = named_documents("Compare the deficit in the 2019 strategy with the 2024 report", RECORDS)
+    assert both == ["ns.txt", "sos.txt"]
+
+
+def test_rare_words_pick_out_their_passage(indexer, corpus_copy):
+    indexer.run([corpus_copy])
+    catalog = indexer.catalog
+    assert catalog.rare_terms("What is planned in Millom?", limit=3) == ["millom"]
+    assert catalog.rare_terms("What is planned for care?", limit=3) == []  # common words are not rare
+    retriever = Retriever(catalog, indexer.vectors)
+    passages = retriever.search("What is planned in Millom?", k=5)
+    assert "Millom" in passages[0].text  # the fake embedder knows nothing; the rare word finds it
+
+
+def test_a_smaller_budget_keeps_a_prefix_of_the_sources():
+    def count(text: str) -> int:
+        return len(text.split())
+
+    sources = [
+        Source(n=n, doc="d.txt", title="T", section="S", page=None, text=" ".join(f"Sentence {n}.{i} here." for i in range(20)),
+               start=n * 1000, end=n * 1000 + 400)
+        for n in (1, 2, 3)
+    ]
+    wide = fit_to_budget(sources, 200, count)
+    assert [s.n for s in wide] == [1, 2, 3]
+    narrow = fit_to_budget(sources, 110, count)
+    assert [s.n for s in narrow] == [1, 2]
+    assert narrow[0] == sources[0]
+    assert sources[1].text.startswith(narrow[1].text) and len(narrow[1].text) < len(sources[1].text)
+    assert narrow[1].text.endswith("here.") and narrow[1].end == narrow[1].start + len(narrow[1].text)
+    assert [s.n for s in fit_to_budget(sources, 5, count)] == [1]  # always at least one source
