@@ -1,9 +1,12 @@
 """Hybrid retrieval and the context an answerer is given.
 
-- Dense (Chroma) and keyword (SQLite FTS5 BM25) rankings are fused by weighted reciprocal
-  rank, with a third ranking for chunks whose own heading the question names ("urgent care"
-  finds "5.2.1. Urgent care" even when other sections use the words more often). A comparison ("2019 vs 2024", "Blackpool and South Cumbria") also runs one query per
-  side, so both sides reach the top.
+- Rankings fused by weighted reciprocal rank: dense (Chroma; each chunk is embedded whole and as
+  small sentence windows, and its best vector stands for it), keyword (SQLite FTS5 BM25), chunks
+  whose own heading the question names ("urgent care" finds "5.2.1. Urgent care"), chunks holding
+  the question's rare words ("Millom"), and, when the question names a document ("the 2019
+  strategy", "the board paper"), dense and keyword searches within each such document.
+- A comparison ("2019 vs 2024", "Blackpool and South Cumbria") also runs one query per side,
+  so both sides reach the top; abbreviations are expanded from a glossary.
 - Filters by document, kind and date.
 - Small-to-big: a short passage (a roadmap year's bullets, say) is widened with its
   neighbours from the same section, and the passages are cut to a token budget.
@@ -135,7 +138,7 @@ class Retriever:
         self.dense_weight = dense_weight
         self.keyword_weight = keyword_weight
         self.pool = pool
-        self._sections: tuple[tuple, list[tuple[str, str, frozenset, frozenset]]] | None = None
+        self._sections: tuple[tuple, dict[str, list[tuple[str, str, frozenset, frozenset]]]] | None = None
         self._glossary: tuple[tuple, Glossary] | None = None
 
     def documents(self) -> dict[str, DocumentRecord]:
@@ -159,7 +162,7 @@ class Retriever:
         dense_scores: dict[str, float] = {}
         keyword_scores: dict[str, float] = {}
         glossary = self.glossary()
-        sections = self._section_index()
+        chunk_count = self.catalog.chunk_count()
         queries = [glossary.expand(q) for q in expand_query(query)[:5]]
         queries += [glossary.expand(q.strip()) for q in (also or []) if q.strip() and q.strip() != query]
         for weight_scale, text in zip([1.0] + [0.8] * (len(queries) - 1), queries):
@@ -172,7 +175,7 @@ class Retriever:
                 keyword_scores[chunk_id] = max(keyword_scores.get(chunk_id, 0.0), hit.score)
             for rank, chunk_id in enumerate(self._heading_matches(text, docs), start=1):
                 scores[chunk_id] = scores.get(chunk_id, 0.0) + weight_scale * self.keyword_weight / (RRF_K + rank)
-            rare = self.catalog.rare_terms(text, limit=max(RARE_MIN_CHUNKS, len(sections) // 100))
+            rare = self.catalog.rare_terms(text, limit=max(RARE_MIN_CHUNKS, chunk_count // 100))
             if rare:
                 for rank, hit in enumerate(self.catalog.keyword_search(" ".join(rare), k=self.pool, docs=docs), start=1):
                     scores[hit.chunk.id] = scores.get(hit.chunk.id, 0.0) + weight_scale * self.keyword_weight / (RRF_K + rank)
@@ -227,15 +230,19 @@ class Retriever:
         wanted = frozenset(terms(query))
         if not wanted:
             return []
-        matches = []
-        for chunk_id, doc, own, path in self._section_index():
-            if own and own <= wanted and (docs is None or doc in docs):
-                matches.append((-len(path & wanted), -len(own), chunk_id))
+        by_term = self._section_index()
+        candidates = {entry for term in wanted for entry in by_term.get(term, ())}
+        matches = [
+            (-len(path & wanted), -len(own), chunk_id)
+            for chunk_id, doc, own, path in candidates
+            if own <= wanted and (docs is None or doc in docs)
+        ]
         matches.sort()
         return [chunk_id for *_, chunk_id in matches[: self.pool]]
 
-    def _section_index(self) -> list[tuple[str, str, frozenset, frozenset]]:
-        """(chunk id, doc, terms of its own heading, terms of its heading path), cached per index state."""
+    def _section_index(self) -> dict[str, list[tuple[str, str, frozenset, frozenset]]]:
+        """Each heading term → (chunk id, doc, terms of its own heading, terms of its heading path)
+        for the chunks whose own heading holds it; cached per index state."""
         from assistant.extractive import terms
 
         def heading_terms(text: str) -> frozenset:
@@ -245,12 +252,13 @@ class Retriever:
         if self._sections is None or self._sections[0] != state:
             rows = self.catalog.db.execute("SELECT id, doc, section FROM chunks").fetchall()
             cache: dict[str, tuple[frozenset, frozenset]] = {}
-            index = []
+            index: dict[str, list[tuple[str, str, frozenset, frozenset]]] = {}
             for chunk_id, doc, section in rows:
                 if section not in cache:
                     cache[section] = (heading_terms(section.split(" > ")[-1]), heading_terms(section))
                 own, path = cache[section]
-                index.append((chunk_id, doc, own, path))
+                for term in own:
+                    index.setdefault(term, []).append((chunk_id, doc, own, path))
             self._sections = (state, index)
         return self._sections[1]
 
