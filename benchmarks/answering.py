@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from timing import percentile
+
 REPO = Path(__file__).resolve().parent.parent
 QUESTIONS = [
     "What are the urgent care priorities for 2025/26?",
@@ -45,11 +47,6 @@ QUESTIONS = [
     "What are the plans for primary care?",
 ]
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def summary(values: list[float]) -> dict:

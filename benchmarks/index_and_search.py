@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from timing import percentile
+
 REPO = Path(__file__).resolve().parent.parent
 QUERIES = [
     "urgent care priorities", "What is the financial deficit?", "Cancer plans for 2027/28", "vision for 2035",
@@ -37,10 +39,6 @@ QUERIES = [
     "neighbourhood care models", "digital and information shared services",
 ]
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def latency(fn, queries: list[str]) -> dict:
