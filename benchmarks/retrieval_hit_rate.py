@@ -1,10 +1,11 @@
 """Retrieval hit rate on the gold set: is a gold source passage among the top k passages?
 
 A gold quote counts as retrieved when one of the top-k passages of its document holds the
-quote's text (whitespace-normalised, heading path included) or covers at least half of the
-quote's place in the document. Follow-ups are rewritten by the no-LLM rule, as in extractive
-mode. Builds a fresh index of the default corpus with the real embedding model. Not a test;
-the evaluation harness (eval/) will carry this metric with the others.
+quote's text (normalised, heading path included) or covers at least half of the quote's place
+in the document: the rule of the evaluation harness, imported from eval/metrics.py. Follow-ups
+are rewritten by the no-LLM rule, as in extractive mode. Builds a fresh index of the default
+corpus with the real embedding model. Not a test; `icb-assistant eval --retrieval-only` gives
+the same figure with MRR, key-fact recall of the context and a report.
 
     .venv/bin/python benchmarks/retrieval_hit_rate.py -k 5 --misses
 """
@@ -20,10 +21,6 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def normalise(text: str) -> str:
-    return " ".join(text.split()).lower()
 
 
 def main() -> None:
@@ -42,6 +39,7 @@ def main() -> None:
     from assistant.config import load_settings
     from assistant.retrieval import Retriever
     from assistant.rewrite import is_follow_up, rewrite_by_rule
+    from eval.metrics import hit_at_k, quote_spans
 
     settings = load_settings()
     indexer = open_indexer(settings)
@@ -60,17 +58,8 @@ def main() -> None:
         question = rewrite_by_rule(item["question"], history) if history and is_follow_up(item["question"]) else item["question"]
         also = [item["question"]] if question != item["question"] else []
         passages = retriever.search(question, k=args.k, also=also)
-        found = False
-        for source in item["sources"]:
-            start = texts.get(source["doc"], "").find(source["quote"])
-            end = start + len(source["quote"])
-            for passage in passages:
-                if passage.doc != source["doc"]:
-                    continue
-                if normalise(source["quote"]) in normalise(passage.section + " " + passage.text):
-                    found = True
-                elif start >= 0 and min(end, passage.end) - max(start, passage.start) >= 0.5 * (end - start):
-                    found = True
+        spans = [span for source in item["sources"] for span in quote_spans(source["doc"], source["quote"], texts.get(source["doc"]))]
+        found = bool(hit_at_k(passages, spans, args.k))
         totals[item["type"]] += 1
         hits[item["type"]] += found
         if not found:

@@ -1,0 +1,411 @@
+"""Run gold items through the assistant (and the naive reference) and score every one.
+
+    from eval.runner import EvalOptions, run_eval
+    result = run_eval(items, settings, EvalOptions(backend="extractive", k=5))
+    result.rows      # one dict per item: answer, retrieval, every metric, pass/fail, reference
+    summarise(result.rows)   # per type and overall
+
+The run uses its own index of the corpus (``<home>/eval/``), brought up to date at the start
+(unchanged documents are skipped), so documents indexed by hand never change the figures and a
+change of chunking or documents always shows. One :class:`assistant.engine.Assistant` answers
+every item; follow-ups get their ``history`` as the conversation's earlier questions.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.config import Settings
+from eval import metrics
+from eval.gold import TYPES, GoldItem
+
+Progress = Callable[[int, int, str], None]  # (done, total, current item id)
+
+
+class EvalError(RuntimeError):
+    """The evaluation cannot run; the message says why and what to do."""
+
+
+@dataclass
+class EvalOptions:
+    backend: str = "extractive"
+    k: int = 5
+    retrieval_only: bool = False
+    reference: bool = True
+    judge: bool = True  # use the judge when one is configured
+
+
+@dataclass
+class RunResult:
+    rows: list[dict]
+    settings: Settings  # the settings the run used (its own index home)
+    options: EvalOptions
+    index: dict = field(default_factory=dict)  # documents and chunks in the eval index
+    quotes_not_found: list[str] = field(default_factory=list)  # "id: doc" of gold quotes missing from the text
+    judge: str = "not configured"  # "model name", "not configured" or "skipped: reason"
+    seconds: float = 0.0
+
+
+# -- the metrics each summary holds: key, label, kind, direction (+1: higher is better) -------
+METRICS: list[tuple[str, str, str, int]] = [
+    ("pass_rate", "pass rate", "rate", 1),
+    ("hit_at_k", "hit@k", "rate", 1),
+    ("mrr", "MRR", "rate", 1),
+    ("quote_recall", "gold-quote recall@k", "rate", 1),
+    ("context_recall", "key-fact recall of context", "rate", 1),
+    ("answer_recall", "key-fact recall of answer", "rate", 1),
+    ("fully_correct", "fully correct", "rate", 1),
+    ("citation_support", "citation support", "rate", 1),
+    ("citation_coverage", "citation coverage", "rate", 1),
+    ("refusal_rate", "refusal rate (unanswerable)", "rate", 1),
+    ("false_refusal_rate", "false-refusal rate (answerable)", "rate", -1),
+    ("fallback_rate", "extractive fallback rate", "rate", -1),
+    ("judge_faithfulness", "judge: faithfulness (1-5)", "score", 1),
+    ("judge_correctness", "judge: correctness (1-5)", "score", 1),
+    ("latency_p50", "latency p50 (s)", "seconds", -1),
+    ("latency_p95", "latency p95 (s)", "seconds", -1),
+]
+METRIC_LABELS = {key: label for key, label, _, _ in METRICS}
+DIRECTION = {key: direction for key, _, _, direction in METRICS}
+KIND = {key: kind for key, _, kind, _ in METRICS}
+
+
+def summarise(rows: list[dict]) -> dict:
+    """The metrics of a set of result rows (system or reference: the same keys)."""
+    answerable = [r for r in rows if r["type"] != "unanswerable"]
+    unanswerable = [r for r in rows if r["type"] == "unanswerable"]
+    latencies = [r.get("latency_s") for r in rows if r.get("latency_s") is not None]
+    summary = {
+        "n": len(rows),
+        "n_answerable": len(answerable),
+        "n_unanswerable": len(unanswerable),
+        "passed": sum(1 for r in rows if r.get("passed") is True),
+        "pass_rate": metrics.mean(r.get("passed") for r in rows),
+        "hit_at_k": metrics.mean(r.get("hit_at_k") for r in answerable),
+        "mrr": metrics.mean(r.get("rr") for r in answerable),
+        "quote_recall": metrics.mean(r.get("quote_recall") for r in answerable),
+        "context_recall": metrics.mean(r.get("context_recall") for r in answerable),
+        "answer_recall": metrics.mean(r.get("answer_recall") for r in answerable),
+        "fully_correct": metrics.mean(r.get("fully_correct") for r in answerable),
+        "citation_support": metrics.mean(r.get("citation_support") for r in rows),
+        "citation_coverage": metrics.mean(r.get("citation_coverage") for r in rows),
+        "refusal_rate": metrics.mean(r.get("refused") for r in unanswerable),
+        "false_refusal_rate": metrics.mean(r.get("refused") for r in answerable),
+        "fallback_rate": metrics.mean(r.get("fallback") for r in rows),
+        "judge_faithfulness": metrics.mean(r.get("judge_faithfulness") for r in rows),
+        "judge_correctness": metrics.mean(r.get("judge_correctness") for r in rows),
+        "latency_p50": metrics.percentile(latencies, 50),
+        "latency_p95": metrics.percentile(latencies, 95),
+        "latency_mean": metrics.mean(latencies),
+    }
+    return summary
+
+
+def summarise_by_type(rows: list[dict]) -> dict:
+    """{"overall": {...}, "by_type": {type: {...}}} in the gold set's type order."""
+    by_type = {t: summarise([r for r in rows if r["type"] == t]) for t in TYPES if any(r["type"] == t for r in rows)}
+    return {"overall": summarise(rows), "by_type": by_type}
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def eval_settings(settings: Settings, backend: str, retrieval_only: bool) -> Settings:
+    """The settings of the run: the user's, with the index in its own folder ``<home>/eval``.
+
+    The local model stays where the user's home keeps it (it is 1.1 GB: joined once, never twice).
+    """
+    update: dict = {"home": settings.home / "eval", "chroma_host": None}
+    if backend == "local" and not retrieval_only and settings.local_model_path is None:
+        from assistant.local_model import LocalModelError, assemble_model
+
+        try:
+            update["local_model_path"] = assemble_model(settings.models_dir)
+        except LocalModelError:
+            pass  # the engine meets the same problem, says so, and falls back to extractive answers
+    return settings.model_copy(update=update)
+
+
+def prepare_index(assistant, corpus_dir: Path) -> dict:
+    """Bring the eval index up to date with the corpus folder, and only that folder."""
+    from index.vectors import ModelMismatch
+
+    indexer = assistant.indexer
+    if not Path(corpus_dir).is_dir():
+        raise EvalError(f"The corpus folder {corpus_dir} does not exist (ICB_ASSISTANT_CORPUS_DIR).")
+    try:
+        report = indexer.run([Path(corpus_dir)], prune=True)
+    except ModelMismatch:  # the embedding model changed since the eval index was built
+        indexer.rebuild()
+        report = indexer.run([Path(corpus_dir)], prune=True)
+    root = Path(corpus_dir).resolve()
+    for record in indexer.catalog.documents():
+        if not Path(record.path).resolve().is_relative_to(root):
+            indexer.remove(record.doc)  # left from a run over another corpus folder
+    records = [r for r in indexer.catalog.documents() if r.state == "complete"]
+    if not records:
+        failed = "; ".join(f"{path}: {reason}" for path, reason in report.failed) or "no readable documents"
+        raise EvalError(f"Nothing could be indexed from {corpus_dir} ({failed}).")
+    return {
+        "corpus_dir": str(corpus_dir),
+        "documents": len(records),
+        "chunks": indexer.catalog.chunk_count(),
+        "indexed_now": len(report.indexed),
+        "failed": [f"{path}: {reason}" for path, reason in report.failed],
+    }
+
+
+def run_eval(
+    items: list[GoldItem],
+    settings: Settings,
+    options: EvalOptions,
+    embeddings=None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Answer (or, retrieval-only, just retrieve) every item and score it; the reference too."""
+    from assistant.engine import Assistant
+
+    started = time.perf_counter()
+    run_settings = eval_settings(settings, options.backend, options.retrieval_only)
+    assistant = Assistant(run_settings, backend=options.backend, embeddings=embeddings)
+    SearchRecorder(assistant.retriever)
+    try:
+        index_info = prepare_index(assistant, settings.corpus_dir)
+        catalog = assistant.indexer.catalog
+        records = {r.doc: r for r in catalog.documents() if r.state == "complete"}
+        texts = {doc: catalog.document_text(doc) or "" for doc in records}
+
+        spans: dict[str, list[list[metrics.Span]]] = {}
+        missing: list[str] = []
+        for item in items:
+            spans[item.id] = []
+            for source in item.sources:
+                found = metrics.quote_spans(source.doc, source.quote, texts.get(source.doc))
+                if not found:
+                    missing.append(f"{item.id}: {source.doc}")
+                spans[item.id].append(found)
+
+        reference = None
+        if options.reference:
+            from eval.naive import NaiveReference
+
+            reference = NaiveReference(texts, {doc: r.title for doc, r in records.items()})
+
+        judge, judge_state = None, "not configured"
+        if run_settings.judge_model and options.judge and not options.retrieval_only:
+            from eval.judge import Judge, judge_problem
+
+            problem = judge_problem(run_settings)
+            if problem:
+                judge_state = f"skipped: {problem}"
+            else:
+                judge = Judge(run_settings)
+                judge_state = run_settings.judge_model
+
+        rows = []
+        for done, item in enumerate(items):
+            if progress:
+                progress(done, len(items), item.id)
+            row = run_item(assistant, item, spans[item.id], options)
+            if judge is not None and row["status"] == "answered":
+                contexts = row.pop("_contexts", [])
+                verdict = judge.grade(item.question, item.reference_answer, contexts, row["answer"])
+                row.update(
+                    judge_faithfulness=verdict.faithfulness, judge_correctness=verdict.correctness,
+                    judge_reason=verdict.reason, judge_error=verdict.error,
+                )
+            row.pop("_contexts", None)
+            if reference is not None:
+                row["reference"] = run_reference(reference, item, spans[item.id], options)
+            rows.append(row)
+        if progress:
+            progress(len(items), len(items), "")
+    finally:
+        assistant.close()
+    return RunResult(
+        rows=rows, settings=run_settings, options=options, index=index_info,
+        quotes_not_found=missing, judge=judge_state, seconds=time.perf_counter() - started,
+    )
+
+
+class SearchRecorder:
+    """Wraps one Retriever's ``search`` (on that instance only) to keep the engine's calls, so the
+    retrieval metrics score exactly the query the engine searched with."""
+
+    def __init__(self, retriever):
+        import inspect
+
+        self.original = retriever.search
+        self.signature = inspect.signature(self.original)
+        self.calls: list[tuple[inspect.BoundArguments, list]] = []
+        retriever.search = self
+
+    def __call__(self, *args, **kwargs):
+        result = self.original(*args, **kwargs)
+        bound = self.signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        self.calls.append((bound, result))
+        return result
+
+    def top(self, k: int) -> tuple[str, list] | None:
+        """(query, top k passages) of the engine's first search since the last reset, or None."""
+        if not self.calls:
+            return None
+        bound, result = self.calls[0]
+        arguments = dict(bound.arguments)
+        query = str(arguments.get("query", ""))
+        if arguments.get("k", 0) >= k:
+            return query, result[:k]  # the fused ranking is cut after sorting: a prefix is the top k
+        arguments["k"] = k
+        return query, self.original(**arguments)
+
+
+def _retrieval_query(item: GoldItem) -> tuple[str, list[str]]:
+    """The query the engine would retrieve with, without an LLM (and the one a follow-up adds)."""
+    from assistant.engine import clean_question
+    from assistant.rewrite import is_follow_up, rewrite_by_rule
+
+    question = clean_question(item.question)
+    history = [clean_question(turn) for turn in item.history if clean_question(turn)]
+    rewritten = rewrite_by_rule(question, history) if history and is_follow_up(question) else question
+    return rewritten, ([question] if rewritten != question else [])
+
+
+def run_item(assistant, item: GoldItem, quote_spans: list[list[metrics.Span]], options: EvalOptions) -> dict:
+    all_spans = [span for spans in quote_spans for span in spans]
+    row: dict = {
+        "id": item.id, "type": item.type, "question": item.question, "history": list(item.history),
+        "gold_digest": item.digest,
+    }
+    answer, searched = None, None
+    recorder = assistant.retriever.search
+    if isinstance(recorder, SearchRecorder):
+        recorder.calls.clear()
+    if not options.retrieval_only:
+        mark = time.perf_counter()
+        answer = assistant.ask(item.question, history=list(item.history))
+        wall = time.perf_counter() - mark
+        row["latency_s"] = answer.timings.get("total", wall)
+        if isinstance(recorder, SearchRecorder):
+            searched = recorder.top(options.k)
+    if searched is not None:
+        query, passages = searched
+    else:  # retrieval only, or the engine stopped before retrieving (an error)
+        mark = time.perf_counter()
+        query, also = _retrieval_query(item)
+        passages = assistant.retriever.search(query, k=options.k, also=also)
+        if answer is None:
+            row["latency_s"] = time.perf_counter() - mark
+    row["rewritten_question"] = query
+    row.update(score_retrieval(item, passages, quote_spans, all_spans, options.k))
+    row["retrieved"] = [
+        {"doc": p.doc, "start": p.start, "end": p.end, "section": p.section} for p in passages
+    ]
+    if answer is None:
+        row.update(status="retrieval only", answer="", refused=None, error=None, fallback=None, model="", notices=[])
+        row["passed"] = row["hit_at_k"] if item.answerable else None
+    else:
+        row.update(score_answer(item, answer.status, answer.answer, answer.citations, all_spans))
+        row["model"] = answer.model
+        row["notices"] = list(answer.notices)
+        row["fallback"] = (
+            assistant.backend in ("local", "openai") and answer.status == "answered" and answer.model == "extractive"
+        )
+        row["citations"] = [
+            {"n": c.n, "doc": c.doc, "start": c.start, "end": c.end, "section": c.section} for c in answer.citations
+        ]
+        row["_contexts"] = [f"{c.section}\n{c.text}" if c.section else c.text for c in answer.contexts]
+    row["diagnosis"] = diagnose(item, row)
+    return row
+
+
+def run_reference(reference, item: GoldItem, quote_spans: list[list[metrics.Span]], options: EvalOptions) -> dict:
+    all_spans = [span for spans in quote_spans for span in spans]
+    row: dict = {"id": item.id, "type": item.type}
+    if options.retrieval_only:
+        mark = time.perf_counter()
+        passages = reference.search(" ".join([*item.history, item.question]), options.k)
+        row.update(score_retrieval(item, passages, quote_spans, all_spans, options.k))
+        row.update(status="retrieval only", answer="", refused=None, latency_s=time.perf_counter() - mark)
+        row["passed"] = row["hit_at_k"] if item.answerable else None
+    else:
+        naive = reference.ask(item.question, item.history, options.k)
+        row.update(score_retrieval(item, naive.passages, quote_spans, all_spans, options.k))
+        row.update(score_answer(item, naive.status, naive.answer, naive.citations, all_spans))
+        row["latency_s"] = naive.seconds
+    row["diagnosis"] = diagnose(item, row)
+    return row
+
+
+def score_retrieval(item: GoldItem, passages, quote_spans, all_spans, k: int) -> dict:
+    if not item.answerable:
+        return {"hit_at_k": None, "rank": None, "rr": None, "quote_recall": None, "context_recall": None,
+                "context_missing": []}
+    context = metrics.context_text(passages[:k])
+    return {
+        "hit_at_k": metrics.hit_at_k(passages, all_spans, k),
+        "rank": metrics.first_hit_rank(passages, all_spans, k) if all_spans else None,
+        "rr": metrics.reciprocal_rank(passages, all_spans, k),
+        "quote_recall": metrics.quote_recall(passages, quote_spans, k),
+        "context_recall": metrics.key_fact_recall(item.key_facts, context),
+        "context_missing": metrics.missing_facts(item.key_facts, context),
+    }
+
+
+def score_answer(item: GoldItem, status: str, text: str, citations, all_spans) -> dict:
+    refused = status == "unanswerable"
+    answered = status == "answered"
+    row = {
+        "status": status,
+        "answer": text,
+        "refused": refused,
+        "error": status == "error",
+        "n_citations": len(citations),
+        "citation_coverage": metrics.citation_coverage(text) if answered else None,
+    }
+    if item.answerable:
+        recall = metrics.key_fact_recall(item.key_facts, text) if answered else 0.0
+        row.update(
+            answer_recall=recall,
+            fully_correct=answered and recall == 1.0,
+            missing_facts=metrics.missing_facts(item.key_facts, text) if answered else [f[0] for f in item.key_facts],
+            citation_support=metrics.citation_support(citations, item.key_facts, all_spans) if answered else None,
+            passed=answered and recall == 1.0,
+        )
+    else:
+        row.update(
+            answer_recall=None, fully_correct=None, missing_facts=[],
+            citation_support=None, passed=refused,
+        )
+    return row
+
+
+def diagnose(item: GoldItem, row: dict) -> str:
+    """One line on what went wrong (or "ok"), telling retrieval misses from answer misses."""
+    where = (
+        f"gold passage at rank {row['rank']}" if row.get("rank")
+        else "gold passage not in the top k" if row.get("hit_at_k") is False
+        else "gold quote not found in the indexed text" if item.answerable
+        else ""
+    )
+    status = row.get("status")
+    if status == "retrieval only":
+        if not item.answerable:
+            return "not scored without answers"
+        return "ok" if row.get("passed") else where
+    if not item.answerable:
+        return "refused, as it should" if row.get("refused") else "answered a question the documents do not cover"
+    if status == "error":
+        return f"error: {row.get('answer', '')[:100]}"
+    if row.get("refused"):
+        return f"false refusal; {where}"
+    if row.get("passed"):
+        return "ok"
+    missing = ", ".join(repr(f) for f in row.get("missing_facts", []))
+    if not row.get("context_missing"):
+        return f"missing {missing}; the facts were in the retrieved passages, so the answer step left them out"
+    lost = ", ".join(repr(f) for f in row["context_missing"])
+    return f"missing {missing}; not in the retrieved passages: {lost}; {where}"
