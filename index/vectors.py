@@ -96,6 +96,7 @@ class VectorStore:
         self.embeddings = embeddings
         self.model_id = model_id_of(embeddings)
         self.where = where
+        self._recent_queries: dict[str, list[float]] = {}
         try:
             self.collection = client.get_or_create_collection(
                 collection_name,
@@ -197,10 +198,19 @@ class VectorStore:
                 return ids
             offset += page
 
+    def _query_vector(self, query: str) -> list[float]:
+        """The query's embedding; the last few are kept, as one question is searched several ways."""
+        cache = self._recent_queries
+        if query not in cache:
+            if len(cache) >= 16:
+                cache.pop(next(iter(cache)))
+            cache[query] = self.embeddings.embed_query(query)
+        return cache[query]
+
     def search(self, query: str, k: int, where: dict | None = None) -> list[VectorHit]:
         """The k chunks whose best vector is nearest the query (a chunk has several vectors)."""
         self.check_model()  # reads the collection's metadata already in hand: no round trip
-        vector = self.embeddings.embed_query(query)
+        vector = self._query_vector(query)
         result = self.collection.query(
             query_embeddings=[vector],
             n_results=k * VECTORS_PER_HIT,
