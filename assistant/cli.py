@@ -65,13 +65,32 @@ def index_command(
     ] = True,
 ) -> None:
     """Index documents (PDF, DOCX, HTML, Markdown, text). Unchanged files are skipped."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     settings = _settings()
     targets = list(paths) if paths else [settings.corpus_dir]
     indexer = _open_indexer(settings)
     if rebuild:
         indexer.rebuild()
+    report = _index_with_progress(indexer, targets, prune)
+
+    table = Table(title="Index summary", show_header=False)
+    table.add_row("Documents in index", str(report.documents_total))
+    table.add_row("Chunks in index", str(report.chunks_total))
+    table.add_row("Indexed now", f"{len(report.indexed)} ({report.chunks_added} chunks)")
+    table.add_row("Skipped (unchanged)", str(len(report.skipped)))
+    table.add_row("Removed", str(len(report.removed)))
+    table.add_row("Failed", str(len(report.failed)))
+    table.add_row("Seconds", f"{report.seconds:.1f}")
+    console.print(table)
+    for path, reason in report.failed:
+        errors.print(f"[red]Could not index[/red] {path}: {reason}", highlight=False)
+    if report.failed and not report.indexed and not report.skipped:
+        raise typer.Exit(1)
+
+
+def _index_with_progress(indexer, targets: list[Path], prune: bool):
+    """indexer.run with a progress bar on stderr (when it is a terminal, or ICB_ASSISTANT_PROGRESS is set)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("[bold]Indexing"),
         BarColumn(),
@@ -87,21 +106,7 @@ def index_command(
         def progress(step: int, total: int, doc: str | None) -> None:
             bar.update(task, completed=step, total=total, doc=doc or "done")
 
-        report = indexer.run(targets, progress=progress, prune=prune)
-
-    table = Table(title="Index summary", show_header=False)
-    table.add_row("Documents in index", str(report.documents_total))
-    table.add_row("Chunks in index", str(report.chunks_total))
-    table.add_row("Indexed now", f"{len(report.indexed)} ({report.chunks_added} chunks)")
-    table.add_row("Skipped (unchanged)", str(len(report.skipped)))
-    table.add_row("Removed", str(len(report.removed)))
-    table.add_row("Failed", str(len(report.failed)))
-    table.add_row("Seconds", f"{report.seconds:.1f}")
-    console.print(table)
-    for path, reason in report.failed:
-        errors.print(f"[red]Could not index[/red] {path}: {reason}", highlight=False)
-    if report.failed and not report.indexed and not report.skipped:
-        raise typer.Exit(1)
+        return indexer.run(targets, progress=progress, prune=prune)
 
 
 @app.command("search")
@@ -275,6 +280,89 @@ def _ask_batch(settings, backend, batch: Path, out: Path | None, filters, audien
     console.print(f"Wrote {len(items)} answers to {out} ({summary}).")
 
 
+@app.command("ui")
+def ui_command(
+    host: Annotated[
+        Optional[str], typer.Option("--host", help="Address to listen on. Default: ui_host (127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        Optional[int], typer.Option("--port", min=1, max=65535, help="Port. Default: ui_port (7860).")
+    ] = None,
+    backend: BackendOption = None,
+) -> None:
+    """The web app (chat, FAQ drafting, documents) at http://127.0.0.1:7860. Indexes the default corpus on first use."""
+    _check_backend(backend)
+    settings = _settings()
+    from assistant.auth import AuthError, load_users
+
+    try:
+        users = load_users(settings)
+    except AuthError as exc:
+        raise UserError(str(exc)) from exc
+    indexer = _open_indexer(settings)
+    if indexer.catalog.chunk_count() == 0:
+        errors.print(f"No index yet: indexing {settings.corpus_dir} (first run only).", highlight=False)
+        report = _index_with_progress(indexer, [settings.corpus_dir], prune=False)
+        for path, reason in report.failed:
+            errors.print(f"[red]Could not index[/red] {path}: {reason}", highlight=False)
+    indexer.catalog.close()
+
+    from assistant.ui import serve
+
+    host, port = host or settings.ui_host, port or settings.ui_port
+    try:
+        serve(settings, host=host, port=port, backend=backend, users=users, log=lambda text: errors.print(text, highlight=False))
+    except OSError as exc:
+        raise UserError(
+            f"Could not start the web UI on {host}:{port} ({exc}). Is it already running? Choose another --port."
+        ) from exc
+
+
+@app.command("add-user")
+def add_user_command(
+    name: Annotated[str, typer.Argument(help="The user name to sign in with.")],
+    password: Annotated[
+        str,
+        typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Asked for when not given (never echoed)."),
+    ],
+) -> None:
+    """Add a web UI user (or change a password): appends `name:hash` to the users file. Any user turns sign-in on."""
+    from assistant.auth import AuthError, add_user, users_file
+
+    settings = _settings()
+    path = users_file(settings)
+    try:
+        existed = add_user(path, name, password)
+    except AuthError as exc:
+        raise UserError(str(exc)) from exc
+    console.print(f"{'Changed the password of' if existed else 'Added'} {name.strip()} in {path}.", highlight=False)
+    if settings.ui_users_file is None:
+        console.print("Sign-in is on for the web UI (this is the default users file).", highlight=False)
+    else:
+        console.print("Sign-in is on for the web UI.", highlight=False)
+
+
+@app.command("feedback-export")
+def feedback_export_command(
+    out: Annotated[Path, typer.Option("--out", help="The CSV file to write.")],
+) -> None:
+    """Write every thumbs up / down from the web UI to a CSV (the columns `eval-drafts` reads)."""
+    from assistant.feedback import FeedbackStore, feedback_path
+
+    settings = _settings()
+    path = feedback_path(settings)
+    if not path.is_file():
+        raise UserError(f"No feedback yet: {path} does not exist. Ratings are made in the web UI (`icb-assistant ui`).")
+    store = FeedbackStore(path)
+    try:
+        count = store.export_csv(out)
+    except OSError as exc:
+        raise UserError(f"Could not write {out}: {exc.strerror or exc}") from exc
+    finally:
+        store.close()
+    console.print(f"Wrote {count} rating{'s' if count != 1 else ''} to {out}.", highlight=False)
+
+
 @app.command("chat")
 def chat_command(
     backend: BackendOption = None,
@@ -307,6 +395,204 @@ def chat_command(
                 history.append(question)
     finally:
         assistant.close()
+
+
+@app.command("eval")
+def eval_command(
+    backend: BackendOption = None,
+    sample: Annotated[
+        Optional[int], typer.Option("--sample", min=1, help="Run a deterministic sample of N items (see --seed).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of --sample: the same seed picks the same items.")] = 0,
+    ids: Annotated[
+        Optional[str], typer.Option("--ids", help="Only these items: a file of ids (one a line) or a comma-separated list.")
+    ] = None,
+    types: Annotated[
+        Optional[str],
+        typer.Option("--types", help="Only these types, comma-separated: fact,number,list,synthesis,comparison,unanswerable,follow_up."),
+    ] = None,
+    retrieval_only: Annotated[
+        bool, typer.Option("--retrieval-only", help="Score retrieval only (no answers): an answerable item passes when hit@k.")
+    ] = False,
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="Passages that count for hit@k, MRR and context recall.")] = 5,
+    baseline: Annotated[
+        Optional[Path],
+        typer.Option("--baseline", help="Baseline to compare with. Default: eval/baselines/<backend>.json (<backend>-retrieval.json with --retrieval-only)."),
+    ] = None,
+    update_baseline: Annotated[
+        bool, typer.Option("--update-baseline", help="Write this run as the new baseline (tolerances in the old one are kept).")
+    ] = False,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for run folders. Default: eval/runs/.")] = None,
+    no_reference: Annotated[bool, typer.Option("--no-reference", help="Skip the naive reference (BM25 + extractive).")] = False,
+    gold: Annotated[Optional[Path], typer.Option("--gold", help="The gold set. Default: eval/gold_set.jsonl.")] = None,
+) -> None:
+    """Score the assistant on the gold set, write a report, and fail (exit 1) if quality fell against the baseline."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from assistant.config import REPO_ROOT
+    from eval import baseline as gate
+    from eval.gold import GOLD_PATH, GoldSetError, file_hash, load_gold, parse_id_list, read_ids, select
+    from eval.report import git_state, redact, run_folder, utc_now, write_run
+    from eval.runner import EvalError, EvalOptions, run_eval
+
+    _check_backend(backend)
+    settings = _settings()
+    backend = backend or settings.backend
+    gold_path = gold or GOLD_PATH
+    try:
+        items_all = load_gold(gold_path)
+        chosen = select(
+            items_all,
+            ids=read_ids(ids) if ids else None,
+            types=parse_id_list(types) if types else None,
+            sample=sample,
+            seed=seed,
+        )
+    except GoldSetError as exc:
+        raise UserError(str(exc)) from exc
+    baseline_path = baseline or gate.default_path(REPO_ROOT, backend, retrieval_only)
+    old, fits = None, False
+    try:
+        old = gate.load_baseline(baseline_path)
+        if old is not None:
+            gate.check_fits(old, backend, k, retrieval_only, baseline_path)
+            fits = True
+    except gate.BaselineError as exc:
+        if not update_baseline:
+            raise UserError(str(exc)) from exc
+        # it is being replaced: keep its tolerances (if it could be read), compare nothing with it
+
+    options = EvalOptions(backend=backend, k=k, retrieval_only=retrieval_only, reference=not no_reference)
+    mode = "retrieval-only" if retrieval_only else "full"
+    errors.print(f"Evaluating {len(chosen)} items with the {backend} backend ({mode}, k={k}).", highlight=False)
+    with Progress(
+        TextColumn("[bold]Evaluating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[item]}"),
+        console=errors,
+        transient=False,
+        disable=not errors.is_terminal and not os.environ.get("ICB_ASSISTANT_PROGRESS"),
+    ) as bar:
+        task = bar.add_task("eval", total=len(chosen), item="indexing the corpus")
+
+        def progress(done: int, total: int, item: str) -> None:
+            bar.update(task, completed=done, total=total, item=item or "done")
+
+        try:
+            result = run_eval(chosen, settings, options, progress=progress)
+        except EvalError as exc:
+            raise UserError(str(exc)) from exc
+    if result.judge.startswith("skipped"):
+        errors.print(f"Note: the LLM judge was {result.judge}.", markup=False, highlight=False)
+
+    comparison = gate.compare(result.rows, old, baseline_path) if old is not None and fits else None
+    verdict = gate.verdict(comparison, baseline_path, updated=update_baseline)
+
+    git = git_state(REPO_ROOT)
+    models = [row.get("model") for row in result.rows if row.get("model")]
+    selection = ", ".join(
+        part for part in (
+            f"ids {ids}" if ids else "", f"types {types}" if types else "",
+            f"sample {sample} (seed {seed})" if sample else "",
+        ) if part
+    ) or "all items"
+    meta = {
+        "run": "", "backend": backend, "model": max(set(models), key=models.count) if models else "",
+        "mode": mode, "k": k, "items": len(chosen), "selection": selection,
+        "gold_set_sha256": file_hash(gold_path), "git_commit": git.get("commit"), "git_dirty": git.get("dirty"),
+        "judge": result.judge, "seconds": result.seconds, "created": utc_now(),
+    }
+    folder = run_folder(out or REPO_ROOT / "eval" / "runs", backend)
+    meta["run"] = folder.name
+    hidden = {name for name in type(settings).model_fields if name.endswith("api_key")}
+    config = {
+        "run": folder.name,
+        "created": meta["created"],
+        "command": {"backend": backend, "sample": sample, "seed": seed, "ids": ids, "types": types,
+                    "retrieval_only": retrieval_only, "k": k, "baseline": str(baseline_path),
+                    "update_baseline": update_baseline, "reference": not no_reference},
+        "items": [item.id for item in chosen],
+        "gold_set": {"path": str(gold_path), "sha256": meta["gold_set_sha256"], "items_total": len(items_all)},
+        "git": git,
+        "settings": redact(result.settings.model_dump(mode="json", exclude=hidden)),
+        "eval_index": result.index,
+        "judge": result.judge,
+        "python": sys.version.split()[0],
+    }
+    summary = write_run(folder, result, meta, config, comparison, verdict)
+
+    if update_baseline:
+        tolerances = (old or {}).get("tolerances")
+        baseline_meta = {"backend": backend, "model": meta["model"], "retrieval_only": retrieval_only, "k": k,
+                         "git_commit": git.get("commit"), "gold_set_sha256": meta["gold_set_sha256"], "run": folder.name}
+        gate.write_baseline(baseline_path, gate.make_baseline(result.rows, baseline_meta, tolerances))
+        if old is not None and len(old.get("items", {})) != len(result.rows):
+            errors.print(f"Note: the baseline now holds {len(result.rows)} items (it held {len(old['items'])}).")
+
+    _print_eval_summary(summary)
+    console.print(f"{verdict['verdict']}: {verdict['message']}", markup=False, highlight=False)
+    console.print(f"Report: {folder / 'report.html'} (and report.md, results.csv, summary.json)", markup=False, highlight=False)
+    if verdict["verdict"] == "FAILED":
+        errors.print("Quality fell against the baseline:", highlight=False)
+        for line in verdict["lines"]:
+            errors.print(f"  - {line}", markup=False, highlight=False)
+        raise typer.Exit(1)
+
+
+def _print_eval_summary(summary: dict) -> None:
+    from rich import box
+
+    def fmt(value, kind: str) -> str:
+        return "–" if value is None else f"{value:.2f}"
+
+    current, reference = summary["current"], summary.get("reference")
+    columns = [("pass_rate", "pass"), ("hit_at_k", "hit@k"), ("mrr", "MRR"), ("context_recall", "ctx"),
+               ("answer_recall", "answer"), ("fully_correct", "correct"), ("refusal_rate", "refusal"),
+               ("false_refusal_rate", "f.refusal"), ("latency_p50", "p50 s")]
+    table = Table(title="Evaluation" + (" (rows 'naive': the naive reference)" if reference else ""),
+                  box=box.SIMPLE_HEAD, padding=(0, 0), title_justify="left")
+    table.add_column("Type", no_wrap=True, min_width=12)
+    table.add_column("n", justify="right", no_wrap=True)
+    for _, label in columns:
+        table.add_column(label, justify="right", no_wrap=True, min_width=max(4, len(label)))
+    for name in list(current["by_type"]) + ["overall"]:
+        mine = current["overall"] if name == "overall" else current["by_type"][name]
+        cells = [fmt(mine.get(key), "seconds" if key.startswith("latency") else "rate") for key, _ in columns]
+        table.add_row(name, str(mine["n"]), *cells, style="bold" if name == "overall" else None)
+        ref = (reference["overall"] if name == "overall" else reference["by_type"].get(name)) if reference else None
+        if ref is not None:
+            cells = [fmt(ref.get(key), "seconds" if key.startswith("latency") else "rate") for key, _ in columns]
+            table.add_row("  naive", "", *cells, style="dim")
+    console.print(table)
+
+
+@app.command("eval-drafts")
+def eval_drafts_command(
+    feedback: Annotated[Path, typer.Argument(help="Feedback exported from the web UI (CSV).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the draft gold items (JSONL).")],
+    append: Annotated[bool, typer.Option("--append", help="Add to an existing drafts file (skipping questions it holds).")] = False,
+    gold: Annotated[Optional[Path], typer.Option("--gold", help="The gold set, to skip questions it already has. Default: eval/gold_set.jsonl.")] = None,
+) -> None:
+    """Turn thumbs-down feedback into draft gold items for a person to complete (see eval/README.md)."""
+    from eval.feedback_to_gold import FeedbackError, feedback_to_drafts
+    from eval.gold import GOLD_PATH
+
+    if not feedback.is_file():
+        raise UserError(f"No such file: {feedback}")
+    try:
+        result = feedback_to_drafts(feedback, out, gold or GOLD_PATH, append=append)
+    except FeedbackError as exc:
+        raise UserError(str(exc)) from exc
+    for reason in result.skipped:
+        errors.print(f"Skipped {reason}", markup=False, highlight=False)
+    console.print(
+        f"Wrote {len(result.drafts)} draft items to {out} from thumbs-down feedback "
+        f"({len(result.skipped)} skipped, {result.thumbs_up} thumbs-up ignored). Complete them as eval/README.md "
+        "describes before adding them to eval/gold_set.jsonl.",
+        markup=False, highlight=False,
+    )
 
 
 @app.command("docs")
@@ -356,7 +642,8 @@ def config_command() -> None:
     table.add_column("Environment variable")
     for name in Settings.model_fields:
         value = getattr(settings, name)
-        shown = "(set)" if name.endswith("api_key") and value else str(value)
+        secret = name.endswith("api_key") or name == "ui_users"
+        shown = ("(set)" if value else "None") if secret else str(value)
         table.add_row(name, shown, ENV_PREFIX + name.upper())
     console.print(table)
     path = config_file_path()

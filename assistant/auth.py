@@ -1,0 +1,149 @@
+"""Optional sign-in for the web UI: users with scrypt-hashed passwords.
+
+A users file holds one ``name:hash`` line per user (``#`` starts a comment): ``ui_users_file``,
+or ``<home>/ui-users.txt`` when that is unset (where `add-user` writes). The same lines may also
+come from the ``ICB_ASSISTANT_UI_USERS`` setting, separated by commas or new lines. Any user at
+all turns sign-in on. A hash is ``scrypt$n$r$p$salt$hash`` (salt and hash in hex), so the file
+never holds a password and a leaked file costs an attacker a memory-hard search per guess.
+Passwords are never logged or shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+SCHEME = "scrypt"
+DEFAULT_N, DEFAULT_R, DEFAULT_P = 2**14, 8, 1  # 16 MiB and ~50 ms a check
+SALT_BYTES = 16
+KEY_BYTES = 32
+MIN_PASSWORD_CHARS = 8
+DEFAULT_USERS_FILE = "ui-users.txt"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+
+
+class AuthError(ValueError):
+    """A user name, password or users file that cannot be used; the message says why."""
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=KEY_BYTES, maxmem=256 * n * r + 2**20
+    )
+
+
+def hash_password(password: str, n: int = DEFAULT_N, r: int = DEFAULT_R, p: int = DEFAULT_P) -> str:
+    """``scrypt$n$r$p$salt$hash`` for a password, with a fresh random salt."""
+    salt = os.urandom(SALT_BYTES)
+    return f"{SCHEME}${n}${r}${p}${salt.hex()}${_scrypt(password, salt, n, r, p).hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """True when ``password`` matches the stored hash; False for a wrong password or a bad hash."""
+    parts = stored.strip().split("$")
+    if len(parts) != 6 or parts[0] != SCHEME:
+        return False
+    try:
+        n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
+        salt, expected = bytes.fromhex(parts[4]), bytes.fromhex(parts[5])
+        if n < 2 or n > 2**20 or n & (n - 1) or not (1 <= r <= 64) or not (1 <= p <= 16) or not expected:
+            return False
+        actual = hashlib.scrypt(
+            password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=len(expected), maxmem=256 * n * r + 2**20
+        )
+    except (ValueError, MemoryError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not _NAME.match(name):
+        raise AuthError(
+            "A user name is 1-64 characters: letters, digits, dot, dash, underscore or @, "
+            "starting with a letter or digit."
+        )
+    return name
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise AuthError(f"The password is too short: use at least {MIN_PASSWORD_CHARS} characters.")
+
+
+def parse_users(text: str) -> dict[str, str]:
+    """``{name: hash}`` from ``name:hash`` entries (lines or commas); a later entry for a name wins."""
+    users: dict[str, str] = {}
+    for entry in re.split(r"[\n,]", text):
+        entry = entry.strip()
+        if not entry or entry.startswith("#") or ":" not in entry:
+            continue
+        name, stored = entry.split(":", 1)
+        if name.strip() and stored.strip():
+            users[name.strip()] = stored.strip()
+    return users
+
+
+def read_users(path: Path) -> dict[str, str]:
+    try:
+        return parse_users(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AuthError(f"Could not read the users file {path}: {exc}") from exc
+
+
+def add_user(path: Path, name: str, password: str) -> bool:
+    """Append ``name:hash`` to the users file (created with owner-only permissions).
+
+    An existing line for the same name is dropped first, so this also changes a password.
+    Returns True when the user already existed.
+    """
+    name = check_name(name)
+    check_new_password(password)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    kept = [line for line in lines if line.split(":", 1)[0].strip() != name]
+    existed = len(kept) != len(lines)
+    kept.append(f"{name}:{hash_password(password)}")
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(kept) + "\n")
+    return existed
+
+
+def users_file(settings) -> Path:
+    """``ui_users_file`` if set, else ``<home>/ui-users.txt`` (where `add-user` writes by default)."""
+    return Path(settings.ui_users_file).expanduser() if settings.ui_users_file else settings.home / DEFAULT_USERS_FILE
+
+
+def load_users(settings) -> dict[str, str]:
+    """Every user the settings name: the users file, then ``ui_users`` (which wins on a clash).
+
+    No users at all means sign-in is off.
+    """
+    users: dict[str, str] = {}
+    path = users_file(settings)
+    if settings.ui_users_file is not None and not path.is_file():
+        raise AuthError(f"The users file {path} does not exist. Add a user with `icb-assistant add-user NAME`.")
+    users.update(read_users(path))
+    if settings.ui_users is not None:
+        users.update(parse_users(settings.ui_users.get_secret_value()))
+    return users
+
+
+def make_checker(users: dict[str, str]) -> Callable[[str, str], bool]:
+    """The ``auth=`` callable for Gradio: (name, password) -> signed in?"""
+    dummy = hash_password("not a real password")  # an unknown name costs as much as a wrong password
+
+    def check(name: str, password: str) -> bool:
+        stored = users.get((name or "").strip())
+        ok = verify_password(password or "", stored or dummy)
+        return ok and stored is not None
+
+    return check

@@ -1,0 +1,264 @@
+"""FAQ drafting for the public engagement team: a list of drafts, their readability, exports.
+
+Pure Python (no Gradio): questions in (pasted text or a CSV with a ``question`` column),
+drafts answered for the public with their citations, edited, approved, and exported as DOCX
+(python-docx), Markdown or CSV. Citations are renumbered 1, 2, 3... in the order an answer uses
+them, so each answer's numbered source list starts at 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from assistant.answers import Answer, Source
+
+MAX_QUESTIONS = 100
+MAX_QUESTION_CHARS = 2000
+_CITATION = re.compile(r"\[(\d+)\]")
+_LIST_MARK = re.compile(r"^\s*(?:[-*•]|\(?\d{1,3}[.)])\s+")
+DEFAULT_TITLE = "Frequently asked questions"
+CSV_COLUMNS = ("question", "answer", "status", "approved", "reading_ease", "sources")
+
+
+class QuestionListError(ValueError):
+    """A question list that cannot be read; the message says why."""
+
+
+@dataclass
+class Draft:
+    """One FAQ entry. status: pending | answered | unanswerable | error."""
+
+    question: str
+    answer: str = ""
+    status: str = "pending"
+    citations: list[Source] = field(default_factory=list)
+    approved: bool = False
+    edited: bool = False
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def reading_ease(self) -> float | None:
+        return reading_ease(self.answer) if self.status in ("answered", "unanswerable") else None
+
+
+# -- questions in ------------------------------------------------------------------------------
+
+
+def parse_questions(text: str) -> list[str]:
+    """One question a line; list marks ('-', '1.') and blank lines dropped, repeats kept once."""
+    questions: list[str] = []
+    for line in (text or "").splitlines():
+        question = re.sub(r"\s+", " ", _LIST_MARK.sub("", line)).strip()
+        if question and question not in questions:
+            questions.append(question[:MAX_QUESTION_CHARS])
+    return _limited(questions)
+
+
+def _limited(questions: list[str]) -> list[str]:
+    if len(questions) > MAX_QUESTIONS:
+        raise QuestionListError(f"There are {len(questions)} questions; draft at most {MAX_QUESTIONS} at a time.")
+    return questions
+
+
+def parse_csv_questions(text: str) -> list[str]:
+    """The ``question`` column of a CSV (any letter case); other columns are ignored."""
+    reader = csv.DictReader(io.StringIO(text))
+    column = next((name for name in reader.fieldnames or [] if name and name.strip().lower() == "question"), None)
+    if column is None:
+        raise QuestionListError("The CSV has no 'question' column. Put the questions in a column headed 'question'.")
+    questions: list[str] = []
+    for row in reader:
+        question = re.sub(r"\s+", " ", row.get(column) or "").strip()
+        if question and question not in questions:
+            questions.append(question[:MAX_QUESTION_CHARS])
+    return _limited(questions)
+
+
+def read_question_file(path: Path) -> list[str]:
+    """Questions from an uploaded .csv (a ``question`` column) or a text file (one a line)."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise QuestionListError(f"Could not read {path.name}: {exc.strerror or exc}") from exc
+    if len(raw) > 2_000_000:
+        raise QuestionListError(f"{path.name} is too large for a question list (over 2 MB).")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")  # Excel's CSV on Windows
+    if path.suffix.lower() == ".csv":
+        return parse_csv_questions(text)
+    if path.suffix.lower() not in (".txt", ".text", ".md", ""):
+        raise QuestionListError(f"{path.name}: upload a .csv with a 'question' column, or a .txt with one question a line.")
+    return parse_questions(text)
+
+
+# -- drafts ------------------------------------------------------------------------------------
+
+
+def renumber(text: str, citations: list[Source]) -> tuple[str, list[Source]]:
+    """Citations numbered 1..k in the order the text first uses them; the text's markers follow."""
+    order: list[int] = []
+    for match in _CITATION.finditer(text):
+        number = int(match.group(1))
+        if number not in order and any(source.n == number for source in citations):
+            order.append(number)
+    for source in citations:  # cited but not marked (should not happen): keep them, after
+        if source.n not in order:
+            order.append(source.n)
+    mapping = {old: new for new, old in enumerate(order, start=1)}
+    text = _CITATION.sub(lambda m: f"[{mapping.get(int(m.group(1)), m.group(1))}]", text)
+    by_number = {source.n: source for source in citations}
+    return text, [dataclasses.replace(by_number[old], n=mapping[old]) for old in order]
+
+
+def draft_from_answer(question: str, answer: Answer) -> Draft:
+    text, citations = renumber(answer.answer, list(answer.citations)) if answer.status == "answered" else (answer.answer, [])
+    return Draft(question=question, answer=text, status=answer.status, citations=citations, notices=list(answer.notices))
+
+
+def _offline_textstat():
+    """textstat, kept offline: recent versions count syllables with NLTK's CMU dictionary and
+    download it on first use. Without a local copy, syllables come from pyphen's bundled
+    hyphenation dictionaries instead (how textstat counted them before)."""
+    import textstat
+
+    try:
+        from textstat.backend.counts import _count_syllables
+    except ImportError:  # an older textstat: pyphen only, nothing to download
+        return textstat
+    original = _count_syllables.get_cmudict
+    if getattr(original, "icb_offline", False):
+        return textstat
+
+    def local_cmudict_only(lang: str):
+        try:
+            import nltk
+
+            nltk.data.find("corpora/cmudict")
+        except (ImportError, LookupError):
+            return None
+        return original(lang)
+
+    local_cmudict_only.icb_offline = True
+    _count_syllables.get_cmudict = local_cmudict_only
+    return textstat
+
+
+def reading_ease(text: str) -> float | None:
+    """Flesch reading ease (textstat) of the answer's words, citation markers left out; None for no text."""
+    textstat = _offline_textstat()
+    words = _CITATION.sub("", text or "").strip()
+    if not re.search(r"\w", words):
+        return None
+    return round(float(textstat.flesch_reading_ease(words)), 1)
+
+
+def reading_label(score: float | None) -> str:
+    """Flesch's bands in words; 60 and over is plain English."""
+    if score is None:
+        return "–"
+    for floor, label in ((90, "very easy"), (80, "easy"), (70, "fairly easy"), (60, "plain English"), (50, "fairly hard"), (30, "hard")):
+        if score >= floor:
+            return label
+    return "very hard"
+
+
+def source_line(source: Source) -> str:
+    """'Title, Section > Subsection, page 4' for a numbered source list."""
+    parts = [source.title]
+    if source.section:
+        parts.append(source.section)
+    if source.page:
+        parts.append(f"page {source.page}")
+    return ", ".join(parts)
+
+
+def selected(drafts: list[Draft], approved_only: bool) -> list[Draft]:
+    return [d for d in drafts if d.status != "pending" and (d.approved or not approved_only)]
+
+
+# -- exports -----------------------------------------------------------------------------------
+
+
+def export_docx(drafts: list[Draft], path: Path, title: str = DEFAULT_TITLE, when: date | None = None) -> Path:
+    """A Word document: the title and date, then each question as a heading, its answer and
+    its sources as a numbered list."""
+    from docx import Document
+
+    document = Document()
+    document.core_properties.title = title
+    document.add_heading(title, level=0)
+    document.add_paragraph(f"Drafted {(when or date.today()).strftime('%d %B %Y').lstrip('0')}")
+    for draft in drafts:
+        document.add_heading(draft.question, level=1)
+        for paragraph in [p for p in re.split(r"\n\s*\n", draft.answer.strip()) if p.strip()] or [""]:
+            document.add_paragraph(paragraph.strip())
+        if draft.citations:
+            document.add_paragraph("Sources", style="Heading 3")
+            items = [document.add_paragraph(source_line(source), style="List Number") for source in draft.citations]
+            _restart_numbering(document, items)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(str(path))
+    return path
+
+
+def _restart_numbering(document, paragraphs) -> None:
+    """Number these list paragraphs from 1 (Word would otherwise carry on from the last list)."""
+    numbering = document.part.numbering_part.numbering_definitions._numbering
+    style_num = document.styles["List Number"].element.pPr.numPr.numId.val
+    abstract_id = numbering.num_having_numId(style_num).abstractNumId.val
+    num = numbering.add_num(abstract_id)
+    num.add_lvlOverride(ilvl=0).add_startOverride(1)
+    for paragraph in paragraphs:
+        numbering_properties = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+        numbering_properties.get_or_add_ilvl().val = 0
+        numbering_properties.get_or_add_numId().val = num.numId
+
+
+def export_markdown(drafts: list[Draft], title: str = DEFAULT_TITLE, when: date | None = None) -> str:
+    lines = [f"# {title}", "", f"_Drafted {(when or date.today()).strftime('%d %B %Y').lstrip('0')}_", ""]
+    for draft in drafts:
+        lines += [f"## {draft.question}", "", draft.answer.strip(), ""]
+        if draft.citations:
+            lines += ["**Sources**", ""]
+            lines += [f"{source.n}. {source_line(source)}" for source in draft.citations]
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def export_csv(drafts: list[Draft]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(CSV_COLUMNS))
+    writer.writeheader()
+    for draft in drafts:
+        score = draft.reading_ease
+        writer.writerow({
+            "question": draft.question,
+            "answer": draft.answer,
+            "status": draft.status,
+            "approved": "yes" if draft.approved else "no",
+            "reading_ease": "" if score is None else f"{score:.1f}",
+            "sources": "; ".join(f"[{s.n}] {source_line(s)}" for s in draft.citations),
+        })
+    return buffer.getvalue()
+
+
+def write_exports(drafts: list[Draft], folder: Path, stem: str = "faq", title: str = DEFAULT_TITLE) -> list[Path]:
+    """The three exports side by side in ``folder``: ``stem``.docx, .md and .csv."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    docx_path = export_docx(drafts, folder / f"{stem}.docx", title)
+    md_path = folder / f"{stem}.md"
+    md_path.write_text(export_markdown(drafts, title), encoding="utf-8")
+    csv_path = folder / f"{stem}.csv"
+    csv_path.write_text(export_csv(drafts), encoding="utf-8", newline="")
+    return [docx_path, md_path, csv_path]

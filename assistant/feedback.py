@@ -1,0 +1,146 @@
+"""Thumbs up / down on answers, kept in SQLite (``<home>/feedback.sqlite3``) and exported as CSV.
+
+Each row keeps what an evaluator needs to judge the answer again: the question, the earlier
+questions of the conversation, the answer, its status and citations, the backend and model.
+The CSV columns are fixed (``COLUMNS``): the evaluation's ``eval-drafts`` command reads them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+import threading
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from assistant.answers import Answer, Source
+
+COLUMNS = ("id", "time", "user", "rating", "comment", "question", "history", "answer", "status", "citations", "backend", "model")
+RATINGS = ("up", "down")
+CITATION_FIELDS = ("n", "doc", "title", "section", "page", "text", "start", "end")
+MAX_COMMENT_CHARS = 4000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL,
+    user TEXT NOT NULL DEFAULT '',
+    rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
+    comment TEXT NOT NULL DEFAULT '',
+    question TEXT NOT NULL,
+    history TEXT NOT NULL DEFAULT '[]',
+    answer TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT '',
+    citations TEXT NOT NULL DEFAULT '[]',
+    backend TEXT NOT NULL DEFAULT '',
+    model TEXT NOT NULL DEFAULT ''
+);
+"""
+
+
+@dataclass
+class Feedback:
+    """One rating. ``history`` and ``citations`` are lists here and JSON text in the database."""
+
+    rating: str
+    question: str
+    answer: str = ""
+    status: str = ""
+    history: list[str] = field(default_factory=list)
+    citations: list[dict] = field(default_factory=list)
+    backend: str = ""
+    model: str = ""
+    comment: str = ""
+    user: str = ""
+    time: str = ""
+    id: int | None = None
+
+
+def citation_dicts(sources: list[Source]) -> list[dict]:
+    return [{name: getattr(source, name) for name in CITATION_FIELDS} for source in sources]
+
+
+def from_answer(rating: str, question: str, history: list[str], answer: Answer, user: str = "", comment: str = "") -> Feedback:
+    return Feedback(
+        rating=rating, question=question, history=list(history), answer=answer.answer, status=answer.status,
+        citations=citation_dicts(answer.citations), backend=answer.backend, model=answer.model,
+        comment=comment, user=user,
+    )
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class FeedbackStore:
+    """The feedback table. Safe to share between the UI's worker threads."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self.db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def add(self, item: Feedback) -> int:
+        if item.rating not in RATINGS:
+            raise ValueError(f"rating must be 'up' or 'down', not {item.rating!r}")
+        values = {**asdict(item), "time": item.time or now(), "comment": item.comment.strip()[:MAX_COMMENT_CHARS]}
+        values["history"] = json.dumps(values["history"], ensure_ascii=False)
+        values["citations"] = json.dumps(values["citations"], ensure_ascii=False)
+        names = [name for name in COLUMNS if name != "id"]
+        with self._lock, self.db:
+            cursor = self.db.execute(
+                f"INSERT INTO feedback ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+                [values[name] for name in names],
+            )
+        return int(cursor.lastrowid)
+
+    def set_comment(self, feedback_id: int, comment: str) -> bool:
+        with self._lock, self.db:
+            cursor = self.db.execute(
+                "UPDATE feedback SET comment = ? WHERE id = ?", (comment.strip()[:MAX_COMMENT_CHARS], feedback_id)
+            )
+        return cursor.rowcount == 1
+
+    def rows(self) -> list[dict]:
+        """Every rating, oldest first, as the CSV has them (history and citations as JSON text)."""
+        with self._lock:
+            found = self.db.execute(f"SELECT {', '.join(COLUMNS)} FROM feedback ORDER BY id").fetchall()
+        return [dict(row) for row in found]
+
+    def get(self, feedback_id: int) -> Feedback | None:
+        with self._lock:
+            row = self.db.execute("SELECT * FROM feedback WHERE id = ?", (feedback_id,)).fetchone()
+        if row is None:
+            return None
+        data = dict(row)
+        data["history"] = json.loads(data["history"])
+        data["citations"] = json.loads(data["citations"])
+        return Feedback(**data)
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self.db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
+
+    def export_csv(self, out: Path) -> int:
+        """Write every rating to ``out`` with exactly ``COLUMNS``; returns how many rows."""
+        rows = self.rows()
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
+            writer.writeheader()
+            writer.writerows(rows)
+        return len(rows)
+
+
+def feedback_path(settings) -> Path:
+    return settings.home / "feedback.sqlite3"

@@ -1,0 +1,133 @@
+"""HTML for an answer's sources: title, section path and page, expandable to the passage with
+the words of the citing sentences marked.
+
+Everything that comes from a document, a user or a model is HTML-escaped before any tag is
+added, so a passage holding ``<script>`` or ``<img onerror=...>`` shows as text and never runs.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+
+from assistant.answers import Source
+
+_WORD = re.compile(r"[\w£$%]+(?:[/.,'’-][\w]+)*")
+_CITATION = re.compile(r"\[(\d+)\]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|\n+")
+STOPWORDS = frozenset(
+    """a about above after again all also am an and any are as at be been being before below between both but by can
+    could did do does doing down during each few for from further had has have having he her here hers him his how i if
+    in into is it its itself just me more most my no nor not now of off on once only or other our ours out over own same
+    she should so some such than that the their theirs them then there these they this those through to too under until
+    up very was we were what when where which while who whom why will with would you your yours will shall may might must
+    which per via""".split()
+)
+
+
+def escape(text: str) -> str:
+    """HTML-escape text (quotes too), safe inside elements and attribute values."""
+    return html.escape(text or "", quote=True)
+
+
+def cited_sentences(answer_text: str, n: int) -> list[str]:
+    """The sentences (or lines) of an answer that cite source ``n``."""
+    marker = f"[{n}]"
+    return [part for part in _SENTENCE_END.split(answer_text or "") if marker in part]
+
+
+def terms_of(text: str) -> set[str]:
+    """The words worth marking: lower-cased, citation markers, stopwords and 1-2 letter words left out."""
+    text = _CITATION.sub(" ", text or "")
+    found = set()
+    for word in _WORD.findall(text):
+        word = word.lower().strip(".,")
+        if word in STOPWORDS or (len(word) < 3 and not any(ch.isdigit() for ch in word)):
+            continue
+        found.add(word)
+    return found
+
+
+def highlight(passage: str, terms: Iterable[str]) -> str:
+    """The passage, HTML-escaped, with every word in ``terms`` wrapped in ``<mark>``.
+
+    Neighbouring marked words (only spaces between them) share one ``<mark>``.
+    """
+    wanted = {term.lower() for term in terms}
+    pieces: list[tuple[str, bool]] = []  # (raw text, marked?)
+    position = 0
+    for match in _WORD.finditer(passage or ""):
+        word = match.group(0)
+        if word.lower().strip(".,") not in wanted:
+            continue
+        if match.start() > position:
+            pieces.append((passage[position : match.start()], False))
+        pieces.append((word, True))
+        position = match.end()
+    if position < len(passage or ""):
+        pieces.append((passage[position:], False))
+
+    merged: list[tuple[str, bool]] = []
+    for index, (text, marked) in enumerate(pieces):
+        between_marks = (
+            not marked and text.strip(" ") == "" and 0 < index < len(pieces) - 1
+            and pieces[index - 1][1] and pieces[index + 1][1]
+        )
+        if merged and merged[-1][1] and (marked or between_marks):
+            merged[-1] = (merged[-1][0] + text, True)
+        else:
+            merged.append((text, marked))
+    return "".join(f"<mark>{escape(text)}</mark>" if marked else escape(text) for text, marked in merged)
+
+
+def where(source: Source) -> str:
+    """'Section > Subsection · page 4' (plain text)."""
+    parts = [source.section or "No section heading"]
+    if source.page:
+        parts.append(f"page {source.page}")
+    return " · ".join(parts)
+
+
+def render_source(source: Source, answer_text: str = "", open_: bool = False) -> str:
+    """One source as an expandable ``<details>``: the summary names it, the body is the passage."""
+    sentences = cited_sentences(answer_text, source.n)
+    terms = terms_of(" ".join(sentences)) if sentences else set()
+    body = highlight(source.text.strip(), terms)
+    return (
+        f'<details class="icb-source" data-n="{source.n}"{" open" if open_ else ""}>'
+        f'<summary><span class="icb-n">[{source.n}]</span> '
+        f'<span class="icb-title">{escape(source.title)}</span>'
+        f'<span class="icb-where">{escape(where(source))}</span>'
+        '<span class="icb-toggle"></span></summary>'
+        f'<div class="icb-passage">{body}</div>'
+        f'<div class="icb-meta">{escape(source.doc)}, characters {source.start:,}–{source.end:,}</div>'
+        "</details>"
+    )
+
+
+def render_sources(answer_text: str, citations: list[Source], contexts: list[Source] | None = None, status: str = "answered") -> str:
+    """The sources panel for one answer: the cited sources, or the closest passages when none is cited."""
+    if citations:
+        heading = "Sources cited in this answer"
+        note = "Open a source to read the passage; the words the answer uses are highlighted."
+        shown = citations
+    elif contexts:
+        heading = "Closest passages found" if status == "unanswerable" else "Passages searched"
+        note = (
+            "These passages were the nearest matches, but they do not answer the question."
+            if status == "unanswerable"
+            else "The answer cites none of these passages."
+        )
+        shown = contexts
+    else:
+        return placeholder()
+    items = "".join(render_source(source, answer_text) for source in shown)
+    return (
+        f'<div class="icb-sources"><h3>{escape(heading)}</h3>'
+        f'<p class="icb-note">{escape(note)}</p>{items}</div>'
+    )
+
+
+def placeholder(text: str = "Sources for the answer appear here: document, section and page, with the passage.") -> str:
+    return f'<div class="icb-sources icb-empty"><p>{escape(text)}</p></div>'

@@ -1,0 +1,130 @@
+"""Sign-in for the web UI: scrypt hashes, the users file, the checker Gradio calls."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from assistant import auth
+
+FAST = dict(n=2**10, r=8, p=1)  # cheap parameters: the scheme is the same
+
+
+def test_hash_has_the_documented_form_and_a_fresh_salt():
+    first = auth.hash_password("correct horse", **FAST)
+    second = auth.hash_password("correct horse", **FAST)
+    scheme, n, r, p, salt, digest = first.split("$")
+    assert (scheme, n, r, p) == ("scrypt", "1024", "8", "1")
+    assert len(bytes.fromhex(salt)) == 16 and len(bytes.fromhex(digest)) == 32
+    assert first != second  # salted
+    assert "correct horse" not in first
+
+
+def test_verify_accepts_the_password_and_nothing_else():
+    stored = auth.hash_password("correct horse", **FAST)
+    assert auth.verify_password("correct horse", stored)
+    assert not auth.verify_password("correct hors", stored)
+    assert not auth.verify_password("", stored)
+
+
+@pytest.mark.parametrize(
+    "stored",
+    ["", "plaintext", "bcrypt$1$2$3$00$00", "scrypt$x$8$1$00$00", "scrypt$1000$8$1$00$00", "scrypt$1024$8$1$zz$00",
+     "scrypt$1024$8$1$00$", "scrypt$4194304$8$1$00$00"],
+)
+def test_malformed_hashes_never_verify_nor_raise(stored):
+    assert not auth.verify_password("anything", stored)
+
+
+def test_parse_users_reads_lines_and_commas_and_skips_comments():
+    text = "# staff\nalice:scrypt$a\n\nbob:scrypt$b, carol:scrypt$c\nbroken-line\nalice:scrypt$new\n"
+    assert auth.parse_users(text) == {"alice": "scrypt$new", "bob": "scrypt$b", "carol": "scrypt$c"}
+
+
+def test_add_user_appends_replaces_and_keeps_the_file_private(tmp_path):
+    path = tmp_path / "conf" / "users"
+    assert auth.add_user(path, "alice", "password-one") is False
+    assert auth.add_user(path, "bob", "password-two") is False
+    assert auth.add_user(path, "alice", "password-three") is True
+    users = auth.read_users(path)
+    assert set(users) == {"alice", "bob"}
+    assert path.read_text().count("alice:") == 1
+    assert auth.verify_password("password-three", users["alice"])
+    assert not auth.verify_password("password-one", users["alice"])
+    assert "password" not in path.read_text()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+@pytest.mark.parametrize("name", ["", "a b", "x:y", "../etc", "-flag", "a" * 65])
+def test_bad_user_names_are_refused(tmp_path, name):
+    with pytest.raises(auth.AuthError):
+        auth.add_user(tmp_path / "users", name, "long enough password")
+
+
+def test_short_passwords_are_refused(tmp_path):
+    with pytest.raises(auth.AuthError, match="too short"):
+        auth.add_user(tmp_path / "users", "alice", "short")
+
+
+def test_checker_signs_in_known_users_only():
+    check = auth.make_checker({"alice": auth.hash_password("password-one", **FAST)})
+    assert check("alice", "password-one")
+    assert check(" alice ", "password-one")
+    assert not check("alice", "password-two")
+    assert not check("mallory", "password-one")
+    assert not check("", "")
+
+
+def test_load_users_from_settings_file_and_env(settings, tmp_path, monkeypatch):
+    from assistant.config import load_settings
+
+    users_file = tmp_path / "users"
+    auth.add_user(users_file, "alice", "password-one")
+    monkeypatch.setenv("ICB_ASSISTANT_UI_USERS_FILE", str(users_file))
+    monkeypatch.setenv("ICB_ASSISTANT_UI_USERS", "bob:" + auth.hash_password("password-two", **FAST))
+    users = auth.load_users(load_settings())
+    assert set(users) == {"alice", "bob"}
+    check = auth.make_checker(users)
+    assert check("alice", "password-one") and check("bob", "password-two")
+
+
+def test_no_users_configured_means_no_sign_in(settings):
+    assert auth.load_users(settings) == {}
+
+
+def test_missing_users_file_is_a_clear_error(home, tmp_path, monkeypatch):
+    from assistant.config import load_settings
+
+    monkeypatch.setenv("ICB_ASSISTANT_UI_USERS_FILE", str(tmp_path / "nope"))
+    with pytest.raises(auth.AuthError, match="add-user"):
+        auth.load_users(load_settings())
+
+
+def test_add_user_command_prompts_and_never_echoes_the_password(tmp_path):
+    users_file = tmp_path / "users"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ICB_ASSISTANT_")}
+    environment.update(ICB_ASSISTANT_HOME=str(tmp_path / "home"), ICB_ASSISTANT_UI_USERS_FILE=str(users_file))
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "add-user", "alice"],
+        input="s3cret-passw0rd\ns3cret-passw0rd\n", capture_output=True, text=True, env=environment, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "s3cret-passw0rd" not in result.stdout + result.stderr
+    assert auth.verify_password("s3cret-passw0rd", auth.read_users(users_file)["alice"])
+
+
+def test_add_user_command_without_a_users_file_uses_the_home_folder(tmp_path):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ICB_ASSISTANT_")}
+    environment["ICB_ASSISTANT_HOME"] = str(tmp_path / "home")
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "add-user", "bob"],
+        input="another-password\nanother-password\n", capture_output=True, text=True, env=environment, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    users_file = tmp_path / "home" / "ui-users.txt"
+    assert "bob" in auth.read_users(users_file)
+    assert "sign-in is on" in result.stdout.lower()

@@ -1,0 +1,158 @@
+"""FAQ drafting: question lists in, drafts with citations and readability, DOCX/Markdown/CSV out."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+
+from assistant.answers import Answer, Source
+from assistant.faq import (
+    Draft,
+    QuestionListError,
+    draft_from_answer,
+    export_csv,
+    export_docx,
+    export_markdown,
+    parse_csv_questions,
+    parse_questions,
+    read_question_file,
+    reading_ease,
+    reading_label,
+    renumber,
+    selected,
+    write_exports,
+)
+from tests.conftest import FakeEmbeddings
+
+
+def source(n: int, title: str = "The plan", page: int | None = 3) -> Source:
+    return Source(n=n, doc="plan.txt", title=title, section="Priorities > Urgent care", page=page, text="Text.", start=0, end=5)
+
+
+def test_pasted_questions_one_a_line():
+    text = "1. What is the ICB?\n\n- Where will new services be?\n  What is the ICB?  \n• When does it start?\n"
+    assert parse_questions(text) == ["What is the ICB?", "Where will new services be?", "When does it start?"]
+
+
+def test_csv_questions_from_the_question_column():
+    text = "id,Question,owner\n1,What is the ICB?,Sam\n2,\"Is A&E, in Preston, staying?\",Jo\n3,,Jo\n"
+    assert parse_csv_questions(text) == ["What is the ICB?", "Is A&E, in Preston, staying?"]
+    with pytest.raises(QuestionListError, match="'question' column"):
+        parse_csv_questions("id,text\n1,What?\n")
+
+
+def test_question_files(tmp_path):
+    (tmp_path / "q.csv").write_bytes("\ufeffquestion\nWhat is the deficit?\n".encode("utf-8"))
+    (tmp_path / "q.txt").write_text("What is the deficit?\nWhat about GPs?\n", encoding="utf-8")
+    (tmp_path / "q.pdf").write_bytes(b"%PDF")
+    assert read_question_file(tmp_path / "q.csv") == ["What is the deficit?"]
+    assert read_question_file(tmp_path / "q.txt") == ["What is the deficit?", "What about GPs?"]
+    with pytest.raises(QuestionListError, match="upload a .csv"):
+        read_question_file(tmp_path / "q.pdf")
+
+
+def test_too_many_questions_is_a_clear_error():
+    with pytest.raises(QuestionListError, match="at most 100"):
+        parse_questions("\n".join(f"Question {i}?" for i in range(101)))
+
+
+def test_renumber_follows_the_order_of_use():
+    text, cited = renumber("Beds close [4]. Money [2][4]. Unknown [9].", [source(2), source(4)])
+    assert text == "Beds close [1]. Money [2][1]. Unknown [9]."
+    assert [s.n for s in cited] == [1, 2] and cited[0].title == "The plan"
+
+
+def test_draft_from_answer_keeps_status_and_citations():
+    answered = Answer(status="answered", answer="Beds close [3].", citations=[source(3)])
+    draft = draft_from_answer("Will beds close?", answered)
+    assert (draft.answer, [s.n for s in draft.citations], draft.status) == ("Beds close [1].", [1], "answered")
+    refused = draft_from_answer("Weather?", Answer(status="unanswerable", answer="The documents don't cover this."))
+    assert refused.status == "unanswerable" and refused.citations == []
+
+
+def test_reading_ease_and_its_label():
+    easy = reading_ease("We will open a new clinic. It will be near you. You can walk in [1].")
+    hard = reading_ease(
+        "Implementation of the comprehensive integrated neighbourhood multidisciplinary operating model "
+        "necessitates organisational transformation across constituent provider collaboratives [1]."
+    )
+    assert easy is not None and hard is not None and easy > 60 > hard
+    assert reading_label(easy) in ("very easy", "easy", "fairly easy", "plain English")
+    assert reading_label(hard) in ("hard", "very hard", "fairly hard")
+    assert reading_ease("") is None and reading_ease("[1]") is None and reading_label(None) == "–"
+
+
+def drafts() -> list[Draft]:
+    return [
+        Draft("What is the ICB?", "The ICB plans local NHS care [1].\n\nIt covers 1.8 million people [2].", "answered",
+              [source(1), source(2, "State of the system", None)], approved=True),
+        Draft("Is A&E <closing>?", "No [1].", "answered", [source(1)], approved=False),
+        Draft("Still drafting?", status="pending"),
+    ]
+
+
+def test_selected_drafts():
+    assert [d.question for d in selected(drafts(), approved_only=True)] == ["What is the ICB?"]
+    assert len(selected(drafts(), approved_only=False)) == 2  # pending drafts are never exported
+
+
+def test_docx_export_opens_in_python_docx(tmp_path):
+    from docx import Document
+
+    path = export_docx(selected(drafts(), False), tmp_path / "faq.docx", "Public FAQ", date(2025, 6, 3))
+    document = Document(str(path))
+    paragraphs = [(p.style.name, p.text) for p in document.paragraphs]
+    assert paragraphs[0] == ("Title", "Public FAQ")
+    assert paragraphs[1][1] == "Drafted 3 June 2025"
+    headings = [text for style, text in paragraphs if style == "Heading 1"]
+    assert headings == ["What is the ICB?", "Is A&E <closing>?"]
+    texts = [text for _, text in paragraphs]
+    assert "The ICB plans local NHS care [1]." in texts and "It covers 1.8 million people [2]." in texts
+    items = [text for style, text in paragraphs if style == "List Number"]
+    assert items == ["The plan, Priorities > Urgent care, page 3", "State of the system, Priorities > Urgent care",
+                     "The plan, Priorities > Urgent care, page 3"]
+    # each answer's source list is numbered from 1: the two lists use different numbering instances
+    num_ids = [p._p.pPr.numPr.numId.val for p in document.paragraphs if p.style.name == "List Number"]
+    assert num_ids[0] == num_ids[1] != num_ids[2]
+
+
+def test_markdown_export():
+    text = export_markdown(selected(drafts(), True), "Public FAQ", date(2025, 6, 3))
+    assert text.startswith("# Public FAQ\n\n_Drafted 3 June 2025_\n")
+    assert "## What is the ICB?\n\nThe ICB plans local NHS care [1]." in text
+    assert "**Sources**\n\n1. The plan, Priorities > Urgent care, page 3\n2. State of the system, Priorities > Urgent care\n" in text
+    assert "Is A&E" not in text
+
+
+def test_csv_export():
+    rows = list(csv.DictReader(io.StringIO(export_csv(selected(drafts(), False)))))
+    assert list(rows[0]) == ["question", "answer", "status", "approved", "reading_ease", "sources"]
+    assert rows[0]["approved"] == "yes" and rows[1]["approved"] == "no"
+    assert rows[1]["question"] == "Is A&E <closing>?"
+    assert rows[0]["sources"].startswith("[1] The plan, Priorities > Urgent care, page 3; [2] State of the system")
+    assert float(rows[0]["reading_ease"]) > 0
+
+
+def test_write_exports_makes_three_files(tmp_path):
+    paths = write_exports(selected(drafts(), False), tmp_path / "out")
+    assert [p.name for p in paths] == ["faq.docx", "faq.md", "faq.csv"]
+    assert all(p.stat().st_size > 0 for p in paths)
+
+
+def test_drafting_public_answers_over_the_corpus(settings, corpus_copy):
+    from assistant.components import open_indexer
+    from assistant.engine import Assistant
+
+    open_indexer(settings, embeddings=FakeEmbeddings()).run([corpus_copy])
+    assistant = Assistant(settings, backend="extractive", embeddings=FakeEmbeddings())
+    try:
+        question = "What are the urgent and emergency care priorities?"
+        draft = draft_from_answer(question, assistant.ask(question, audience="public"))
+    finally:
+        assistant.close()
+    assert draft.status == "answered" and draft.citations
+    assert [s.n for s in draft.citations] == list(range(1, len(draft.citations) + 1))
+    assert "[1]" in draft.answer and draft.reading_ease is not None

@@ -1,0 +1,157 @@
+"""The web UI's pieces without a browser: escaping, upload names, uploads indexed, the app builds."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from assistant.answers import Answer, Source
+from tests.conftest import CORPUS, FakeEmbeddings
+
+ui = pytest.importorskip("assistant.ui")
+
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("report.pdf", "report.pdf"),
+        ("../../etc/passwd", "passwd"),
+        ("..\\..\\Windows\\evil.PDF", "evil.pdf"),
+        ("/abs/path/My Board Paper (final).docx", "My-Board-Paper-final.docx"),
+        (".hidden.md", "hidden.md"),
+        ("a..b.md", "a-b.md"),
+        ("....", "document"),
+        ("<script>x</script>.html", "script.html"),  # the '/' starts a folder name: dropped
+        ("Café plan 2025.txt", "Café-plan-2025.txt"),
+    ],
+)
+def test_upload_names_are_sanitised(given, expected):
+    name = ui.safe_file_name(given)
+    assert name == expected
+    assert "/" not in name and "\\" not in name and ".." not in name and not name.startswith(".")
+
+
+def test_markdown_text_is_escaped_and_images_disarmed():
+    text = ui.md('<img src=x onerror=alert(1)> ![t](http://evil.example/x.png) [l](javascript:alert(1)) **bold**')
+    assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert "![" not in text and "](" not in text
+    assert "**bold**" in text
+
+
+def source(n: int = 1) -> Source:
+    return Source(n=n, doc="d.txt", title="<b>Plan</b>", section="5 > Urgent", page=3, text="t", start=0, end=1)
+
+
+def test_chat_messages_for_each_status():
+    answered = ui.chat_message(Answer(status="answered", answer="Beds <b>close</b> [1].", citations=[source()],
+                                      notices=["The language model is unavailable (x)"]), "Q?")
+    assert "Beds &lt;b&gt;close&lt;/b&gt; [1]." in answered
+    assert "[1] &lt;b&gt;Plan&lt;/b&gt; — 5 &gt; Urgent, page 3" in answered
+    assert 'class="icb-callout icb-notice"' in answered and "language model is unavailable" in answered
+    refused = ui.chat_message(Answer(status="unanswerable", answer="The documents don't cover <this>."), "Q?")
+    assert 'class="icb-callout icb-unanswerable"' in refused and "Not covered by the documents" in refused
+    assert "&lt;this&gt;" in refused
+    failed = ui.chat_message(Answer(status="error", answer="Empty."), "Q?")
+    assert "Could not answer" in failed
+    followed = ui.chat_message(Answer(status="answered", answer="A [1].", citations=[source()], rewritten_question="Full Q?"), "And?")
+    assert "Understood as: Full Q?" in followed
+
+
+@pytest.fixture
+def services(settings, corpus_copy):
+    from assistant.engine import Assistant
+    from assistant.feedback import FeedbackStore, feedback_path
+
+    assistant = Assistant(settings, backend="extractive", embeddings=FakeEmbeddings())
+    assistant.indexer.run([corpus_copy / "lsc-2030-roadmap-programme-timelines-2025.txt"])
+    made = ui.Services(assistant, settings, FeedbackStore(feedback_path(settings)), sign_in=False)
+    yield made
+    made.feedback.close()
+    assistant.close()
+
+
+def test_upload_indexes_good_files_and_reports_bad_ones(services, tmp_path):
+    good = tmp_path / "in" / "Heron Plan.md"
+    good.parent.mkdir()
+    good.write_text("# Heron plan\n\nThe heron sanctuary opens in spring 2027 beside the estuary.\n", encoding="utf-8")
+    bad = tmp_path / "in" / "broken.pdf"
+    bad.write_bytes(b"not a pdf")
+    odd = tmp_path / "in" / "notes.exe"
+    odd.write_bytes(b"MZ")
+    before = {r.doc for r in services.assistant.indexer.catalog.documents()}
+
+    report = ui.upload_files(services, [str(good), str(bad), str(odd)], "Heron sanctuary plan", "2025-04", "plan")
+
+    assert "Added Heron-Plan.md" in report and "1 passage" in report
+    assert "Could not add broken.pdf" in report and "PDF" in report
+    assert "Could not add notes.exe" in report
+    uploads = services.uploads_dir
+    assert (uploads / "Heron-Plan.md").is_file() and not (uploads / "broken.pdf").exists()
+    record = services.assistant.indexer.catalog.document("Heron-Plan.md")
+    assert (record.title, record.date, record.kind) == ("Heron sanctuary plan", "2025-04", "plan")
+    assert before <= {r.doc for r in services.assistant.indexer.catalog.documents()}  # nothing lost
+    answer = services.assistant.ask("When does the heron sanctuary open?")
+    assert answer.status == "answered" and "2027" in answer.answer
+    assert answer.citations[0].doc == "Heron-Plan.md"
+
+
+def test_upload_never_replaces_a_document_from_elsewhere(services, tmp_path):
+    clash = tmp_path / "lsc-2030-roadmap-programme-timelines-2025.txt"
+    clash.write_text("Something else entirely.", encoding="utf-8")
+    report = ui.upload_files(services, [str(clash)], "", "", "")
+    assert "already indexed" in report
+    assert "LSC2030" in services.assistant.indexer.catalog.document(clash.name).title
+
+
+def test_sign_in_gate(services):
+    class Request:
+        def __init__(self, username):
+            self.username = username
+
+    assert services.allowed(None) and services.allowed(Request(None))
+    services.sign_in = True
+    assert not services.allowed(None) and not services.allowed(Request(None))
+    assert services.allowed(Request("alice"))
+
+
+def test_the_app_builds(settings, corpus_copy):
+    from assistant.engine import Assistant
+
+    assistant = Assistant(settings, backend="extractive", embeddings=FakeEmbeddings())
+    try:
+        demo = ui.build_app(assistant, settings)
+        assert demo.title == "ICB Strategy Assistant"
+        assert (settings.home / "feedback.sqlite3").is_file()
+        demo.services.feedback.close()
+    finally:
+        assistant.close()
+
+
+def test_ui_command_help_and_options(tmp_path):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ICB_ASSISTANT_")}
+    environment["ICB_ASSISTANT_HOME"] = str(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "assistant.cli", "ui", "--help"], capture_output=True, text=True,
+                            env=environment, timeout=60)
+    assert result.returncode == 0
+    for option in ("--host", "--port", "--backend"):
+        assert option in result.stdout
+    listing = subprocess.run([sys.executable, "-m", "assistant.cli", "--help"], capture_output=True, text=True,
+                             env=environment, timeout=60).stdout
+    for command in ("ui", "add-user", "feedback-export"):
+        assert command in listing
+
+
+def test_ui_settings_defaults(settings):
+    assert (settings.ui_host, settings.ui_port, settings.ui_users_file, settings.ui_users) == ("127.0.0.1", 7860, None, None)
+
+
+def test_config_command_hides_sign_in_users(tmp_path):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ICB_ASSISTANT_")}
+    environment.update(ICB_ASSISTANT_HOME=str(tmp_path), ICB_ASSISTANT_UI_USERS="alice:scrypt$16384$8$1$aa$bb")
+    result = subprocess.run([sys.executable, "-m", "assistant.cli", "config"], capture_output=True, text=True,
+                            env=environment, timeout=60)
+    assert result.returncode == 0 and "ui_users" in result.stdout
+    assert "scrypt$" not in result.stdout and "alice" not in result.stdout

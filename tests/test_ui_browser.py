@@ -1,0 +1,406 @@
+"""The web app in a real browser: Debian's Chromium driven by Playwright, against `icb-assistant ui`.
+
+The app runs as a subprocess (extractive answers, real embeddings, its own home folder). Every
+page checks that nothing is fetched from any host but 127.0.0.1, and that no dialog (alert)
+ever opens. Each test leaves a screenshot of its tab in screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from assistant.local_model import free_port
+from tests.conftest import CORPUS, REPO
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = REPO / "screenshots"
+LAUNCH_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+# a small corpus keeps indexing with the real embedding model quick
+SMALL_CORPUS = ["lsc-icb-commissioning-intentions-2025-26.txt", "lsc-2030-roadmap-programme-timelines-2025.txt"]
+EVIL_DOC = """# Heron sanctuary plan <script>alert("doc")</script>
+
+The Morecambe Bay heron sanctuary will open in spring 2027 <img src=x onerror=alert(1)> beside the estuary path.
+Volunteers from the heron sanctuary will run guided walks every Saturday.
+"""
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.is_file(), reason="Debian's Chromium is not installed (/usr/bin/chromium): apt-get install chromium"),
+]
+
+
+# -- the app -------------------------------------------------------------------------------------
+
+
+class App:
+    def __init__(self, home: Path, corpus: Path, env: dict | None = None, backend: str = "extractive"):
+        self.home = home
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("ICB_ASSISTANT_")}
+        environment.update(ICB_ASSISTANT_HOME=str(home), ICB_ASSISTANT_CORPUS_DIR=str(corpus), PYTHONUNBUFFERED="1")
+        environment.update(env or {})
+        self.log_path = home.parent / f"ui-{self.port}.log"
+        self.log = self.log_path.open("w")
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "assistant.cli", "ui", "--port", str(self.port), "--backend", backend],
+            env=environment, stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO,
+        )
+        self.ready_s = self.wait_ready()
+
+    def wait_ready(self, timeout: float = 600) -> float:
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"the app exited ({self.process.returncode}):\n{self.log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(self.url, timeout=2) as response:
+                    if response.status == 200:
+                        return time.perf_counter() - self.started
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError(f"the app did not answer within {timeout} s:\n{self.log_path.read_text()}")
+
+    def wait_for_log(self, text: str, timeout: float = 300) -> float:
+        """Seconds from start until the app's log says ``text``."""
+        deadline = time.perf_counter() + timeout
+        while text not in self.log_path.read_text():
+            if time.perf_counter() > deadline or self.process.poll() is not None:
+                raise AssertionError(f"the app never logged {text!r}:\n{self.log_path.read_text()}")
+            time.sleep(0.1)
+        return time.perf_counter() - self.started
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+def small_corpus(folder: Path, names: list[str]) -> Path:
+    folder.mkdir(parents=True)
+    for name in names:
+        shutil.copy(CORPUS / name, folder / name)
+    shutil.copy(CORPUS / "manifest.json", folder / "manifest.json")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """The app with an index already built (so its start-up time is the UI's own)."""
+    root = tmp_path_factory.mktemp("ui")
+    corpus = small_corpus(root / "corpus", SMALL_CORPUS)
+    home = root / "home"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ICB_ASSISTANT_")}
+    environment.update(ICB_ASSISTANT_HOME=str(home), ICB_ASSISTANT_CORPUS_DIR=str(corpus))
+    subprocess.run([sys.executable, "-m", "assistant.cli", "index"], env=environment, check=True,
+                   capture_output=True, timeout=900)
+    running = App(home, corpus)
+    print(f"\nUI ready {running.ready_s:.2f} s after `icb-assistant ui` started (index present)")
+    warm = running.wait_for_log("Search is ready")
+    print(f"search warmed up {warm:.2f} s after start")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+class Watched:
+    """A page, with every request host and every dialog it saw."""
+
+    def __init__(self, browser, url: str, http_credentials: dict | None = None):
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(30_000)
+        self.hosts: set[str] = set()
+        self.dialogs: list[str] = []
+        self.page.on("request", lambda request: self.hosts.add(urlparse(request.url).hostname or request.url))
+        self.page.on("dialog", self._dialog)
+        self.url = url
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def open(self) -> "Watched":
+        self.page.goto(self.url)
+        self.page.wait_for_selector("#icb-question textarea")
+        return self
+
+    def check_clean(self) -> None:
+        outside = {host for host in self.hosts if host not in ("127.0.0.1",)}
+        assert not outside, f"the page made requests to other hosts: {sorted(outside)}"
+        assert not self.dialogs, f"a dialog opened: {self.dialogs}"
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def page(browser, app):
+    watched = Watched(browser, app.url).open()
+    yield watched
+    try:
+        watched.check_clean()
+    finally:
+        watched.close()
+
+
+def shot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+# -- chat ----------------------------------------------------------------------------------------
+
+BOT = "#icb-chat [data-testid='bot']"
+
+
+def bot_messages(page):
+    return page.locator(BOT)
+
+
+def ask(page, question: str, count: int) -> float:
+    """Type and send a question; wait until answer number ``count`` is complete. Seconds to first text."""
+    page.locator("#icb-question textarea").fill(question)
+    started = time.perf_counter()
+    page.locator("#icb-send").click()
+    page.wait_for_function(
+        """([selector, count]) => {
+            const bots = document.querySelectorAll(selector);
+            if (bots.length < count) return false;
+            const text = bots[count - 1].innerText;
+            return text.length > 0 && !text.includes('Searching the documents') && !text.includes('Writing the answer');
+        }""",
+        arg=[BOT, count],
+        polling=10,
+    )
+    first_text = time.perf_counter() - started
+    page.wait_for_function(
+        """() => {
+            const panel = document.querySelector('#icb-sources').innerText;
+            return panel.includes('Sources cited') || panel.includes('Closest passages');
+        }"""
+    )
+    return first_text
+
+
+def test_ask_follow_up_sources_copy_and_feedback(page, app):
+    p = page.page
+    shot(p, "ask-empty")
+    assert p.locator("#icb-chat").get_by_text("What is the ICB's financial position?").count() == 1  # examples on an empty chat
+
+    first_text = ask(p, "What are the urgent and emergency care priorities for 2025/26?", 1)
+    print(f"\nSend → first answer text in the browser: {first_text:.2f} s (extractive)")
+    answer = bot_messages(p).nth(0).inner_text()
+    assert re.search(r"\[\d+\]", answer) and "Sources" in answer
+
+    # the source: title, section and page, expandable to the passage with marked words
+    source = p.locator("#icb-sources details.icb-source").first
+    assert "Commissioning Intentions" in source.locator("summary").inner_text()
+    source.locator("summary").click()
+    assert source.locator(".icb-passage").is_visible()
+    assert source.locator(".icb-passage mark").count() > 0
+
+    # a follow-up uses the conversation
+    follow_up = ask(p, "And what about mental health?", 2)
+    print(f"Send → first answer text, second question: {follow_up:.2f} s (extractive)")
+    second = bot_messages(p).nth(1).inner_text()
+    assert "Understood as" in second
+    p.locator("#icb-sources details.icb-source summary").first.click()
+    shot(p, "ask-answered")
+
+    # thumbs up on the follow-up, with a comment; stored with its history
+    p.locator("#icb-chat button[aria-label='Like']").last.click()
+    p.wait_for_selector("#icb-feedback", state="visible")
+    p.locator("#icb-comment textarea").fill("Useful, but name the services")
+    p.locator("#icb-save-comment").click()
+    p.get_by_text("Comment saved").wait_for()
+    db = sqlite3.connect(app.home / "feedback.sqlite3")
+    rows = db.execute("SELECT rating, question, history, comment, status, citations FROM feedback").fetchall()
+    db.close()
+    assert len(rows) == 1
+    rating, question, history, comment, status, citations = rows[0]
+    assert (rating, question, comment) == ("up", "And what about mental health?", "Useful, but name the services")
+    assert "urgent and emergency care" in history and status in ("answered", "unanswerable")
+    shot(p, "ask-feedback")
+
+    # new conversation clears it all
+    p.locator("#icb-new").click()
+    p.wait_for_function(f"document.querySelectorAll(\"{BOT}\").length === 0")
+    assert "Sources for the answer appear here" in p.locator("#icb-sources").inner_text()
+
+
+def test_unanswerable_question_is_shown_differently(page):
+    p = page.page
+    ask(p, "What is the recipe for Cumberland sausage?", 1)
+    text = bot_messages(p).nth(0).inner_text()
+    assert "Not covered by the documents" in text
+    assert "Closest passages" in p.locator("#icb-sources").inner_text()
+    shot(p, "ask-unanswerable")
+
+
+def test_filter_by_document(page):
+    p = page.page
+    p.locator("#icb-filters").get_by_text("Limit the search").click()
+    chooser = p.locator("#icb-doc-filter input")
+    chooser.click()
+    chooser.fill("LSC2030")
+    p.keyboard.press("Enter")
+    p.keyboard.press("Escape")
+    ask(p, "What happens to intermediate care in 2027/28?", 1)
+    titles = p.locator("#icb-sources .icb-title").all_inner_texts()
+    assert titles and all(title.startswith("LSC2030 Roadmap") for title in titles), titles
+    shot(p, "ask-filtered")
+
+
+# -- FAQ -----------------------------------------------------------------------------------------
+
+
+def test_faq_drafting_and_docx_download(page, tmp_path):
+    from docx import Document
+
+    p = page.page
+    tab(p, "FAQ drafting")
+    questions = ["What are the urgent and emergency care priorities?", "What will happen to community services?"]
+    p.locator("#icb-faq-questions textarea").fill("\n".join(questions))
+    p.locator("#icb-faq-draft").click()
+    p.get_by_text("Drafted 2 answers").wait_for(timeout=120_000)
+    table = p.locator("#icb-faq-table").inner_text()
+    assert questions[0] in table and questions[1] in table and "Reading ease" in table
+
+    # review the first: edit, approve
+    p.locator("#icb-faq-table").get_by_test_id("cell-0-1").click()
+    editor = p.locator("#icb-faq-editor textarea")
+    p.wait_for_function("document.querySelector('#icb-faq-editor textarea').value.includes('[1]')")
+    editor.fill(editor.input_value() + "\n\nEdited by the engagement team.")
+    p.locator("#icb-faq-approve").click()
+    p.get_by_text("is approved").wait_for()
+    assert "Approved" in p.locator("#icb-faq-table").inner_text()
+    shot(p, "faq")
+
+    p.locator("#icb-faq-scope").get_by_text("All drafted answers").click()
+    p.locator("#icb-faq-export").click()
+    link = p.locator("#icb-faq-files a[download$='.docx']")
+    link.wait_for()
+    with p.expect_download() as info:
+        link.click()
+    target = tmp_path / "faq.docx"
+    info.value.save_as(target)
+    document = Document(str(target))
+    headings = [para.text for para in document.paragraphs if para.style.name == "Heading 1"]
+    assert headings == questions
+    texts = [para.text for para in document.paragraphs]
+    assert "Edited by the engagement team." in texts
+    assert any(para.style.name == "List Number" for para in document.paragraphs)
+    shot(p, "faq-exported")
+
+
+# -- documents -----------------------------------------------------------------------------------
+
+
+def test_upload_a_document_then_ask_it_and_nothing_runs(page, app, tmp_path):
+    p = page.page
+    tab(p, "Documents")
+    before = p.locator("#icb-docs-table").inner_text()
+    assert "Commissioning Intentions" in before
+
+    evil = tmp_path / "heron plan.md"
+    evil.write_text(EVIL_DOC, encoding="utf-8")
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"this is not a PDF at all")
+    p.locator("#icb-upload-files input[type=file]").set_input_files([str(evil), str(broken)])
+    p.locator("#icb-upload-add").click()
+    p.locator("#icb-upload-result").get_by_text("Added heron-plan.md").wait_for(timeout=120_000)
+    result = p.locator("#icb-upload-result").inner_text()
+    assert "Added heron-plan.md" in result
+    assert "Could not add broken.pdf" in result and "PDF" in result and "Nothing else was changed" in result
+    assert (app.home / "uploads" / "heron-plan.md").is_file()
+    assert not (app.home / "uploads" / "broken.pdf").exists()
+    table = p.locator("#icb-docs-table").inner_text()
+    assert "Commissioning Intentions" in table and "heron" in table.lower()
+    assert '<script>alert("doc")</script>' in table or "Heron sanctuary plan" in table
+    shot(p, "documents")
+
+    tab(p, "Ask")
+    ask(p, "When will the heron sanctuary open?", 1)
+    answer = bot_messages(p).nth(0).inner_text()
+    assert "2027" in answer
+    source = p.locator("#icb-sources details.icb-source").first
+    source.locator("summary").click()
+    passage = source.locator(".icb-passage").inner_text()
+    assert "<img src=x onerror=alert(1)>" in passage  # shown as text, never run
+    assert p.locator("#icb-sources img, #icb-chat img[src='x'], script:text('doc')").count() == 0
+    shot(p, "ask-uploaded")
+
+
+# -- the LLM down, and sign-in -----------------------------------------------------------------------
+
+
+def test_llm_fallback_notice_and_sign_in(browser, tmp_path):
+    from assistant.auth import hash_password
+
+    corpus = small_corpus(tmp_path / "corpus", ["lsc-2030-roadmap-programme-timelines-2025.txt"])
+    closed = free_port()
+    app = App(tmp_path / "home", corpus, backend="openai", env={
+        "ICB_ASSISTANT_OPENAI_BASE_URL": f"http://127.0.0.1:{closed}/v1",
+        "ICB_ASSISTANT_OPENAI_API_KEY": "sk-test-not-a-real-key",
+        "ICB_ASSISTANT_LLM_TIMEOUT_S": "5",
+        "ICB_ASSISTANT_UI_USERS": "alice:" + hash_password("correct-horse-battery"),
+    })
+    watched = Watched(browser, app.url)
+    try:
+        p = watched.page
+        p.goto(app.url)
+        p.get_by_label("username").fill("alice")
+        p.get_by_label("password").fill("wrong-password")
+        p.get_by_role("button", name="Login").click()
+        p.get_by_text("Incorrect").wait_for()
+        p.get_by_label("username").fill("alice")  # the form is cleared after a failed try
+        p.get_by_label("password").fill("correct-horse-battery")
+        p.get_by_role("button", name="Login").click()
+        p.wait_for_selector("#icb-question textarea")
+        p.get_by_text("Signed in as").wait_for()
+        ask(p, "What happens to Integrated Neighbourhood Teams in 2027/28?", 1)
+        text = bot_messages(p).nth(0).inner_text()
+        assert "language model is unavailable" in text and re.search(r"\[\d+\]", text)
+        assert "Traceback" not in text and "sk-test" not in text
+        shot(p, "ask-llm-down")
+        tab(p, "Documents")
+        assert p.locator("#icb-upload-add").is_visible()  # signed in: may upload
+        watched.check_clean()
+    finally:
+        watched.close()
+        app.stop()
+    log = app.log_path.read_text()
+    assert "correct-horse-battery" not in log and "sk-test-not-a-real-key" not in log
