@@ -199,6 +199,12 @@ class Assistant:
         )
         yield Event("answer", answer=answer)
 
+    def start_model(self) -> None:
+        """Start the local model server now (it takes a minute), so the first question need not wait.
+        Raises LLMUnavailable when it cannot start; a question would then fall back to extractive."""
+        if self.backend == "local":
+            self._client("local")
+
     def close(self) -> None:
         if self._local_server is not None:
             self._local_server.stop()

@@ -825,11 +825,7 @@ def warm_up(assistant: Assistant, log: Callable[[str], None]) -> None:
         return
     started = time.perf_counter()
     try:
-        warm = getattr(assistant, "warm_up", None)
-        if callable(warm):
-            warm()
-        else:
-            assistant._client("local")  # starts the llama.cpp server (the engine would on the first question)
+        assistant.start_model()
         log(f"The local model is ready ({time.perf_counter() - started:.0f} s).")
     except Exception as exc:  # the first question will try again and fall back to extractive with a notice
         log(f"The local model did not start ({exc.__class__.__name__}: {exc}); answers fall back to quotations.")
