@@ -300,16 +300,16 @@ def markdown(data: dict) -> str:
     out.append("## Against the baseline")
     out.append("")
     if data["metric_changes"]:
-        out.append("| Scope | Metric | Baseline | Now | Δ | Tolerance | |")
-        out.append("| --- | --- | --- | --- | --- | --- | --- |")
-        for c in data["metric_changes"]:
-            out.append(f"| {c['scope']} | {c['label']} | {c['before']} | {c['after']} | {c['delta']} | {c['allowed']} | {c['flag']} |")
+        out += _md_table(
+            ["Scope", "Metric", "Baseline", "Now", "Δ", "Tolerance", ""],
+            [[c["scope"], c["label"], c["before"], c["after"], c["delta"], c["allowed"], c["flag"]] for c in data["metric_changes"]],
+        )
         out.append("")
     if data["item_changes"]:
-        out.append("| Item | Type | Change | Passed before | Passes now | What |")
-        out.append("| --- | --- | --- | --- | --- | --- |")
-        for c in data["item_changes"]:
-            out.append(f"| {c['id']} | {c['type']} | {c['kind']} | {c['before']} | {c['after']} | {_md(c['what'])} |")
+        out += _md_table(
+            ["Item", "Type", "Change", "Passed before", "Passes now", "What"],
+            [[c["id"], c["type"], c["kind"], c["before"], c["after"], _md(c["what"])] for c in data["item_changes"]],
+        )
         out.append("")
     if not data["metric_changes"] and not data["item_changes"]:
         out.append(gate["message"])
@@ -317,10 +317,10 @@ def markdown(data: dict) -> str:
     out.append("## Worst items")
     out.append("")
     if data["worst"]:
-        out.append("| Item | Type | Status | Key-fact recall | Gold rank | Question | Why |")
-        out.append("| --- | --- | --- | --- | --- | --- | --- |")
-        for w in data["worst"]:
-            out.append(f"| {w['id']} | {w['type']} | {w['status']} | {w['answer_recall']} | {w['rank']} | {_md(w['question'])} | {_md(w['diagnosis'])} |")
+        out += _md_table(
+            ["Item", "Type", "Status", "Key-fact recall", "Gold rank", "Question", "Why"],
+            [[w["id"], w["type"], w["status"], w["answer_recall"], w["rank"], _md(w["question"]), _md(w["diagnosis"])] for w in data["worst"]],
+        )
     else:
         out.append("Every item passed.")
     out.append("")
@@ -331,6 +331,12 @@ def markdown(data: dict) -> str:
         out.append("")
     out.append("Per-item results: `results.csv` / `results.jsonl`; charts: `report.html`.")
     return "\n".join(out) + "\n"
+
+
+def _md_table(headers: list[str], rows: list[list]) -> list[str]:
+    """A Markdown table's lines: header, rule, one line per row."""
+    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join("---" for _ in headers) + " |"]
+    return lines + ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
 
 
 def _md(text: str) -> str:
