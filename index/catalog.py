@@ -175,6 +175,11 @@ class Catalog:
         row = self.db.execute("SELECT content_hash, state FROM documents WHERE doc = ?", (doc,)).fetchone()
         return bool(row) and row["content_hash"] == content_hash and row["state"] == "complete"
 
+    def set_path(self, doc: str, path: Path) -> None:
+        """Record where an unchanged document now lives (its folder was moved or copied)."""
+        with self._lock, self.db:
+            self.db.execute("UPDATE documents SET path = ? WHERE doc = ?", (str(path), doc))
+
     def begin_document(self, info: DocumentInfo, content_hash: str, title: str) -> None:
         """Mark a document as being (re)written, dropping its old chunks."""
         with self._lock, self.db:

@@ -155,6 +155,9 @@ class Indexer:
             raise LoadError(f"cannot read the file ({exc.strerror or exc})") from exc
         digest = content_hash(info, self.chunker, raw)
         if self.catalog.is_current(info.doc, digest):
+            record = self.catalog.document(info.doc)
+            if record is not None and record.path != str(info.path):
+                self.catalog.set_path(info.doc, info.path)  # same content, new place: nothing to embed
             return False
 
         extracted = load_file(info.path)

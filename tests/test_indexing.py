@@ -43,6 +43,26 @@ def test_unchanged_documents_are_skipped(indexer, corpus_copy, fake_embeddings):
     assert snapshot(indexer) == before
 
 
+def test_a_moved_corpus_folder_is_followed_without_embedding_again(indexer, corpus_copy, fake_embeddings, tmp_path):
+    """The same files in another folder (a fresh clone, a moved share): paths follow, nothing is re-embedded."""
+    from eval.runner import prepare_index
+
+    indexer.run([corpus_copy])
+    calls = fake_embeddings.calls
+    moved = shutil.copytree(corpus_copy, tmp_path / "elsewhere" / "corpus")
+    shutil.rmtree(corpus_copy)
+
+    class Owner:  # prepare_index takes the assistant that owns the indexer
+        pass
+
+    owner = Owner()
+    owner.indexer = indexer
+    summary = prepare_index(owner, moved)
+    assert summary["documents"] == 5 and summary["indexed_now"] == 0
+    assert fake_embeddings.calls == calls, "unchanged files should not be embedded again"
+    assert {r.path for r in indexer.catalog.documents()} == {str(p) for p in moved.iterdir() if p.suffix == ".txt"}
+
+
 def test_changed_document_is_replaced_without_duplicates(indexer, corpus_copy):
     indexer.run([corpus_copy])
     target = corpus_copy / "lsc-icb-board-2030-roadmap-paper-2025-05-22.txt"
