@@ -2,49 +2,20 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from assistant.local_model import free_port
 from tests.conftest import FakeEmbeddings
+from tests.servers import ChromaServer
 
 
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory):
-    import chromadb
-
-    port = free_port()
-    folder = tmp_path_factory.mktemp("chroma-server")
-    executable = Path(sys.executable).parent / "chroma"
-    log = (folder / "server.log").open("wb")
-    process = subprocess.Popen(
-        [str(executable), "run", "--path", str(folder / "data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"chroma run exited: {(folder / 'server.log').read_text()[-2000:]}")
-            try:
-                chromadb.HttpClient(host="127.0.0.1", port=port).heartbeat()
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server"))
+    yield server.port
+    server.stop()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from assistant.answers import Answer, Source
-from tests.conftest import CORPUS, FakeEmbeddings
+from tests.conftest import FakeEmbeddings
 
 ui = pytest.importorskip("assistant.ui")
 

@@ -7,21 +7,19 @@ ever opens. Each test leaves a screenshot of its tab in screenshots/.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
 from assistant.local_model import free_port
-from tests.conftest import CORPUS, REPO
+from tests.conftest import REPO
+from tests.servers import App, clean_environment, small_corpus
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = REPO / "screenshots"
@@ -46,71 +44,13 @@ pytestmark = [
 # -- the app -------------------------------------------------------------------------------------
 
 
-class App:
-    def __init__(self, home: Path, corpus: Path, env: dict | None = None, backend: str = "extractive"):
-        self.home = home
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("ICB_ASSISTANT_")}
-        environment.update(ICB_ASSISTANT_HOME=str(home), ICB_ASSISTANT_CORPUS_DIR=str(corpus), PYTHONUNBUFFERED="1")
-        environment.update(env or {})
-        self.log_path = home.parent / f"ui-{self.port}.log"
-        self.log = self.log_path.open("w")
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "assistant.cli", "ui", "--port", str(self.port), "--backend", backend],
-            env=environment, stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO,
-        )
-        self.ready_s = self.wait_ready()
-
-    def wait_ready(self, timeout: float = 600) -> float:
-        deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"the app exited ({self.process.returncode}):\n{self.log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(self.url, timeout=2) as response:
-                    if response.status == 200:
-                        return time.perf_counter() - self.started
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError(f"the app did not answer within {timeout} s:\n{self.log_path.read_text()}")
-
-    def wait_for_log(self, text: str, timeout: float = 300) -> float:
-        """Seconds from start until the app's log says ``text``."""
-        deadline = time.perf_counter() + timeout
-        while text not in self.log_path.read_text():
-            if time.perf_counter() > deadline or self.process.poll() is not None:
-                raise AssertionError(f"the app never logged {text!r}:\n{self.log_path.read_text()}")
-            time.sleep(0.1)
-        return time.perf_counter() - self.started
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
-
-
-def small_corpus(folder: Path, names: list[str]) -> Path:
-    folder.mkdir(parents=True)
-    for name in names:
-        shutil.copy(CORPUS / name, folder / name)
-    shutil.copy(CORPUS / "manifest.json", folder / "manifest.json")
-    return folder
-
-
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     """The app with an index already built (so its start-up time is the UI's own)."""
     root = tmp_path_factory.mktemp("ui")
     corpus = small_corpus(root / "corpus", SMALL_CORPUS)
     home = root / "home"
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("ICB_ASSISTANT_")}
-    environment.update(ICB_ASSISTANT_HOME=str(home), ICB_ASSISTANT_CORPUS_DIR=str(corpus))
+    environment = clean_environment(ICB_ASSISTANT_HOME=str(home), ICB_ASSISTANT_CORPUS_DIR=str(corpus))
     subprocess.run([sys.executable, "-m", "assistant.cli", "index"], env=environment, check=True,
                    capture_output=True, timeout=900)
     running = App(home, corpus)
