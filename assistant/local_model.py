@@ -6,11 +6,17 @@ sha256 (the publisher is anonymous, so nothing unverified is ever loaded). The s
 ``llama_cpp.server`` (llama-cpp-python), started on 127.0.0.1 when first needed, restarted
 if it dies, and stopped when the app exits. It speaks the OpenAI chat API, so the local model
 and a hosted one go through the same code.
+
+Several app workers can share one server: give them the same ``local_port``. The first to need
+the model starts it (a lock file keeps two from starting it at once); the others find it
+listening on that port and use it; if its owner exits, the next worker to need it starts it again.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import fcntl
 import hashlib
 import importlib
 import os
@@ -140,15 +146,47 @@ class LocalModelServer:
         except (urllib.error.URLError, OSError):
             return False
 
+    def listening(self, port: int) -> bool:
+        """Whether something accepts connections on 127.0.0.1:port (a shared server, busy or not)."""
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
     def ensure_running(self) -> str:
-        """Start the server if it is not running (or has crashed); return its base URL."""
+        """Start the server if it is not running (or has crashed); return its base URL.
+
+        With a fixed port, a server another worker started there is used as it is.
+        """
         with self._lock:
             if self.alive():
                 return self.base_url
-            if self.process is not None:  # it died: say so in the log, start afresh
-                self._log_line(f"server exited with code {self.process.returncode}; restarting")
-            self._start()
+            if self.requested_port and self.listening(self.requested_port):
+                self.port = self.requested_port
+                return self.base_url
+            with self._start_lock():
+                if self.requested_port and self.listening(self.requested_port):  # started while we waited
+                    self.port = self.requested_port
+                    return self.base_url
+                if self.process is not None:  # it died: say so in the log, start afresh
+                    self._log_line(f"server exited with code {self.process.returncode}; restarting")
+                self._start()
             return self.base_url
+
+    @contextlib.contextmanager
+    def _start_lock(self):
+        """Across processes: one worker at a time starts a server on a fixed port."""
+        if not self.requested_port:
+            yield
+            return
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with (self.log_path.parent / f"local-model-{self.requested_port}.lock").open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _command(self) -> list[str]:
         command = [
