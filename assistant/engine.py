@@ -25,6 +25,7 @@ from assistant.answers import Answer, Source
 from assistant.citations import check_citations
 from assistant.config import PROMPTS_DIR, Settings, load_settings
 from assistant.llm import ChatClient, ChatEndpoint, LLMUnavailable, openai_endpoint
+from assistant.prompt_leak import LeakWatch
 from assistant.retrieval import Filters, Passage, Retriever, fit_to_budget
 from assistant.rewrite import history_block, is_follow_up, rewrite_by_rule
 
@@ -35,6 +36,10 @@ NOT_IN_DOCUMENTS = "NOT_IN_DOCUMENTS"
 # hand-made check: 15 of 16 answerable questions above, 9 of 10 unanswerable ones below.
 MIN_COVERAGE = 0.45
 BACKENDS = ("local", "openai", "extractive")
+WITHHELD = (
+    "I can only answer questions from the ICB's documents, and I don't share my instructions. "
+    "Ask about what the documents say, for example the priorities for 2025/26."
+)
 
 
 @dataclass(frozen=True)
@@ -158,12 +163,24 @@ class Assistant:
                 timings["llm_ready"] = time.perf_counter() - mark
                 mark = time.perf_counter()
                 raw: list[str] = []
-                for piece in self._generate(rewritten, sources, audience, backend, raw):
+                watch = LeakWatch(f"{question} {rewritten}", [source.text for source in sources])
+                pieces = self._generate(rewritten, sources, audience, backend, raw)
+                for piece in pieces:
                     if "first_token" not in timings:
                         timings["first_token"] = time.perf_counter() - mark
                     yield Event("token", text=piece)
+                    if watch.feed(piece):
+                        pieces.close()
+                        break
                 text = "".join(raw).strip()
                 model = self._client(backend).endpoint.model
+                if watch.leaked:
+                    notices.append("The model began to quote its own instructions, so its reply was withheld.")
+                    yield Event("reset")
+                    timings["total"] = time.perf_counter() - started
+                    answer = Answer(status="unanswerable", answer=WITHHELD, timings=timings, model=model, **base)
+                    yield Event("answer", answer=answer)
+                    return
                 if not text:
                     raise LLMUnavailable("the language model returned an empty answer")
             except LLMUnavailable as exc:
