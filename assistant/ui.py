@@ -429,7 +429,9 @@ def chat_tab(services: Services) -> dict:
     # the chat shows its own "Searching the documents…": no spinner overlays (they cost the browser dearly)
     answering = dict(concurrency_id="answer", concurrency_limit=limit, show_progress="hidden", **PRIVATE)
     send.click(respond, inputs, outputs, **answering)
-    question.submit(respond, inputs, outputs, **answering)
+    # the same event for HTTP clients (the load test, scripts): the browser's path, under an API name,
+    # kept out of the API docs; sign-in guards it like every other event
+    question.submit(respond, inputs, outputs, **dict(answering, api_visibility="undocumented", api_name="chat"))
 
     def use_example(event: gr.SelectData):
         value = event.value
