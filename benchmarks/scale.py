@@ -59,6 +59,17 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def process_peak_mb(pid: int) -> float | None:
+    """Peak resident memory of another process (the Chroma server), from /proc."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
 def start_chroma_server(path: Path) -> tuple[subprocess.Popen, int]:
     from assistant.local_model import free_port
 
@@ -81,25 +92,28 @@ def start_chroma_server(path: Path) -> tuple[subprocess.Popen, int]:
     raise SystemExit("the Chroma server did not start")
 
 
-def base_corpus(settings, chunker, embeddings):
-    """The default corpus: its documents, their chunks and embedding texts, and real vectors."""
+def base_corpus(settings, chunker):
+    """The default corpus: its documents with their chunks and embedding texts."""
     from index.corpus import discover
-    from index.documents import DocumentInfo, LoadedDocument
+    from index.documents import LoadedDocument
     from index.loaders import load_file
 
     documents = []
-    texts: list[str] = []
     for info in discover([settings.corpus_dir]).documents:
         extracted = load_file(info.path)
         document = LoadedDocument(info=info, text=extracted.text, page_starts=extracted.page_starts)
         chunks = chunker.chunk(document)
         per_chunk = [chunker.embedding_texts(chunk) for chunk in chunks]
         documents.append((info, document.text, chunks, per_chunk))
-        texts += [t for group in per_chunk for t in group]
+    return documents
+
+
+def embed_base(documents, embeddings) -> tuple[list, float]:
+    """Real vectors of the default corpus, and the measured embedding rate (texts a second)."""
+    texts = [t for *_, per_chunk in documents for group in per_chunk for t in group]
     started = time.perf_counter()
     vectors = embeddings.embed_documents(texts)
-    rate = len(texts) / (time.perf_counter() - started)
-    return documents, vectors, rate
+    return vectors, len(texts) / (time.perf_counter() - started)
 
 
 def write_copies(copies: int, documents, vectors, catalog, store, chunker, seed: int = 7) -> None:
@@ -113,6 +127,8 @@ def write_copies(copies: int, documents, vectors, catalog, store, chunker, seed:
     shuffle = random.Random(seed)
     base = np.asarray(vectors, dtype=np.float32)
     for copy in range(copies):
+        if copy and copy % 100 == 0:
+            print(f"  {copy}/{copies} copies written", file=sys.stderr, flush=True)
         swap = dict(zip(PLACES, shuffle.sample(OTHER_PLACES, len(PLACES))))
         pattern = re.compile(r"\b(" + "|".join(PLACES) + r")\b")
         offset = 0
@@ -167,6 +183,7 @@ def measure(size: int, mode: str, documents, vectors, rate: float, settings, chu
             "vectors": store.count(), "write_index_s": round(write_s, 1),
             "embedding_estimate_s": round(store.count() / rate, 1),
             "index_mb": round(folder_size(home) / 1e6, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
+            "server_peak_rss_mb": round(process_peak_mb(server.pid) or 0, 1) if server else None,
             "search_p50_ms": round(percentile(times, 50), 1), "search_p95_ms": round(percentile(times, 95), 1),
         }
         catalog.close()
@@ -178,15 +195,9 @@ def measure(size: int, mode: str, documents, vectors, rate: float, settings, chu
         shutil.rmtree(home, ignore_errors=True)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000], help="copies of the default corpus (default: %(default)s)")
-    parser.add_argument("--modes", nargs="+", choices=["embedded", "server"], default=["embedded", "server"])
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "scale.json",
-                        help="where to write the figures as JSON (default: %(default)s)")
-    args = parser.parse_args()
-
-    home = Path(tempfile.mkdtemp(prefix="icb-scale-home-"))
+def setup():
+    """This process's settings, chunker and embedder, in a throw-away home."""
+    home = Path(os.environ.get("ICB_SCALE_HOME") or tempfile.mkdtemp(prefix="icb-scale-home-"))
     for name in [n for n in os.environ if n.startswith("ICB_ASSISTANT_")]:
         del os.environ[name]
     os.environ["ICB_ASSISTANT_HOME"] = str(home)
@@ -195,14 +206,50 @@ def main() -> None:
 
     settings = load_settings()
     prepare_environment(settings)
-    chunker, embeddings = make_chunker(settings), make_embeddings(settings)
-    documents, vectors, rate = base_corpus(settings, chunker, embeddings)
+    return home, settings, make_chunker(settings), make_embeddings(settings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000], help="copies of the default corpus (default: %(default)s)")
+    parser.add_argument("--modes", nargs="+", choices=["embedded", "server"], default=["embedded", "server"])
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "scale.json",
+                        help="where to write the figures as JSON (default: %(default)s)")
+    parser.add_argument("--measure", nargs=2, metavar=("SIZE", "MODE"), help=argparse.SUPPRESS)  # one child run
+    args = parser.parse_args()
+
+    if args.measure:  # a child: one size in one mode, so its peak memory is its own
+        import numpy as np
+
+        home, settings, chunker, embeddings = setup()
+        documents = base_corpus(settings, chunker)
+        vectors = np.load(home / "base-vectors.npy")
+        rate = float((home / "rate.txt").read_text())
+        result = measure(int(args.measure[0]), args.measure[1], documents, vectors, rate, settings, chunker, embeddings)
+        print("RESULT " + json.dumps(result), flush=True)
+        return
+
+    import numpy as np
+
+    home, settings, chunker, embeddings = setup()
+    documents = base_corpus(settings, chunker)
+    vectors, rate = embed_base(documents, embeddings)
+    np.save(home / "base-vectors.npy", np.asarray(vectors, dtype=np.float32))
+    (home / "rate.txt").write_text(str(rate))
     print(f"default corpus: {sum(len(d[2]) for d in documents)} chunks, {len(vectors)} vectors; "
           f"real embedding rate {rate:.1f} texts/s", flush=True)
     results = []
     for size in args.sizes:
         for mode in args.modes:
-            result = measure(size, mode, documents, vectors, rate, settings, chunker, embeddings)
+            child = subprocess.run(
+                [sys.executable, __file__, "--measure", str(size), mode],
+                env=dict(os.environ, ICB_SCALE_HOME=str(home)), stdout=subprocess.PIPE, text=True,
+            )
+            lines = [line for line in child.stdout.splitlines() if line.startswith("RESULT ")]
+            if child.returncode or not lines:
+                print(f"size {size} {mode}: the run failed (exit code {child.returncode})", flush=True)
+                continue
+            result = json.loads(lines[-1][len("RESULT "):])
             results.append(result)
             print(json.dumps(result), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)

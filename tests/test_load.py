@@ -1,0 +1,43 @@
+"""Twenty conversations at once through the app's HTTP interface: two workers, one Chroma server.
+
+Real processes on 127.0.0.1 (`chroma run`, two `icb-assistant ui` workers), real embeddings,
+extractive answers; each conversation is its own Gradio session asking a question and a
+follow-up. The full benchmark (more turns, the local model) is benchmarks/load_test.py.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+from tests.servers import small_corpus
+
+pytestmark = pytest.mark.slow
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+
+def test_twenty_conversations_over_two_workers_without_an_error(tmp_path):
+    from load_test import Deployment, run_conversations, summarise
+
+    corpus = small_corpus(tmp_path / "corpus", [
+        "lsc-icb-commissioning-intentions-2025-26.txt", "lsc-2030-roadmap-programme-timelines-2025.txt",
+    ])
+    deployment = Deployment(tmp_path / "deployment", corpus, workers=2, backend="extractive")
+    try:
+        turns, wall = run_conversations(deployment.urls, conversations=20, turns=2, time_limit=600)
+        # both workers answered from the one Chroma server, and are still up
+        assert all(app.process.poll() is None for app in deployment.apps)
+    finally:
+        deployment.stop()
+    summary = summarise(turns, wall)
+    print(f"\nload: {({k: v for k, v in summary.items() if k != 'errors'})}")
+    assert summary["turns"] == 40
+    assert summary["error"] == 0, summary["errors"]
+    assert summary["answered"] + summary["unanswerable"] == 40
+    assert summary["with_sources"] >= 30, "most of these questions are answered from the documents, with sources"
+    assert {t.worker for t in turns} == {0, 1}
+    follow_ups = [t for t in turns if t.turn == 1]
+    assert sum(t.sources for t in follow_ups) >= 15, "follow-ups are answered within their own conversation"
