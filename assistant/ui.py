@@ -69,6 +69,7 @@ from assistant.config import Settings
 from assistant.engine import Assistant, Event
 from assistant.feedback import FeedbackStore, feedback_path, from_answer
 from assistant.retrieval import Filters
+from index.vectors import VectorStoreError
 
 LOG = logging.getLogger("icb_assistant.ui")
 APP_TITLE = "ICB Strategy Assistant"
@@ -191,6 +192,9 @@ def safe_stream(assistant: Assistant, question: str, history: list[str], filters
     """assistant.stream, but a failure ends in an error answer (logged), never a stack trace on screen."""
     try:
         yield from assistant.stream(question, history=history, audience="staff", filters=filters)
+    except VectorStoreError as exc:  # the document store is down or missing: its message says what to do
+        LOG.warning("answering failed: %s", exc)
+        yield Event("answer", answer=Answer(status="error", answer=str(exc), backend=assistant.backend))
     except Exception as exc:  # noqa: BLE001 - the user gets a message; the log gets the details
         LOG.exception("answering failed")
         message = (f"Something went wrong while answering ({exc.__class__.__name__}). Try again; "

@@ -4,14 +4,20 @@ Embedded (``PersistentClient`` in a folder) by default, or a Chroma server (``ch
 for several app workers. Chroma always gets our own embedding function: its default one
 downloads a model, which fails offline. Telemetry is off. The collection records the
 embedding model that built it; opening it with another model raises :class:`ModelMismatch`.
+
+A running app outlives the server's ups and downs: each call that fails because the server
+went away, or because another process rebuilt the collection (a new collection id), fetches
+the collection again by name and is tried once more; when the server is still unreachable it
+raises :class:`VectorStoreError` with a message saying what to do.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.embeddings import Embeddings
 
@@ -25,6 +31,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 # than the default keeps recall high as the collection grows.
 HNSW_CONFIGURATION = {"hnsw": {"space": "cosine", "num_threads": 1, "ef_search": 200, "ef_construction": 200}}
 VECTORS_PER_HIT = 4  # nearest vectors fetched per chunk wanted: a chunk's windows crowd together
+T = TypeVar("T")
 
 
 class VectorStoreError(RuntimeError):
@@ -84,6 +91,23 @@ def _chroma_embedding_function(embeddings: Embeddings):
     return OurEmbeddingFunction(embeddings)
 
 
+def _lost_connection(exc: BaseException) -> bool:
+    """Did a call fail because the Chroma server could not be reached (down, restarting, dropped)?"""
+    try:
+        import httpx
+    except ImportError:  # pragma: no cover - chromadb's HTTP client depends on it
+        return False
+    return isinstance(exc, (httpx.TransportError, ConnectionError))
+
+
+def _stale_collection(exc: BaseException) -> bool:
+    """Did a call fail because the collection handle names a collection that no longer exists
+    (rebuilt by another process, or the server restarted with new data)?"""
+    from chromadb.errors import NotFoundError
+
+    return isinstance(exc, NotFoundError)
+
+
 def chroma_settings():
     from chromadb.config import Settings
 
@@ -91,7 +115,7 @@ def chroma_settings():
 
 
 class VectorStore:
-    def __init__(self, client, collection_name: str, embeddings: Embeddings, where: str):
+    def __init__(self, client, collection_name: str, embeddings: Embeddings, where: str, server: bool = False):
         self.client = client
         self.embeddings = embeddings
         self.model_id = model_id_of(embeddings)
@@ -106,7 +130,54 @@ class VectorStore:
             )
             self.max_batch = int(client.get_max_batch_size())
         except Exception as exc:
+            if server and _lost_connection(exc):
+                raise self._unreachable(exc) from exc
             raise VectorStoreError(f"Could not open the Chroma collection at {where}: {exc}") from exc
+
+    # -- surviving the server's restarts --------------------------------------------------------
+    def _unreachable(self, exc: BaseException) -> VectorStoreError:
+        return VectorStoreError(
+            f"The document store (the Chroma server at {self.where}) cannot be reached "
+            f"({exc.__class__.__name__}), so the documents cannot be searched. Start it with `chroma run` "
+            "(with its --path and --port), or check ICB_ASSISTANT_CHROMA_HOST and ICB_ASSISTANT_CHROMA_PORT; "
+            "unset ICB_ASSISTANT_CHROMA_HOST to use the embedded index. Then try again."
+        )
+
+    def _refetch(self) -> None:
+        """The collection again by name (a new handle after a rebuild elsewhere or a server restart)."""
+        try:
+            collection = self.client.get_collection(
+                self.collection.name, embedding_function=_chroma_embedding_function(self.embeddings)
+            )
+        except Exception as exc:
+            if _lost_connection(exc):
+                raise self._unreachable(exc) from exc
+            if _stale_collection(exc):
+                raise VectorStoreError(
+                    f"The collection '{self.collection.name}' is missing at {self.where}. "
+                    "Build the index with `icb-assistant index`."
+                ) from exc
+            raise VectorStoreError(f"Could not open the Chroma collection at {self.where}: {exc}") from exc
+        self.collection = collection
+        self.check_model()  # rebuilt elsewhere, perhaps with another model
+
+    def _call(self, operation: Callable[[], T]) -> T:
+        """Run one collection call; on a lost connection or a stale collection, fetch the collection
+        again and try once more. A server still unreachable: :class:`VectorStoreError`."""
+        try:
+            return operation()
+        except Exception as exc:
+            if not (_lost_connection(exc) or _stale_collection(exc)):
+                raise
+            try:
+                self._refetch()
+                return operation()
+            except VectorStoreError:
+                raise
+            except Exception as again:
+                if _lost_connection(again):
+                    raise self._unreachable(again) from again
+                raise
 
     # -- opening --------------------------------------------------------------------------
     @classmethod
@@ -136,7 +207,7 @@ class VectorStore:
                 f"Cannot reach the Chroma server at {where} ({exc.__class__.__name__}). "
                 "Is `chroma run` started there? Unset ICB_ASSISTANT_CHROMA_HOST to use the embedded index."
             ) from exc
-        return cls(client, collection, embeddings, where=where)
+        return cls(client, collection, embeddings, where=where, server=True)
 
     # -- the model that built it ------------------------------------------------------------
     def built_with(self) -> str | None:
@@ -156,19 +227,19 @@ class VectorStore:
     def add(self, ids: list[str], texts: list[str], vectors: list[list[float]], metadatas: list[dict]) -> None:
         for begin in range(0, len(ids), self.max_batch):
             end = begin + self.max_batch
-            self.collection.upsert(
+            self._call(lambda: self.collection.upsert(
                 ids=ids[begin:end],
                 documents=texts[begin:end],
                 embeddings=vectors[begin:end],
                 metadatas=[{k: v for k, v in m.items() if v is not None} for m in metadatas[begin:end]],
-            )
+            ))
 
     def delete_document(self, doc: str) -> None:
-        self.collection.delete(where={"doc": doc})
+        self._call(lambda: self.collection.delete(where={"doc": doc}))
 
     def delete_ids(self, ids: list[str]) -> None:
         for begin in range(0, len(ids), self.max_batch):
-            self.collection.delete(ids=ids[begin : begin + self.max_batch])
+            self._call(lambda: self.collection.delete(ids=ids[begin : begin + self.max_batch]))
 
     def reset(self) -> None:
         """Drop every vector and record the configured model as the builder."""
@@ -186,13 +257,13 @@ class VectorStore:
 
     # -- reading ----------------------------------------------------------------------------
     def count(self) -> int:
-        return self.collection.count()
+        return self._call(lambda: self.collection.count())
 
     def all_ids(self) -> list[str]:
         ids: list[str] = []
         offset, page = 0, 5000
         while True:
-            batch = self.collection.get(include=[], limit=page, offset=offset)["ids"]
+            batch = self._call(lambda: self.collection.get(include=[], limit=page, offset=offset))["ids"]
             ids.extend(batch)
             if len(batch) < page:
                 return ids
@@ -211,12 +282,12 @@ class VectorStore:
         """The k chunks whose best vector is nearest the query (a chunk has several vectors)."""
         self.check_model()  # reads the collection's metadata already in hand: no round trip
         vector = self._query_vector(query)
-        result = self.collection.query(
+        result = self._call(lambda: self.collection.query(
             query_embeddings=[vector],
             n_results=k * VECTORS_PER_HIT,
             where=where or None,
             include=["metadatas", "documents", "distances"],
-        )
+        ))
         hits: dict[str, VectorHit] = {}
         for i, distance, metadata, text in zip(
             result["ids"][0], result["distances"][0], result["metadatas"][0], result["documents"][0]

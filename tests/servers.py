@@ -69,6 +69,15 @@ class App:
         self.log.close()
 
 
+def build_index(home: Path, corpus: Path, env: dict | None = None, timeout: float = 900) -> None:
+    """`icb-assistant index` for ``home`` (real embeddings), as the app would find it."""
+    environment = clean_environment(ICB_ASSISTANT_HOME=str(home), ICB_ASSISTANT_CORPUS_DIR=str(corpus), **(env or {}))
+    done = subprocess.run([sys.executable, "-m", "assistant.cli", "index"], env=environment, cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise AssertionError(f"`icb-assistant index` failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+
+
 def small_corpus(folder: Path, names: list[str]) -> Path:
     folder.mkdir(parents=True)
     for name in names:
