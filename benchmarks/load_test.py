@@ -3,8 +3,8 @@
 Everything runs on 127.0.0.1, as a deployment would: a Chroma server (`chroma run`), the index
 built into it, N app workers (`icb-assistant ui`, one process each, sharing the Chroma server,
 the home folder and, with the local backend, one llama.cpp server on a fixed port), then C
-conversations started together. Each conversation is its own Gradio session (the browser's HTTP
-path: queue, server-sent events, the `/chat` event) on worker ``i % N`` and asks T questions in
+conversations started together. Each conversation is its own session speaking the browser's HTTP
+protocol (queue join, server-sent events; the chat event) on worker ``i % N`` and asks T questions in
 turn, the later ones follow-ups that only make sense with the earlier ones.
 
 Reported: errors (must be 0), answers with sources, "not covered" answers, fallbacks to
@@ -73,72 +73,117 @@ def classify(message: str) -> tuple[str, bool]:
     return "answered", sources
 
 
-def last_assistant_text(output) -> str:
-    messages = output[1] if isinstance(output, (list, tuple)) and len(output) > 1 else []
+def assistant_text(messages) -> str:
+    """The text of the last assistant message in a chat history (Gradio's messages format)."""
     for message in reversed(messages or []):
         if isinstance(message, dict) and message.get("role") == "assistant":
             content = message.get("content")
-            if isinstance(content, list):  # Gradio may wrap text as [{"type": "text", "text": ...}]
+            if isinstance(content, list):  # Gradio sends text as [{"type": "text", "text": ...}]
                 content = " ".join(part.get("text", "") for part in content if isinstance(part, dict))
             return str(content or "")
     return ""
 
 
-def shows_text(outputs: list) -> bool:
-    """Whether the newest output shows some of the answer (not just a placeholder)."""
-    text = last_assistant_text(outputs[-1]) if outputs else ""
+def shows_text(text: str) -> bool:
+    """Whether the chat shows some of the answer yet (not just a placeholder)."""
     return bool(text) and text not in PLACEHOLDERS and not text.endswith(PLACEHOLDERS[1])
 
 
-def converse(index: int, url: str, worker: int, turns: int, deadline: float, start: threading.Barrier) -> list[Turn]:
-    """One conversation: a Gradio session asking ``turns`` questions of its script in order."""
-    from gradio_client import Client
+class Session:
+    """One browser tab's conversation, over the same HTTP calls the page makes: POST
+    ``gradio_api/queue/join`` with the event's inputs, then read the event's progress from the
+    server-sent events of ``gradio_api/queue/data``. The chat history lives with the session
+    on the worker (as for a browser), so follow-ups are understood there."""
 
+    def __init__(self, http, url: str, chat_event: int):
+        import uuid
+
+        self.http, self.url, self.chat_event = http, url.rstrip("/"), chat_event
+        self.session = uuid.uuid4().hex[:12]
+        self.messages: list = []
+
+    def ask(self, question: str, deadline: float) -> tuple[str, float | None, float]:
+        """The final assistant message, seconds to its first text, seconds to the whole answer."""
+        import json as json_lib
+
+        from gradio_client.utils import apply_diff
+
+        began = time.perf_counter()
+        data = [question, self.messages, None, None, [], [], "", ""]  # state inputs stay on the server
+        body = {"data": data, "fn_index": self.chat_event, "session_hash": self.session, "event_data": None, "trigger_id": None}
+        joined = self.http.post(f"{self.url}/gradio_api/queue/join", json=body)
+        joined.raise_for_status()
+        event = joined.json()["event_id"]
+        first, outputs = None, None
+        with self.http.stream("GET", f"{self.url}/gradio_api/queue/data", params={"session_hash": self.session}) as stream:
+            stream.raise_for_status()
+            for line in stream.iter_lines():
+                if time.monotonic() > deadline:
+                    raise TimeoutError("time limit reached")
+                if not line.startswith("data:"):
+                    continue
+                message = json_lib.loads(line[5:])
+                if message.get("event_id") not in (None, event):
+                    continue
+                kind = message.get("msg")
+                if kind == "process_generating":
+                    data = message["output"]["data"]
+                    outputs = data if outputs is None else [apply_diff(old, diff) for old, diff in zip(outputs, data)]
+                    if first is None and shows_text(assistant_text(outputs[1])):
+                        first = time.perf_counter() - began
+                elif kind == "process_completed":
+                    if not message.get("success"):
+                        raise RuntimeError(f"the event failed: {message.get('output', {}).get('error')}")
+                    self.messages = message["output"]["data"][1]
+                    total = time.perf_counter() - began
+                    return assistant_text(self.messages), first or total, total
+                elif kind in ("unexpected_error", "close_stream"):
+                    raise RuntimeError(f"the stream ended: {message}")
+        raise RuntimeError("the stream closed before the answer was complete")
+
+
+def chat_event(http, url: str) -> int:
+    """The chat event's number in the page's config (what the page's Send posts to)."""
+    config = http.get(url.rstrip("/") + "/config").json()
+    return next(d["id"] for d in config["dependencies"] if d.get("api_name") == "chat")
+
+
+def converse(index: int, url: str, worker: int, turns: int, deadline: float, start: threading.Barrier, http) -> list[Turn]:
+    """One conversation: a session asking ``turns`` questions of its script in order."""
     script = SCRIPTS[index % len(SCRIPTS)]
     results: list[Turn] = []
     try:
-        # a browser waits for a busy server; httpx's default 5 s would count a slow reply as an error
-        client = Client(url, verbose=False, download_files=False, httpx_kwargs={"timeout": 120})
+        session = Session(http, url, chat_event(http, url))
     except Exception as exc:  # the worker did not answer at all
         start.wait()
         return [Turn(index, 0, worker, script[0], "error", False, None, None, f"connect: {exc}")]
     start.wait()
-    messages: list = []
     for number in range(turns):
         question = script[number % len(script)]
         if time.monotonic() > deadline:
             results.append(Turn(index, number, worker, question, "error", False, None, None, "time limit reached"))
             continue
-        began = time.perf_counter()
-        first = None
         try:
-            job = client.submit(question, messages, [], [], "", "", api_name="/chat")
-            # poll every 20 ms (iterating a job polls every 1 ms: twenty such loops would load the CPU
-            # the workers need)
-            while not job.done():
-                if first is None and shows_text(job.outputs()):
-                    first = time.perf_counter() - began
-                if time.monotonic() > deadline:
-                    job.cancel()
-                    raise TimeoutError("time limit reached")
-                time.sleep(0.02)
-            output = job.result(timeout=5)
-            total = time.perf_counter() - began
-            messages = output[1]
-            outcome, sources = classify(last_assistant_text(output))
-            results.append(Turn(index, number, worker, question, outcome, sources, first or total, total))
+            text, first, total = session.ask(question, deadline)
+            outcome, sources = classify(text)
+            results.append(Turn(index, number, worker, question, outcome, sources, first, total))
         except Exception as exc:  # a failed request, a broken stream, the time limit
-            results.append(Turn(index, number, worker, question, "error", False, first, None, f"{type(exc).__name__}: {exc}"[:300]))
+            results.append(Turn(index, number, worker, question, "error", False, None, None, f"{type(exc).__name__}: {exc}"[:300]))
     return results
 
 
 def run_conversations(urls: list[str], conversations: int, turns: int, time_limit: float) -> tuple[list[Turn], float]:
     """Start every conversation together; return every turn and the wall time."""
+    import httpx
+
     deadline = time.monotonic() + time_limit
     start = threading.Barrier(conversations + 1)
-    with ThreadPoolExecutor(max_workers=conversations) as pool:
+    # one connection pool, kept alive, as a browser keeps its connections (a new client per request
+    # would spend more CPU on TLS set-up than the app spends answering)
+    limits = httpx.Limits(max_connections=2 * conversations + 4, max_keepalive_connections=2 * conversations + 4)
+    with httpx.Client(timeout=httpx.Timeout(120.0), limits=limits) as http, ThreadPoolExecutor(max_workers=conversations) as pool:
         futures = [
-            pool.submit(converse, i, urls[i % len(urls)], i % len(urls), turns, deadline, start)
+            pool.submit(converse, i, urls[i % len(urls)], i % len(urls), turns, deadline, start, http)
             for i in range(conversations)
         ]
         start.wait()

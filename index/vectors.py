@@ -53,10 +53,8 @@ def chunk_of(vector_id: str) -> str:
 
 @dataclass(frozen=True)
 class VectorHit:
-    id: str  # the chunk's id (its best-matching vector stands for it)
+    id: str  # the chunk's id (its best-matching vector stands for it); its text is in the catalogue
     score: float  # cosine similarity, higher is better
-    metadata: dict[str, Any]
-    text: str
 
 
 def _chroma_embedding_function(embeddings: Embeddings):
@@ -286,13 +284,13 @@ class VectorStore:
             query_embeddings=[vector],
             n_results=k * VECTORS_PER_HIT,
             where=where or None,
-            include=["metadatas", "documents", "distances"],
+            # ids and distances only: fetching each hit's text and metadata from Chroma's store cost
+            # 3-4x the search itself, and the catalogue has them already
+            include=["distances"],
         ))
         hits: dict[str, VectorHit] = {}
-        for i, distance, metadata, text in zip(
-            result["ids"][0], result["distances"][0], result["metadatas"][0], result["documents"][0]
-        ):
+        for i, distance in zip(result["ids"][0], result["distances"][0]):
             chunk = chunk_of(i)
             if chunk not in hits:  # results come nearest first
-                hits[chunk] = VectorHit(id=chunk, score=1.0 - float(distance), metadata=metadata or {}, text=text or "")
+                hits[chunk] = VectorHit(id=chunk, score=1.0 - float(distance))
         return list(hits.values())[:k]

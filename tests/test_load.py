@@ -1,7 +1,7 @@
 """Twenty conversations at once through the app's HTTP interface: two workers, one Chroma server.
 
 Real processes on 127.0.0.1 (`chroma run`, two `icb-assistant ui` workers), real embeddings,
-extractive answers; each conversation is its own Gradio session asking a question and a
+extractive answers; each conversation is its own session (the browser's HTTP calls) asking a question and a
 follow-up. The full benchmark (more turns, the local model) is benchmarks/load_test.py.
 """
 
