@@ -14,8 +14,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeLLM:
-    def __init__(self, reply: str = "The answer [1].", mode: str = "reply", rewrite: str = ""):
+    def __init__(
+        self, reply: str = "The answer [1].", mode: str = "reply", rewrite: str = "",
+        api_key: str | None = None, models: tuple[str, ...] | None = None,
+    ):
         self.reply = reply
+        self.api_key = api_key  # when set, any other key gets 401, as OpenAI answers
+        self.models = models  # when set, any other model name gets 404 model_not_found
         self.mode = mode  # reply | hang | die_midway
         self.rewrite = rewrite  # what a non-streamed (condense) call returns
         self.requests: list[dict] = []
@@ -25,6 +30,14 @@ class FakeLLM:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):  # keep test output quiet
                 pass
+
+            def _error(self, status: int, message: str, code: str) -> None:
+                body = json.dumps({"error": {"message": message, "type": "invalid_request_error", "code": code}}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
             def do_GET(self):
                 body = json.dumps({"object": "list", "data": [{"id": "fake", "object": "model"}]}).encode()
@@ -38,6 +51,10 @@ class FakeLLM:
                 length = int(self.headers.get("Content-Length", 0))
                 request = json.loads(self.rfile.read(length) or b"{}")
                 server.requests.append(request)
+                if server.api_key and self.headers.get("Authorization") != f"Bearer {server.api_key}":
+                    return self._error(401, "Incorrect API key provided.", "invalid_api_key")
+                if server.models and request.get("model") not in server.models:
+                    return self._error(404, f"The model `{request.get('model')}` does not exist.", "model_not_found")
                 if server.mode == "hang":
                     server._stop.wait(30)  # never answers within any sane timeout
                     return

@@ -228,15 +228,27 @@ def test_llm_dying_mid_stream_resets_and_falls_back(make_assistant):
     assert "one two" not in answer.answer
 
 
-def test_wrong_api_key_is_reported_without_the_key():
-    from assistant.llm import ChatEndpoint, describe_failure
+def test_wrong_api_key_falls_back_and_the_key_is_never_shown(make_assistant, caplog):
+    from pydantic import SecretStr
 
-    class AuthenticationError(Exception):
-        pass
+    with FakeLLM(reply="Plans [1].", api_key="sk-the-right-one") as llm:
+        assistant = make_assistant(
+            "openai", openai_base_url=llm.base_url, openai_api_key=SecretStr("sk-very-secret-key"), llm_timeout_s=10
+        )
+        answer = assistant.ask("What would the system deficit be without national support funding?")
+    assert answer.status == "answered" and answer.model == "extractive"
+    assert any("refused the API key" in notice for notice in answer.notices), answer.notices
+    shown = answer.answer + " ".join(answer.notices) + caplog.text
+    assert "sk-very-secret-key" not in shown
 
-    endpoint = ChatEndpoint(None, "sk-very-secret", "gpt-4o-mini", 5, 0)
-    message = describe_failure(AuthenticationError("401 invalid key sk-very-secret"), endpoint)
-    assert "refused the API key" in message and "sk-very-secret" not in message
+
+def test_unknown_model_name_falls_back_with_the_name(make_assistant):
+    with FakeLLM(reply="Plans [1].", models=("gpt-4o-mini",)) as llm:
+        assistant = make_assistant("openai", openai_base_url=llm.base_url, llm_model="gpt-9-imaginary", llm_timeout_s=10)
+        answer = assistant.ask("What would the system deficit be without national support funding?")
+    assert answer.status == "answered" and answer.model == "extractive"
+    assert any("'gpt-9-imaginary' was not found" in notice for notice in answer.notices), answer.notices
+    assert "£350million" in answer.answer  # the quoted answer still comes
 
 
 def test_instructions_inside_a_document_stay_data(settings, tmp_path, make_assistant):
