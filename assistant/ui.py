@@ -752,7 +752,15 @@ def upload_files(
                 if progress is not None and total:
                     progress(step / total, desc=f"Indexing {doc}" if doc else "Finishing")
 
-            report = services.assistant.indexer.run(saved, progress=report_progress, prune=False)
+            try:
+                report = services.assistant.indexer.run(saved, progress=report_progress, prune=False)
+            except VectorStoreError as exc:  # the document store is down: keep nothing half-added
+                for target in saved:
+                    if target.name not in indexed:
+                        target.unlink(missing_ok=True)
+                        remove_from_manifest(folder, target.name)
+                LOG.warning("upload indexing failed: %s", exc)
+                return "\n\n".join(lines + [f"**Could not add the files**: {md(str(exc))} Nothing was changed."])
         failed = {Path(p).name: reason for p, reason in report.failed}
         for target in saved:
             if target.name in failed:

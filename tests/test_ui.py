@@ -98,6 +98,23 @@ def test_upload_indexes_good_files_and_reports_bad_ones(services, tmp_path):
     assert answer.citations[0].doc == "Heron-Plan.md"
 
 
+def test_upload_while_the_document_store_is_down_keeps_nothing_half_added(services, tmp_path, monkeypatch):
+    from index.vectors import VectorStoreError
+
+    note = tmp_path / "kingfisher.md"
+    note.write_text("# Kingfisher ferry\n\nThe kingfisher ferry runs on Sundays.\n", encoding="utf-8")
+
+    def store_down(*args, **kwargs):
+        raise VectorStoreError("The document store (the Chroma server at http://127.0.0.1:1) cannot be reached.")
+
+    monkeypatch.setattr(services.assistant.indexer, "run", store_down)
+    report = ui.upload_files(services, [str(note)], "", "", "")
+    assert "Could not add the files" in report and "cannot be reached" in report and "Nothing was changed" in report
+    assert not (services.uploads_dir / "kingfisher.md").exists()
+    manifest = services.uploads_dir / "manifest.json"
+    assert not manifest.exists() or "kingfisher" not in manifest.read_text()
+
+
 def test_upload_never_replaces_a_document_from_elsewhere(services, tmp_path):
     clash = tmp_path / "lsc-2030-roadmap-programme-timelines-2025.txt"
     clash.write_text("Something else entirely.", encoding="utf-8")
