@@ -11,8 +11,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
-from tests.servers import small_corpus
+from tests.conftest import CORPUS, REPO
 
 pytestmark = pytest.mark.slow
 
@@ -22,10 +21,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 def test_twenty_conversations_over_two_workers_without_an_error(tmp_path):
     from load_test import Deployment, run_conversations, summarise
 
-    corpus = small_corpus(tmp_path / "corpus", [
-        "lsc-icb-commissioning-intentions-2025-26.txt", "lsc-2030-roadmap-programme-timelines-2025.txt",
-    ])
-    deployment = Deployment(tmp_path / "deployment", corpus, workers=2, backend="extractive")
+    # the whole default corpus: the conversations' questions are about all five documents
+    deployment = Deployment(tmp_path / "deployment", CORPUS, workers=2, backend="extractive")
     try:
         turns, wall = run_conversations(deployment.urls, conversations=20, turns=2, time_limit=600)
         # both workers answered from the one Chroma server, and are still up
