@@ -47,10 +47,14 @@ def _settings(**overrides):
         raise UserError(f"Could not read the config file {config_file_path()}: {exc}") from exc
 
 
-def _open_indexer(settings):
+def _open_indexer(settings, rebuild: bool = False):
     from assistant.components import open_indexer
 
-    return open_indexer(settings)
+    def said(old: Path, new: Path) -> None:
+        errors.print(f"[yellow]{old} could not be opened; it is kept as {new.name} and a new one is built.[/yellow]",
+                     highlight=False)
+
+    return open_indexer(settings, rebuild=rebuild, on_set_aside=said)
 
 
 @app.command("index")
@@ -67,7 +71,7 @@ def index_command(
     """Index documents (PDF, DOCX, HTML, Markdown, text). Unchanged files are skipped."""
     settings = _settings()
     targets = list(paths) if paths else [settings.corpus_dir]
-    indexer = _open_indexer(settings)
+    indexer = _open_indexer(settings, rebuild=rebuild)
     if rebuild:
         indexer.rebuild()
     report = _index_with_progress(indexer, targets, prune)

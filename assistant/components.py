@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from assistant.config import Settings
@@ -66,8 +68,50 @@ def open_vectors(settings: Settings, embeddings=None):
     return VectorStore.open_local(settings.chroma_dir, settings.collection, embeddings)
 
 
-def open_indexer(settings: Settings, embeddings=None):
+def set_aside(path: Path) -> Path:
+    """Move a damaged file or folder out of the way, kept beside it as ``<name>.damaged-<time>``
+    (with a SQLite file's -wal and -shm files); returns its new path."""
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    path.rename(target)
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            companion.rename(target.with_name(target.name + suffix))
+    return target
+
+
+def open_indexer(settings: Settings, embeddings=None, rebuild: bool = False,
+                 on_set_aside: Callable[[Path, Path], None] | None = None):
+    """The indexer over the configured catalogue and vector store.
+
+    With ``rebuild`` (about to forget the index anyway), a catalogue or embedded Chroma folder that
+    cannot be opened is set aside (see :func:`set_aside`; ``on_set_aside(old, new)`` is told) and a
+    new one started, so `index --rebuild` mends a damaged index instead of failing on it."""
+    from index.catalog import CatalogError
     from index.pipeline import Indexer
+    from index.vectors import VectorStoreError
 
     prepare_environment(settings)
-    return Indexer(open_catalog(settings), open_vectors(settings, embeddings), make_chunker(settings))
+
+    def aside(path: Path) -> None:
+        moved = set_aside(path)
+        if on_set_aside:
+            on_set_aside(path, moved)
+
+    try:
+        catalog = open_catalog(settings)
+    except CatalogError:
+        if not rebuild or not settings.catalog_path.exists():
+            raise
+        aside(settings.catalog_path)
+        catalog = open_catalog(settings)
+    try:
+        vectors = open_vectors(settings, embeddings)
+    except VectorStoreError:
+        if not rebuild or settings.chroma_host or not settings.chroma_dir.exists():
+            catalog.close()
+            raise
+        aside(settings.chroma_dir)
+        vectors = open_vectors(settings, embeddings)
+    return Indexer(catalog, vectors, make_chunker(settings))

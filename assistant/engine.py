@@ -23,6 +23,7 @@ from functools import lru_cache
 from assistant import extractive
 from assistant.answers import Answer, Source
 from assistant.citations import check_citations
+from assistant.language import NOT_ENGLISH_NOTICE, looks_english
 from assistant.config import PROMPTS_DIR, Settings, load_settings
 from assistant.llm import ChatClient, ChatEndpoint, LLMUnavailable, openai_endpoint
 from assistant.prompt_leak import LeakWatch
@@ -149,6 +150,8 @@ class Assistant:
         base = dict(contexts=sources, rewritten_question=rewritten, backend=backend, notices=notices)
         found = extractive.answer(rewritten, wide)
         if not wide or found.best < MIN_COVERAGE:
+            if not looks_english(question):
+                notices.append(NOT_ENGLISH_NOTICE)
             timings["total"] = time.perf_counter() - started
             answer = Answer(status="unanswerable", answer=self._not_covered(passages), timings=timings, model="", **base)
             yield Event("answer", answer=answer)

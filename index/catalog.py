@@ -148,7 +148,10 @@ class Catalog:
                 with self.db:
                     self.db.execute("ALTER TABLE documents ADD COLUMN vectors INTEGER NOT NULL DEFAULT 0")
         except sqlite3.DatabaseError as exc:
-            raise CatalogError(f"The index catalogue {self.path} is damaged ({exc}). Rebuild it with `icb-assistant index --rebuild`.") from exc
+            raise CatalogError(
+                f"The index catalogue {self.path} is damaged ({exc}). Rebuild it with `icb-assistant index --rebuild` "
+                "(the damaged file is kept beside the new one)."
+            ) from exc
 
     def close(self) -> None:
         self.db.close()

@@ -20,6 +20,9 @@ HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES | HTML_SUFFIXES
 
 MAX_FILE_BYTES = 200 * 1024 * 1024  # a larger file is refused, not read into memory
+# Text past this (about 5,000 pages) is refused: it would take hours to embed on a small server,
+# and one such "document" is more likely an export or a log than a paper. Split it instead.
+MAX_TEXT_CHARS = 20_000_000
 MAX_DOCX_UNZIPPED_BYTES = 300 * 1024 * 1024  # guards against zip bombs dressed as .docx
 
 
@@ -58,6 +61,9 @@ def load_file(path: Path) -> Extracted:
         raise LoadError("the file is empty (0 bytes)")
     if size > MAX_FILE_BYTES:
         raise LoadError(f"the file is too large ({size / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB)")
+    plain = suffix in TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES
+    if plain and size > MAX_TEXT_CHARS:  # text files: bytes are (at least) characters, so refuse unread
+        raise LoadError(_too_much_text(size))
 
     if suffix in PDF_SUFFIXES:
         extracted = _load_pdf(path)
@@ -71,7 +77,14 @@ def load_file(path: Path) -> Extracted:
     extracted.text = _normalise(extracted.text) if not extracted.page_starts else extracted.text
     if not extracted.text.strip():
         raise LoadError("no text could be extracted")
+    if len(extracted.text) > MAX_TEXT_CHARS:
+        raise LoadError(_too_much_text(len(extracted.text)))
     return extracted
+
+
+def _too_much_text(characters: int) -> str:
+    return (f"the file holds too much text for one document ({characters / 1e6:.0f} million characters; the limit "
+            f"is {MAX_TEXT_CHARS // 1_000_000} million, about 5,000 pages): split it into smaller files")
 
 
 # -- plain text and Markdown ------------------------------------------------------------

@@ -34,6 +34,18 @@ VECTORS_PER_HIT = 4  # nearest vectors fetched per chunk wanted: a chunk's windo
 T = TypeVar("T")
 
 
+def _forget_failed_client(folder: Path) -> None:
+    """Chroma keeps one client system per folder for the whole process, also one whose start
+    failed; drop it, so that a new folder at the same path (after a rebuild) can be opened."""
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        for key in {str(folder), str(folder.resolve())}:
+            SharedSystemClient._identifier_to_system.pop(key, None)
+    except Exception:  # a Chroma without this cache: nothing to forget
+        pass
+
+
 class VectorStoreError(RuntimeError):
     """Chroma could not be reached or used; the message says what to do."""
 
@@ -186,7 +198,11 @@ class VectorStore:
         try:
             client = chromadb.PersistentClient(path=str(folder), settings=chroma_settings())
         except Exception as exc:
-            raise VectorStoreError(f"Could not open the Chroma index in {folder}: {exc}") from exc
+            _forget_failed_client(folder)
+            raise VectorStoreError(
+                f"Could not open the Chroma index in {folder}: {exc}. If it is damaged, rebuild it with "
+                "`icb-assistant index --rebuild` (the old folder is kept beside the new one)."
+            ) from exc
         return cls(client, collection, embeddings, where=str(folder))
 
     @classmethod

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class FakeLLM:
     def __init__(
         self, reply: str = "The answer [1].", mode: str = "reply", rewrite: str = "",
-        api_key: str | None = None, models: tuple[str, ...] | None = None,
+        api_key: str | None = None, models: tuple[str, ...] | None = None, port: int = 0,
     ):
         self.reply = reply
         self.api_key = api_key  # when set, any other key gets 401, as OpenAI answers
@@ -84,7 +84,7 @@ class FakeLLM:
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

@@ -8,6 +8,7 @@ import pytest
 
 from assistant.answers import Source
 from assistant.citations import check_citations
+from assistant.language import NOT_ENGLISH_NOTICE, looks_english
 from assistant.local_model import free_port  # a port nobody listens on
 from assistant.rewrite import rewrite_by_rule
 from tests.conftest import CORPUS, FakeEmbeddings
@@ -136,6 +137,29 @@ def test_off_corpus_question_is_refused(make_assistant, question):
     assert "don't cover" in answer.answer and not answer.citations
 
 
+@pytest.mark.parametrize("question", [
+    "Quelles sont les priorités pour les soins urgents en 2025/26 ?",
+    "Jakie są priorytety dotyczące opieki onkologicznej?",
+    "ما هي أولويات الرعاية العاجلة؟",
+    "What are the urgent care priorities?\x00\x1b[31m\x07",
+])
+def test_questions_in_other_languages_or_with_control_characters_get_an_answer_or_a_clear_refusal(make_assistant, question):
+    answer = make_assistant().ask(question)
+    assert answer.status in ("answered", "unanswerable")
+    assert answer.answer.strip() and "Traceback" not in answer.answer
+    assert "\x00" not in answer.answer and "\x1b" not in answer.answer
+    if answer.status == "unanswerable":  # says why it may have found nothing, unless the question is English
+        assert (NOT_ENGLISH_NOTICE in answer.notices) == (not question.startswith("What"))
+
+
+def test_looks_english():
+    assert looks_english("What are the urgent care priorities?") and looks_english("UEC 2025/26")
+    assert looks_english("Blackpool place priorities")  # names and nouns, no small words: still English
+    assert not looks_english("Quelles sont les priorités pour les soins urgents ?")
+    assert not looks_english("Jakie są priorytety") and not looks_english("cual es el programa para cancer")
+    assert not looks_english("ما هي أولويات الرعاية العاجلة؟") and not looks_english("Какие приоритеты?")
+
+
 @pytest.mark.parametrize("question", ["", "   ", "\x00\x07", "🙂🙂🙂", "x" * 100_000])
 def test_bad_questions_get_a_clear_message(make_assistant, question):
     answer = make_assistant().ask(question)
@@ -204,6 +228,20 @@ def test_llm_server_down_falls_back_to_extractive(make_assistant):
     assert answer.status == "answered" and answer.model == "extractive"
     assert "£350million" in answer.answer
     assert any("could not be reached" in n for n in answer.notices)
+
+
+def test_llm_server_that_comes_back_is_used_again(make_assistant):
+    port = free_port()
+    assistant = make_assistant("openai", openai_base_url=f"http://127.0.0.1:{port}/v1", llm_timeout_s=5)
+    question = "What would the system deficit be without national support funding?"
+    down = assistant.ask(question)
+    assert down.model == "extractive" and any("could not be reached" in n for n in down.notices)
+    with FakeLLM(reply="Without national support the deficit would be about £350million [1].", port=port):
+        back = assistant.ask(question)
+    assert back.status == "answered" and back.model != "extractive" and not back.notices
+    assert back.answer.startswith("Without national support")
+    after = assistant.ask(question)  # and down again: the fallback again, not an error
+    assert after.status == "answered" and after.model == "extractive"
 
 
 def test_llm_server_that_never_answers_falls_back_in_bounded_time(make_assistant):

@@ -111,3 +111,36 @@ def test_index_search_docs_with_the_real_model(tmp_path):
     listing = run_cli("docs", home=home, env={"COLUMNS": "200"})
     assert "lsc-2030-roadmap-programme-timelines-2025.txt" in listing.stdout
     assert "board paper" in listing.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damaged", ["index/catalog.sqlite3", "index/chroma/chroma.sqlite3"])
+def test_a_damaged_index_is_named_and_rebuild_mends_it_keeping_the_old_one(tmp_path, damaged):
+    """A catalogue or Chroma file overwritten with garbage: every command says so and what to do;
+    `index --rebuild` sets the damaged part aside (kept, renamed) and builds a working index."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "ferry.md").write_text("# Ferry pilot\n\nThe kingfisher ferry carries patients across the Walney channel.\n")
+    home = tmp_path / "home"
+    env = {"COLUMNS": "200", "ICB_ASSISTANT_CORPUS_DIR": str(folder)}
+    assert run_cli("index", home=home, env=env).returncode == 0
+
+    garbage = os.urandom(8192)
+    (home / damaged).write_bytes(garbage)
+    for command in (["search", "kingfisher ferry"], ["index"]):
+        broken = run_cli(*command, home=home, env=env)
+        assert broken.returncode == 2, broken.stdout + broken.stderr
+        message = " ".join(broken.stderr.split())
+        assert "damaged" in message and "index --rebuild" in message and "Traceback" not in broken.stderr
+
+    rebuilt = run_cli("index", "--rebuild", home=home, env=env)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "could not be opened" in rebuilt.stderr and "│ 1 " in rebuilt.stdout
+    kept = [p for p in (home / damaged).parent.parent.rglob("*.damaged-*") if p.is_file() or p.is_dir()]
+    assert kept, "the damaged part is kept beside the new one"
+    kept_file = kept[0] if kept[0].is_file() else kept[0] / Path(damaged).name
+    assert kept_file.read_bytes() == garbage
+
+    found = run_cli("search", "kingfisher ferry", home=home, env=env)
+    assert found.returncode == 0, found.stderr
+    assert "ferry.md" in found.stdout

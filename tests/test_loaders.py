@@ -121,6 +121,25 @@ def test_empty_file(tmp_path):
         load_file(path)
 
 
+@pytest.mark.parametrize("name, megabytes, reason", [
+    ("huge-scan.pdf", 201, "too large (201 MB; the limit is 200 MB)"),
+    ("export.txt", 199, "too much text for one document"),
+    ("page.html", 30, "too much text for one document"),
+])
+def test_huge_files_are_refused_without_reading_them(tmp_path, name, megabytes, reason):
+    import time
+
+    path = tmp_path / name
+    with path.open("wb") as f:  # a sparse file: its size without writing it
+        f.write(b"# heading\n")
+        f.truncate(megabytes * 2**20)
+    started = time.perf_counter()
+    with pytest.raises(LoadError) as error:
+        load_file(path)
+    assert reason in str(error.value)
+    assert time.perf_counter() - started < 1, "refused by its size, not after reading it"
+
+
 def test_unknown_type(tmp_path):
     path = tmp_path / "sheet.xlsx"
     path.write_bytes(b"PK\x03\x04 whatever")

@@ -187,3 +187,38 @@ def test_raw_upload_post_lands_inside_gradios_upload_folder(site, name):
         time.sleep(0.1)
     assert path.read_bytes() == content
     assert not strays(site, "raw-escape"), strays(site, "raw-escape")
+
+
+def test_downloads_serve_nothing_outside_the_apps_own_files(site):
+    """Gradio's file route, asked for the app's databases, the settings, system files, and the
+    same through ``..`` and its encodings: never their contents."""
+    # the route itself works: a file uploaded to Gradio comes back
+    posted = httpx.post(f"{site.url}gradio_api/upload", files={"files": ("mine.txt", b"my own upload\n", "text/plain")}, timeout=60)
+    own = posted.json()[0]
+    deadline = time.monotonic() + 30
+    while not Path(own).is_file() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    served = httpx.get(f"{site.url}gradio_api/file={own}", timeout=30)
+    assert served.status_code == 200 and served.content == b"my own upload\n"
+
+    (site.home / "config.toml").write_text('openai_api_key = "sk-never-served"\n')
+    secrets = {
+        "/etc/passwd": b"root:",
+        str(site.home / "index" / "catalog.sqlite3"): b"SQLite format",
+        str(site.home / "config.toml"): b"sk-never-served",
+        str(site.corpus / DOCUMENT): b"LSC2030",
+    }
+    inside = site.gradio_dir.resolve()
+    for target, marker in secrets.items():
+        relative = "../" * len(inside.parts) + target.lstrip("/")
+        for route in (
+            f"gradio_api/file={target}",
+            f"file={target}",
+            f"gradio_api/file={inside}/{relative}",
+            f"gradio_api/file={inside}/{relative.replace('../', '..%2F')}",
+            f"gradio_api/file={inside}/{relative.replace('../', '%2e%2e/')}",
+        ):
+            response = httpx.get(site.url + route, timeout=30)
+            assert marker not in response.content, f"{route} served {target} ({response.status_code})"
+            assert response.status_code in (400, 403, 404, 405), (route, response.status_code)
+    assert site.process.poll() is None
