@@ -223,7 +223,11 @@ class Assistant:
         """Start the local model server now (it takes a minute), so the first question need not wait.
         Raises LLMUnavailable when it cannot start; a question would then fall back to extractive."""
         if self.backend == "local":
-            self._client("local")
+            client = self._client("local")
+            try:  # the server keeps the last prompt's state: read the fixed instructions into it now
+                client.complete(self._answer_messages("", [], "staff"), max_tokens=1)
+            except LLMUnavailable:
+                pass  # started but not answering yet: the first question will tell
 
     def close(self) -> None:
         if self._local_server is not None:
@@ -256,11 +260,8 @@ class Assistant:
 
     def _generate(self, question: str, sources: list[Source], audience: str, backend: str, raw: list[str]) -> Iterator[str]:
         """Stream the answer's visible pieces; every piece received is appended to ``raw``."""
-        template = prompt("answer_public" if audience == "public" else "answer_staff")
-        context = "\n\n".join(f"{source.label()}\n{source.text}" for source in sources)
-        messages = [("system", prompt("system")), ("human", template.format(context=context, question=question))]
         held, releasing = "", False
-        for piece in self._client(backend).stream(messages):
+        for piece in self._client(backend).stream(self._answer_messages(question, sources, audience)):
             raw.append(piece)
             if releasing:
                 yield piece
@@ -272,6 +273,12 @@ class Assistant:
                 continue
             releasing = True
             yield held
+
+    @staticmethod
+    def _answer_messages(question: str, sources: list[Source], audience: str) -> list[tuple[str, str]]:
+        template = prompt("answer_public" if audience == "public" else "answer_staff")
+        context = "\n\n".join(f"{source.label()}\n{source.text}" for source in sources)
+        return [("system", prompt("system")), ("human", template.format(context=context, question=question))]
 
     def _rewrite_with_llm(self, question: str, history: list[str], backend: str) -> str:
         text = prompt("condense_question").format(history=history_block(history), question=question)

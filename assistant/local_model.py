@@ -15,11 +15,13 @@ listening on that port and use it; if its owner exits, the next worker to need i
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
 import contextlib
 import fcntl
 import hashlib
 import importlib
 import os
+import queue
 import signal
 import socket
 import subprocess
@@ -99,6 +101,40 @@ def _die_with_parent() -> None:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
         except OSError:
             pass
+
+
+class _Launcher:
+    """Starts child processes from one thread that lives as long as the app.
+
+    Linux sends the parent-death signal (:func:`_die_with_parent`) when the *thread* that started
+    a child ends, not the process: a server started from a short-lived thread (the UI's warm-up, a
+    request handler) would be killed as soon as that thread finished. Started from here, it dies
+    only with the app."""
+
+    def __init__(self):
+        self._requests: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def popen(self, command: list[str], **options) -> subprocess.Popen:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._serve, daemon=True, name="process-launcher")
+                self._thread.start()
+        done: concurrent.futures.Future = concurrent.futures.Future()
+        self._requests.put((command, options, done))
+        return done.result()
+
+    def _serve(self) -> None:
+        while True:
+            command, options, done = self._requests.get()
+            try:
+                done.set_result(subprocess.Popen(command, **options))
+            except BaseException as exc:  # handed to the caller, who raises it
+                done.set_exception(exc)
+
+
+launcher = _Launcher()
 
 
 def free_port() -> int:
@@ -214,7 +250,7 @@ class LocalModelServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         environment = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.process = subprocess.Popen(
+        self.process = launcher.popen(
             self._command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=environment, start_new_session=True, preexec_fn=_die_with_parent,
         )

@@ -143,6 +143,8 @@ def _looks_like_heading(text: str, next_text: str | None, prev_text: str | None)
     words = stripped.split()
     if not (1 <= len(words) <= 12) or len(stripped) > 90 or next_text is None:
         return False
+    if text.count("**") % 2:
+        return False  # "**Lancashire and" / "South Cumbria**": one bold run wrapped over lines, not a heading
     if not (stripped[0].isupper() or stripped[0].isdigit()):
         return False
     if stripped[-1] in ".,;?!–-" or stripped.startswith(("|", "**", "#", "<")) or "\t" in text.strip():

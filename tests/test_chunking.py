@@ -158,6 +158,13 @@ def test_wrapped_lines_are_not_mistaken_for_headings():
     assert headings == ["Introduction"]
 
 
+def test_a_bold_run_wrapped_over_two_lines_is_not_a_heading():
+    lines = classify((CORPUS / "lsc-icb-commissioning-intentions-2025-26.txt").read_text(encoding="utf-8"))
+    headings = [line.title for line in lines if line.kind == "heading"]
+    assert "Lancashire and" not in headings and "South Cumbria" not in headings
+    assert "Commissioning Intentions 2025/26" in headings and "Contents" in headings
+
+
 def test_long_chunks_are_embedded_whole_and_in_small_windows():
     from index.chunking import Chunker, ChunkerSettings
     from index.documents import DocumentInfo, LoadedDocument

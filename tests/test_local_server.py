@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from assistant.local_model import LocalModelServer, free_port
+from assistant.local_model import LocalModelServer, _die_with_parent, free_port, launcher
 
 
 class Models(BaseHTTPRequestHandler):
@@ -45,3 +50,56 @@ def test_without_a_server_on_the_port_this_worker_starts_one(tmp_path, monkeypat
     server.ensure_running()
     assert started == [server.requested_port]
     assert (tmp_path / "logs" / f"local-model-{server.requested_port}.lock").is_file()
+
+
+def test_a_server_started_from_a_short_lived_thread_outlives_that_thread():
+    """The UI starts the model from its warm-up thread, which then ends: the server must stay."""
+    box = {}
+
+    def warm_up():
+        box["process"] = launcher.popen(["sleep", "60"], start_new_session=True, preexec_fn=_die_with_parent)
+
+    thread = threading.Thread(target=warm_up)
+    thread.start()
+    thread.join()
+    time.sleep(0.5)
+    process = box["process"]
+    try:
+        assert process.poll() is None, f"the server died with the thread that started it ({process.returncode})"
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_a_server_still_dies_with_the_app_however_the_app_dies():
+    app = app_source()
+    parent = subprocess.Popen([sys.executable, "-c", app], stdout=subprocess.PIPE, text=True, cwd=os.getcwd())
+    child = int(parent.stdout.readline())
+    os.kill(parent.pid, signal.SIGKILL)  # no atexit, no clean-up: only the kernel's signal
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _running(child):
+        time.sleep(0.05)
+    assert not _running(child), "the server outlived the app"
+
+
+def app_source() -> str:
+    """An app that starts a server from a thread that has ended, then waits to be killed."""
+    return (
+        "import subprocess, threading, time\n"
+        "from assistant.local_model import launcher, _die_with_parent\n"
+        "box = {}\n"
+        "t = threading.Thread(target=lambda: box.update(p=launcher.popen(['sleep', '60'], start_new_session=True,"
+        " preexec_fn=_die_with_parent)))\n"
+        "t.start(); t.join()\n"
+        "print(box['p'].pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[1].split()[0] not in ("Z", "X")  # a zombie has exited
+    except OSError:
+        return False
