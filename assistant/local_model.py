@@ -233,6 +233,9 @@ class LocalModelServer:
             "--port", str(self.port),
             "--n_ctx", str(self.context),
             "--n_batch", "256",
+            # by default a new request cuts off the answer being streamed: with several users (or
+            # workers sharing the server) every answer but the last would break off mid-way
+            "--interrupt_requests", "False",
         ]
         if self.threads:
             command += ["--n_threads", str(self.threads), "--n_threads_batch", str(self.threads)]

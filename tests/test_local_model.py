@@ -70,3 +70,15 @@ def test_local_server_is_restarted_after_a_crash(local_assistant):
     answer = local_assistant.ask("What is the ICB's vision for 2035?")
     assert answer.model != "extractive", answer.notices
     assert "2035" in answer.answer
+
+
+def test_two_questions_at_once_both_get_the_models_answer(local_assistant):
+    """Two users (or two workers sharing the server) asking together: neither answer is cut off
+    by the other's request; the server answers one after the other."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["What would the system deficit be without national support funding?", "What is the ICB's vision for 2035?"]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(local_assistant.ask, questions))
+    for answer in answers:
+        assert answer.status == "answered" and answer.model != "extractive", answer.notices
