@@ -24,6 +24,7 @@ from index.chunking import sentence_spans
 from index.vectors import VectorStore
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant
+MAX_NAMED_ALONE = 3  # documents a question names that are each searched alone; more are searched as one
 NAMED_DOCUMENT_WEIGHT = 0.5  # weight of the search within a document the question names
 RARE_MIN_CHUNKS = 3  # a word in at most this many chunks (or 1% of them) is rare: it picks out its passages
 _TITLE_STOPWORDS = frozenset(
@@ -185,11 +186,14 @@ class Retriever:
             if named and len(named) < len(docs or records):
                 # the question names a document ("the 2019 strategy", "the board paper"): search
                 # each named one alone too, so each side of a comparison has its own ranking
+                # (a name that fits many, such as "the board paper" in a big corpus, is one group)
                 scale = weight_scale * NAMED_DOCUMENT_WEIGHT
-                for doc in named:
-                    for rank, hit in enumerate(self.vectors.search(text, k=self.pool, where={"doc": doc}), start=1):
+                groups = [[doc] for doc in named] if len(named) <= MAX_NAMED_ALONE else [named]
+                for group in groups:
+                    where_named = {"doc": group[0]} if len(group) == 1 else {"doc": {"$in": group}}
+                    for rank, hit in enumerate(self.vectors.search(text, k=self.pool, where=where_named), start=1):
                         scores[hit.id] = scores.get(hit.id, 0.0) + scale * self.dense_weight / (RRF_K + rank)
-                    for rank, hit in enumerate(self.catalog.keyword_search(text, k=self.pool, docs=[doc]), start=1):
+                    for rank, hit in enumerate(self.catalog.keyword_search(text, k=self.pool, docs=group), start=1):
                         scores[hit.chunk.id] = scores.get(hit.chunk.id, 0.0) + scale * self.keyword_weight / (RRF_K + rank)
 
         best = sorted(scores, key=lambda i: scores[i], reverse=True)[:k]

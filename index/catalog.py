@@ -121,9 +121,12 @@ def query_terms(text: str) -> list[str]:
         word = word.replace("’", "'")
         if word in STOPWORDS or (len(word) == 1 and not word.isdigit()):
             continue
-        quoted = '"' + word.replace('"', '""') + '"'
-        if quoted not in terms:
-            terms.append(quoted)
+        # "co-produce" also as "coproduce", "follow-up" as "followup": documents spell them both ways
+        joined = word.replace("-", "") if re.fullmatch(r"[a-z]+(?:-[a-z]+)+", word) else None
+        for form in (word, joined):
+            quoted = '"' + form.replace('"', '""') + '"' if form else None
+            if quoted and quoted not in terms:
+                terms.append(quoted)
     return terms
 
 
