@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 
 import pytest
 
@@ -201,3 +202,31 @@ def test_keyword_search_finds_a_hyphenated_word_written_as_one(indexer, corpus_c
     indexer.run([corpus_copy])
     hits = indexer.catalog.keyword_search("groups co-produce engagement consultation", k=3)
     assert any("Citizens Health Reference Group" in hit.chunk.text for hit in hits)
+
+
+def test_a_keyword_index_from_before_it_held_documents_is_brought_up_to_date(indexer, corpus_copy, settings):
+    """A catalogue written before the full-text index carried each chunk's document still works:
+    on opening, its keyword index is copied into the new form, with the same scores."""
+    from index.catalog import Catalog
+
+    indexer.run([corpus_copy])
+    doc = "lsc-2030-roadmap-programme-timelines-2025.txt"
+    before = [(h.chunk.id, round(h.score, 6)) for h in indexer.catalog.keyword_search("cancer 2027/28", k=5, docs=[doc])]
+    path = indexer.catalog.path
+    indexer.catalog.close()
+    db = sqlite3.connect(path)
+    with db:  # the old form: text only
+        db.executescript("""
+            CREATE VIRTUAL TABLE old_fts USING fts5(search_text, tokenize = 'porter unicode61 remove_diacritics 2');
+            INSERT INTO old_fts(rowid, search_text) SELECT rowid, search_text FROM chunks_fts;
+            DROP TABLE chunks_fts;
+            ALTER TABLE old_fts RENAME TO chunks_fts;
+        """)
+    db.close()
+    reopened = Catalog(path)
+    try:
+        after = [(h.chunk.id, round(h.score, 6)) for h in reopened.keyword_search("cancer 2027/28", k=5, docs=[doc])]
+        assert after == before and after
+        assert "doc" in {row[1] for row in reopened.db.execute("PRAGMA table_info(chunks_fts)")}
+    finally:
+        reopened.close()
