@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from tests.browser import NEEDS_CHROMIUM, Watched, ask, bot_messages, chromium, shot
+from tests.browser import BOT, NEEDS_CHROMIUM, Watched, ask, bot_messages, chromium, shot
 from tests.conftest import FakeEmbeddings
 from tests.servers import App, ChromaServer, build_index, small_corpus
 
@@ -25,7 +25,14 @@ PLACEHOLDER = "Sources for the answer appear here"
 
 def ask_answered(page, question: str, n: int) -> str:
     """Ask question number ``n``; it must be answered, with its sources listed and shown in the panel."""
-    ask(page, question, n, sources=False)
+    ask(page, question, n, sources=False)  # returns at the first text: wait for the whole answer
+    page.wait_for_function(
+        """([selector, n]) => {
+            const text = document.querySelectorAll(selector)[n - 1]?.innerText || '';
+            return ['Sources', 'Could not answer', 'went wrong'].some(end => text.includes(end));
+        }""",
+        arg=[BOT, n],
+    )
     text = bot_messages(page).nth(n - 1).inner_text()
     assert "Could not answer" not in text and "went wrong" not in text, text
     assert re.search(r"\[\d+\]", text) and "Sources" in text, text
