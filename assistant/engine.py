@@ -23,8 +23,8 @@ from functools import lru_cache
 from assistant import extractive
 from assistant.answers import Answer, Source
 from assistant.citations import check_citations
-from assistant.language import NOT_ENGLISH_NOTICE, looks_english
 from assistant.config import PROMPTS_DIR, Settings, load_settings
+from assistant.language import NOT_ENGLISH_NOTICE, looks_english
 from assistant.llm import ChatClient, ChatEndpoint, LLMUnavailable, openai_endpoint
 from assistant.prompt_leak import LeakWatch
 from assistant.retrieval import Filters, Passage, Retriever, fit_to_budget

@@ -133,10 +133,10 @@ def query_terms(text: str) -> list[str]:
         if word in STOPWORDS or (len(word) == 1 and not word.isdigit()):
             continue
         # "co-produce" also as "coproduce", "follow-up" as "followup": documents spell them both ways
-        joined = word.replace("-", "") if re.fullmatch(r"[a-z]+(?:-[a-z]+)+", word) else None
-        for form in (word, joined):
-            quoted = '"' + form.replace('"', '""') + '"' if form else None
-            if quoted and quoted not in terms:
+        forms = [word, word.replace("-", "")] if re.fullmatch(r"[a-z]+(?:-[a-z]+)+", word) else [word]
+        for form in forms:
+            quoted = '"' + form.replace('"', '""') + '"'
+            if quoted not in terms:
                 terms.append(quoted)
     return terms
 
@@ -162,8 +162,7 @@ class Catalog:
                 with self.db:
                     self.db.execute("ALTER TABLE documents ADD COLUMN vectors INTEGER NOT NULL DEFAULT 0")
             if "doc" not in {row[1] for row in self.db.execute("PRAGMA table_info(chunks_fts)")}:
-                with self.db:
-                    self.db.executescript("BEGIN;" + FTS_WITH_DOC + "COMMIT;")
+                self.db.executescript("BEGIN;" + FTS_WITH_DOC + "COMMIT;")
         except sqlite3.DatabaseError as exc:
             raise CatalogError(
                 f"The index catalogue {self.path} is damaged ({exc}). Rebuild it with `icb-assistant index --rebuild` "
