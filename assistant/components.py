@@ -54,7 +54,7 @@ def make_chunker(settings: Settings):
 def open_catalog(settings: Settings):
     from index.catalog import Catalog
 
-    return Catalog(settings.catalog_path)
+    return Catalog(settings.catalog_path, keyword_budget=settings.keyword_budget)
 
 
 def open_vectors(settings: Settings, embeddings=None):

@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     search_top_k: int = Field(default=5, ge=1, le=100, description="Passages retrieved for an answer or a search.")
     dense_weight: float = Field(default=1.0, ge=0, le=10, description="Weight of the embedding ranking in the fusion.")
     keyword_weight: float = Field(default=1.0, ge=0, le=10, description="Weight of the BM25 ranking in the fusion.")
+    keyword_budget: int = Field(
+        default=40_000, ge=0, le=100_000_000,
+        description="Chunks a keyword search scores first, for its rarest words (0: every word at once). The "
+        "ranking is the same either way; in a big index the budget makes it 2-4x faster.",
+    )
 
     # -- answering ---------------------------------------------------------------------
     backend: Literal["local", "openai", "extractive"] = Field(

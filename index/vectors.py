@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from langchain_core.embeddings import Embeddings
 
+from index.catalog import doc_of
 from index.embeddings import model_id_of
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -31,6 +32,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 # than the default keeps recall high as the collection grows.
 HNSW_CONFIGURATION = {"hnsw": {"space": "cosine", "num_threads": 1, "ef_search": 200, "ef_construction": 200}}
 VECTORS_PER_HIT = 4  # nearest vectors fetched per chunk wanted: a chunk's windows crowd together
+WIDE_SEARCH_VECTORS = 1000  # nearest vectors a search within some documents looks through first
 T = TypeVar("T")
 
 
@@ -292,14 +294,33 @@ class VectorStore:
             cache[query] = self.embeddings.embed_query(query)
         return cache[query]
 
-    def search(self, query: str, k: int, where: dict | None = None) -> list[VectorHit]:
-        """The k chunks whose best vector is nearest the query (a chunk has several vectors)."""
+    def search(self, query: str, k: int, docs: list[str] | None = None, chunks_in_docs: int | None = None) -> list[VectorHit]:
+        """The k chunks whose best vector is nearest the query (a chunk has several vectors),
+        from ``docs`` only when given (``chunks_in_docs``: how many chunks they hold, if known).
+
+        A search within documents first takes the nearest vectors of the whole collection and
+        keeps those of ``docs``: when that finds k chunks (or all the documents have), they are
+        exactly the k that a filtered search would find, at a fraction of its cost (Chroma
+        filters by metadata slowly: 150-900 ms at 900,000 vectors, against 6 ms for this).
+        Otherwise Chroma's own filter does the search."""
         self.check_model()  # reads the collection's metadata already in hand: no round trip
+        if not docs:
+            return self._nearest(query, k * VECTORS_PER_HIT, None)[:k]
+        wanted = set(docs)
+        enough = min(k, chunks_in_docs) if chunks_in_docs is not None else k
+        nearest = [hit for hit in self._nearest(query, WIDE_SEARCH_VECTORS, None) if doc_of(hit.id) in wanted]
+        if len(nearest) >= enough:
+            return nearest[:k]
+        where = {"doc": docs[0]} if len(docs) == 1 else {"doc": {"$in": list(docs)}}
+        return self._nearest(query, k * VECTORS_PER_HIT, where)[:k]
+
+    def _nearest(self, query: str, vectors: int, where: dict | None) -> list[VectorHit]:
+        """The chunks of the nearest ``vectors`` vectors, nearest first, each once."""
         vector = self._query_vector(query)
         result = self._call(lambda: self.collection.query(
             query_embeddings=[vector],
-            n_results=k * VECTORS_PER_HIT,
-            where=where or None,
+            n_results=vectors,
+            where=where,
             # ids and distances only: fetching each hit's text and metadata from Chroma's store cost
             # 3-4x the search itself, and the catalogue has them already
             include=["distances"],
@@ -309,4 +330,4 @@ class VectorStore:
             chunk = chunk_of(i)
             if chunk not in hits:  # results come nearest first
                 hits[chunk] = VectorHit(id=chunk, score=1.0 - float(distance))
-        return list(hits.values())[:k]
+        return list(hits.values())
