@@ -171,13 +171,7 @@ def measure(size: int, mode: str, documents, vectors, rate: float, settings, chu
         started = time.perf_counter()
         write_copies(size, documents, vectors, catalog, store, chunker)
         write_s = time.perf_counter() - started
-        retriever = Retriever(catalog, store)
-        retriever.search("warm up the caches", k=5)
-        times = []
-        for question in QUESTIONS:
-            mark = time.perf_counter()
-            retriever.search(question, k=5)
-            times.append((time.perf_counter() - mark) * 1000)
+        times = search_times(Retriever(catalog, store))
         result = {
             "size": size, "mode": mode, "documents": size * len(documents), "chunks": catalog.chunk_count(),
             "vectors": store.count(), "write_index_s": round(write_s, 1),
@@ -192,7 +186,54 @@ def measure(size: int, mode: str, documents, vectors, rate: float, settings, chu
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
-        shutil.rmtree(home, ignore_errors=True)
+        keep = os.environ.get("ICB_SCALE_KEEP")
+        if keep:
+            Path(keep).mkdir(parents=True, exist_ok=True)
+            shutil.move(str(home), str(Path(keep) / f"{size}-{mode}"))
+        else:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def search_times(retriever) -> list[float]:
+    """Milliseconds for each of the 30 questions, after one search that warms the caches."""
+    retriever.search("warm up the caches", k=5)
+    times = []
+    for question in QUESTIONS:
+        mark = time.perf_counter()
+        retriever.search(question, k=5)
+        times.append((time.perf_counter() - mark) * 1000)
+    return times
+
+
+def search_existing(folder: Path, mode: str, embeddings) -> dict:
+    """Search latency on an index written earlier, opened by this fresh process as the app opens it."""
+    from assistant.retrieval import Retriever
+    from index.catalog import Catalog
+    from index.vectors import VectorStore
+
+    server = None
+    try:
+        catalog = Catalog(folder / "catalog.sqlite3")
+        if mode == "server":
+            server, port = start_chroma_server(folder / "chroma")
+            store = VectorStore.open_server("127.0.0.1", port, "scale", embeddings)
+        else:
+            store = VectorStore.open_local(folder / "chroma", "scale", embeddings)
+        times = search_times(Retriever(catalog, store))
+        result = {
+            "index": str(folder), "mode": mode, "documents": len(catalog.documents()), "chunks": catalog.chunk_count(),
+            "vectors": store.count(), "index_mb": round(folder_size(folder) / 1e6, 1),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "server_peak_rss_mb": round(process_peak_mb(server.pid) or 0, 1) if server else None,
+            "search_p50_ms": round(percentile(times, 50), 1), "search_p95_ms": round(percentile(times, 95), 1),
+            "search_ms": [round(t, 1) for t in times],
+        }
+        catalog.close()
+        return result
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def setup():
@@ -215,8 +256,35 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", choices=["embedded", "server"], default=["embedded", "server"])
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "scale.json",
                         help="where to write the figures as JSON (default: %(default)s)")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="keep each written index in DIR/<size>-<mode> instead of deleting it")
+    parser.add_argument("--index", type=Path, metavar="DIR",
+                        help="write nothing: measure search on an index kept by --keep, from a fresh process "
+                        "(as the app opens an index that `icb-assistant index` wrote), in each of --modes")
     parser.add_argument("--measure", nargs=2, metavar=("SIZE", "MODE"), help=argparse.SUPPRESS)  # one child run
+    parser.add_argument("--search", nargs=2, metavar=("DIR", "MODE"), help=argparse.SUPPRESS)  # one child run
     args = parser.parse_args()
+
+    if args.search:  # a child: search an existing index in one mode
+        home, settings, chunker, embeddings = setup()
+        result = search_existing(Path(args.search[0]), args.search[1], embeddings)
+        print("RESULT " + json.dumps(result), flush=True)
+        shutil.rmtree(home, ignore_errors=True)
+        return
+
+    if args.index:
+        results = []
+        for mode in args.modes:
+            child = subprocess.run([sys.executable, __file__, "--search", str(args.index), mode], stdout=subprocess.PIPE, text=True)
+            lines = [line for line in child.stdout.splitlines() if line.startswith("RESULT ")]
+            if child.returncode or not lines:
+                print(f"{args.index} {mode}: the run failed (exit code {child.returncode})", flush=True)
+                continue
+            results.append(json.loads(lines[-1][len("RESULT "):]))
+            print(json.dumps({k: v for k, v in results[-1].items() if k != "search_ms"}), flush=True)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({"results": results}, indent=2))
+        return
 
     if args.measure:  # a child: one size in one mode, so its peak memory is its own
         import numpy as np
@@ -243,7 +311,8 @@ def main() -> None:
         for mode in args.modes:
             child = subprocess.run(
                 [sys.executable, __file__, "--measure", str(size), mode],
-                env=dict(os.environ, ICB_SCALE_HOME=str(home)), stdout=subprocess.PIPE, text=True,
+                env=dict(os.environ, ICB_SCALE_HOME=str(home), ICB_SCALE_KEEP=str(args.keep or "")), stdout=subprocess.PIPE,
+                text=True,
             )
             lines = [line for line in child.stdout.splitlines() if line.startswith("RESULT ")]
             if child.returncode or not lines:
