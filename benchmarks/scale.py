@@ -157,17 +157,12 @@ def write_copies(copies: int, documents, vectors, catalog, store, chunker, seed:
 def measure(size: int, mode: str, documents, vectors, rate: float, settings, chunker, embeddings) -> dict:
     from assistant.retrieval import Retriever
     from index.catalog import Catalog
-    from index.vectors import VectorStore
 
     home = Path(tempfile.mkdtemp(prefix=f"icb-scale-{size}-{mode}-"))
     server = None
     try:
         catalog = Catalog(home / "catalog.sqlite3")
-        if mode == "server":
-            server, port = start_chroma_server(home / "chroma")
-            store = VectorStore.open_server("127.0.0.1", port, "scale", embeddings)
-        else:
-            store = VectorStore.open_local(home / "chroma", "scale", embeddings)
+        store, server = open_store(home, mode, embeddings)
         started = time.perf_counter()
         write_copies(size, documents, vectors, catalog, store, chunker)
         write_s = time.perf_counter() - started
@@ -176,16 +171,12 @@ def measure(size: int, mode: str, documents, vectors, rate: float, settings, chu
             "size": size, "mode": mode, "documents": size * len(documents), "chunks": catalog.chunk_count(),
             "vectors": store.count(), "write_index_s": round(write_s, 1),
             "embedding_estimate_s": round(store.count() / rate, 1),
-            "index_mb": round(folder_size(home) / 1e6, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
-            "server_peak_rss_mb": round(process_peak_mb(server.pid) or 0, 1) if server else None,
-            "search_p50_ms": round(percentile(times, 50), 1), "search_p95_ms": round(percentile(times, 95), 1),
+            **search_figures(home, times, server),
         }
         catalog.close()
         return result
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+        stop_server(server)
         keep = os.environ.get("ICB_SCALE_KEEP")
         if keep:
             Path(keep).mkdir(parents=True, exist_ok=True)
@@ -205,35 +196,60 @@ def search_times(retriever) -> list[float]:
     return times
 
 
+def open_store(folder: Path, mode: str, embeddings):
+    """The vector store in ``folder``/chroma, embedded or through a Chroma server started on it
+    (returned too, or None)."""
+    from index.vectors import VectorStore
+
+    if mode == "server":
+        server, port = start_chroma_server(folder / "chroma")
+        return VectorStore.open_server("127.0.0.1", port, "scale", embeddings), server
+    return VectorStore.open_local(folder / "chroma", "scale", embeddings), None
+
+
+def stop_server(server: subprocess.Popen | None) -> None:
+    if server is not None:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def search_figures(folder: Path, times: list[float], server: subprocess.Popen | None) -> dict:
+    """Index size, peak memory (this process, the server) and search latency p50/p95."""
+    return {
+        "index_mb": round(folder_size(folder) / 1e6, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
+        "server_peak_rss_mb": round(process_peak_mb(server.pid) or 0, 1) if server else None,
+        "search_p50_ms": round(percentile(times, 50), 1), "search_p95_ms": round(percentile(times, 95), 1),
+    }
+
+
 def search_existing(folder: Path, mode: str, embeddings) -> dict:
     """Search latency on an index written earlier, opened by this fresh process as the app opens it."""
     from assistant.retrieval import Retriever
     from index.catalog import Catalog
-    from index.vectors import VectorStore
 
     server = None
     try:
         catalog = Catalog(folder / "catalog.sqlite3")
-        if mode == "server":
-            server, port = start_chroma_server(folder / "chroma")
-            store = VectorStore.open_server("127.0.0.1", port, "scale", embeddings)
-        else:
-            store = VectorStore.open_local(folder / "chroma", "scale", embeddings)
+        store, server = open_store(folder, mode, embeddings)
         times = search_times(Retriever(catalog, store))
         result = {
             "index": str(folder), "mode": mode, "documents": len(catalog.documents()), "chunks": catalog.chunk_count(),
-            "vectors": store.count(), "index_mb": round(folder_size(folder) / 1e6, 1),
-            "peak_rss_mb": round(peak_rss_mb(), 1),
-            "server_peak_rss_mb": round(process_peak_mb(server.pid) or 0, 1) if server else None,
-            "search_p50_ms": round(percentile(times, 50), 1), "search_p95_ms": round(percentile(times, 95), 1),
-            "search_ms": [round(t, 1) for t in times],
+            "vectors": store.count(), **search_figures(folder, times, server), "search_ms": [round(t, 1) for t in times],
         }
         catalog.close()
         return result
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+        stop_server(server)
+
+
+def run_child(arguments: list[str], what: str, env: dict | None = None) -> dict | None:
+    """Run this script as a child for one measurement; its RESULT line, or None (said) if it failed."""
+    child = subprocess.run([sys.executable, __file__, *arguments], env=env, stdout=subprocess.PIPE, text=True)
+    lines = [line for line in child.stdout.splitlines() if line.startswith("RESULT ")]
+    if child.returncode or not lines:
+        print(f"{what}: the run failed (exit code {child.returncode})", flush=True)
+        return None
+    return json.loads(lines[-1][len("RESULT "):])
 
 
 def setup():
@@ -275,13 +291,10 @@ def main() -> None:
     if args.index:
         results = []
         for mode in args.modes:
-            child = subprocess.run([sys.executable, __file__, "--search", str(args.index), mode], stdout=subprocess.PIPE, text=True)
-            lines = [line for line in child.stdout.splitlines() if line.startswith("RESULT ")]
-            if child.returncode or not lines:
-                print(f"{args.index} {mode}: the run failed (exit code {child.returncode})", flush=True)
-                continue
-            results.append(json.loads(lines[-1][len("RESULT "):]))
-            print(json.dumps({k: v for k, v in results[-1].items() if k != "search_ms"}), flush=True)
+            result = run_child(["--search", str(args.index), mode], f"{args.index} {mode}")
+            if result:
+                results.append(result)
+                print(json.dumps({k: v for k, v in result.items() if k != "search_ms"}), flush=True)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps({"results": results}, indent=2))
         return
@@ -309,18 +322,11 @@ def main() -> None:
     results = []
     for size in args.sizes:
         for mode in args.modes:
-            child = subprocess.run(
-                [sys.executable, __file__, "--measure", str(size), mode],
-                env=dict(os.environ, ICB_SCALE_HOME=str(home), ICB_SCALE_KEEP=str(args.keep or "")), stdout=subprocess.PIPE,
-                text=True,
-            )
-            lines = [line for line in child.stdout.splitlines() if line.startswith("RESULT ")]
-            if child.returncode or not lines:
-                print(f"size {size} {mode}: the run failed (exit code {child.returncode})", flush=True)
-                continue
-            result = json.loads(lines[-1][len("RESULT "):])
-            results.append(result)
-            print(json.dumps(result), flush=True)
+            env = dict(os.environ, ICB_SCALE_HOME=str(home), ICB_SCALE_KEEP=str(args.keep or ""))
+            result = run_child(["--measure", str(size), mode], f"size {size} {mode}", env)
+            if result:
+                results.append(result)
+                print(json.dumps(result), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"embedding_rate_per_s": round(rate, 1), "results": results}, indent=2))
     shutil.rmtree(home, ignore_errors=True)
