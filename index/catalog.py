@@ -156,8 +156,8 @@ WIDE_SEARCH_CHUNKS = 1000  # best chunks of the whole index a keyword search wit
 
 class Catalog:
     def __init__(self, path: Path, keyword_budget: int = 40_000):
-        """``keyword_budget``: the most chunks one keyword search scores (0: no limit; see
-        :meth:`search_terms`)."""
+        """``keyword_budget``: the chunks a keyword search scores first, for its rarest words
+        (0: every word at once; see :meth:`keyword_plan`)."""
         self.path = Path(path)
         self.keyword_budget = keyword_budget
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -68,6 +68,16 @@ def test_the_keyword_budget_searches_the_rarest_words_and_bounds_the_rest(many):
     assert catalog.search_terms(question) == everything.rare  # every word still counts in the score
 
 
+def test_the_term_counts_follow_the_index(many, tmp_path):
+    catalog = many.catalog
+    before = catalog.term_counts(['"frailty"'])['"frailty"']
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "frailty.md").write_text("# Frailty\n\nFrailty hubs open in every town.\n", encoding="utf-8")
+    many.run([tmp_path / "docs", extra])
+    assert catalog.term_counts(['"frailty"'])['"frailty"'] == before + 1
+
+
 QUESTIONS = ["frailty and care homes in Millom", "waiting lists for families", "community care teams and the hospital",
              "Kendal Barrow frailty", "neighbours planned with families in Coniston", "care", "hospital waiting Grange"]
 
@@ -111,3 +121,18 @@ def test_a_vector_search_within_documents_equals_chromas_filter(many, wide, monk
                 found = store.search(question, k=k, docs=docs, chunks_in_docs=sum(records[d].chunks for d in docs))
                 assert [h.id for h in found] == [h.id for h in expected]
                 assert all(h.id.split("#")[0] in docs for h in found)
+
+
+def test_the_ledger_sees_another_connections_change(many):
+    """The catalogue re-reads its ledger when the database changes, also from another process."""
+    from index.catalog import Catalog
+
+    catalog = many.catalog
+    before, state = catalog.chunk_count(), catalog.version()
+    doc = sorted(record.doc for record in catalog.documents())[0]
+    chunks = catalog.document(doc).chunks
+    other = Catalog(catalog.path)
+    other.remove_document(doc)
+    other.close()
+    assert catalog.chunk_count() == before - chunks
+    assert catalog.version() != state
