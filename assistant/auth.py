@@ -1,6 +1,7 @@
 """Optional sign-in for the web UI: users with scrypt-hashed passwords.
 
-A users file holds one ``name:hash`` line per user (``#`` starts a comment): ``ui_users_file``,
+A users file holds one ``name:hash`` line per user, or ``name:hash:admin`` for an administrator
+(``#`` starts a comment): ``ui_users_file``,
 or ``<home>/ui-users.txt`` when that is unset (where `add-user` writes). The same lines may also
 come from the ``ICB_ASSISTANT_UI_USERS`` setting, separated by commas or new lines. Any user at
 all turns sign-in on. A hash is ``scrypt$n$r$p$salt$hash`` (salt and hash in hex), so the file
@@ -15,6 +16,7 @@ import hmac
 import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 SCHEME = "scrypt"
@@ -23,6 +25,7 @@ SALT_BYTES = 16
 KEY_BYTES = 32
 MIN_PASSWORD_CHARS = 8
 DEFAULT_USERS_FILE = "ui-users.txt"
+ADMIN_ROLE = "admin"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 
@@ -75,30 +78,51 @@ def check_new_password(password: str) -> None:
         raise AuthError(f"The password is too short: use at least {MIN_PASSWORD_CHARS} characters.")
 
 
-def parse_users(text: str) -> dict[str, str]:
-    """``{name: hash}`` from ``name:hash`` entries (lines or commas); a later entry for a name wins."""
-    users: dict[str, str] = {}
+@dataclass(frozen=True)
+class Account:
+    """One user of the web app: the stored hash and whether they administer documents."""
+
+    name: str
+    hash: str
+    admin: bool = False
+
+
+def parse_accounts(text: str) -> dict[str, Account]:
+    """``{name: Account}`` from ``name:hash`` or ``name:hash:admin`` entries (lines or commas);
+    a later entry for a name wins."""
+    accounts: dict[str, Account] = {}
     for entry in re.split(r"[\n,]", text):
         entry = entry.strip()
         if not entry or entry.startswith("#") or ":" not in entry:
             continue
         name, stored = entry.split(":", 1)
+        stored, _, role = stored.partition(":")
         if name.strip() and stored.strip():
-            users[name.strip()] = stored.strip()
-    return users
+            accounts[name.strip()] = Account(name.strip(), stored.strip(), role.strip() == ADMIN_ROLE)
+    return accounts
 
 
-def read_users(path: Path) -> dict[str, str]:
+def parse_users(text: str) -> dict[str, str]:
+    """``{name: hash}`` from ``name:hash`` entries (lines or commas); a later entry for a name wins."""
+    return {name: account.hash for name, account in parse_accounts(text).items()}
+
+
+def read_accounts(path: Path) -> dict[str, Account]:
     try:
-        return parse_users(Path(path).read_text(encoding="utf-8"))
+        return parse_accounts(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise AuthError(f"Could not read the users file {path}: {exc}") from exc
 
 
-def add_user(path: Path, name: str, password: str) -> bool:
-    """Append ``name:hash`` to the users file (created with owner-only permissions).
+def read_users(path: Path) -> dict[str, str]:
+    return {name: account.hash for name, account in read_accounts(path).items()}
+
+
+def add_user(path: Path, name: str, password: str, admin: bool = False) -> bool:
+    """Append ``name:hash`` (``name:hash:admin`` for an administrator) to the users file
+    (created with owner-only permissions).
 
     An existing line for the same name is dropped first, so this also changes a password.
     Returns True when the user already existed.
@@ -110,7 +134,7 @@ def add_user(path: Path, name: str, password: str) -> bool:
     lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
     kept = [line for line in lines if line.split(":", 1)[0].strip() != name]
     existed = len(kept) != len(lines)
-    kept.append(f"{name}:{hash_password(password)}")
+    kept.append(f"{name}:{hash_password(password)}" + (f":{ADMIN_ROLE}" if admin else ""))
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write("\n".join(kept) + "\n")
@@ -122,19 +146,24 @@ def users_file(settings) -> Path:
     return Path(settings.ui_users_file).expanduser() if settings.ui_users_file else settings.home / DEFAULT_USERS_FILE
 
 
-def load_users(settings) -> dict[str, str]:
+def load_accounts(settings) -> dict[str, Account]:
     """Every user the settings name: the users file, then ``ui_users`` (which wins on a clash).
 
     No users at all means sign-in is off.
     """
-    users: dict[str, str] = {}
+    accounts: dict[str, Account] = {}
     path = users_file(settings)
     if settings.ui_users_file is not None and not path.is_file():
         raise AuthError(f"The users file {path} does not exist. Add a user with `icb-assistant add-user NAME`.")
-    users.update(read_users(path))
+    accounts.update(read_accounts(path))
     if settings.ui_users is not None:
-        users.update(parse_users(settings.ui_users.get_secret_value()))
-    return users
+        accounts.update(parse_accounts(settings.ui_users.get_secret_value()))
+    return accounts
+
+
+def load_users(settings) -> dict[str, str]:
+    """``{name: hash}`` of every user (see ``load_accounts``); empty means sign-in is off."""
+    return {name: account.hash for name, account in load_accounts(settings).items()}
 
 
 def make_checker(users: dict[str, str]) -> Callable[[str, str], bool]:

@@ -64,7 +64,8 @@ import gradio as gr
 
 from assistant import faq, sources_view
 from assistant.answers import Answer, Source
-from assistant.auth import make_checker
+from assistant.audit import AuditLog, audit_path
+from assistant.auth import AuthError, load_accounts, make_checker
 from assistant.config import Settings
 from assistant.engine import Assistant, Event
 from assistant.feedback import FeedbackStore, feedback_path, from_answer
@@ -215,6 +216,11 @@ class Services:
     sign_in: bool
     exports_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="icb-assistant-exports-")))
     index_lock: threading.Lock = field(default_factory=threading.Lock)
+    audit: AuditLog | None = None
+
+    def __post_init__(self) -> None:
+        if self.audit is None:
+            self.audit = AuditLog(audit_path(self.settings))
 
     @property
     def uploads_dir(self) -> Path:
@@ -226,6 +232,23 @@ class Services:
 
     def user(self, request: gr.Request | None) -> str:
         return (getattr(request, "username", None) or "") if request is not None else ""
+
+    def address(self, request: gr.Request | None) -> str:
+        """The client's address, for the audit log ("" when unknown)."""
+        client = getattr(request, "client", None) if request is not None else None
+        return str(getattr(client, "host", "") or "")
+
+    def is_admin(self, request: gr.Request | None) -> bool:
+        """May this request publish documents and remove anyone's? Without sign-in the app has one
+        (local) user, who is its administrator; with sign-in, users marked ``admin`` in the users file."""
+        if not self.sign_in:
+            return True
+        name = self.user(request)
+        try:
+            account = load_accounts(self.settings).get(name) if name else None
+        except AuthError:
+            return False
+        return bool(account is not None and account.admin)
 
 
 def document_rows(assistant: Assistant) -> list[list]:

@@ -128,3 +128,15 @@ def test_add_user_command_without_a_users_file_uses_the_home_folder(tmp_path):
     users_file = tmp_path / "home" / "ui-users.txt"
     assert "bob" in auth.read_users(users_file)
     assert "sign-in is on" in result.stdout.lower()
+
+
+def test_an_admin_is_marked_in_the_users_file_and_keeps_the_role_apart_from_the_hash(tmp_path):
+    path = tmp_path / "users"
+    auth.add_user(path, "alice", "password-one", admin=True)
+    auth.add_user(path, "bob", "password-two")
+    accounts = auth.read_accounts(path)
+    assert accounts["alice"].admin and not accounts["bob"].admin
+    assert auth.verify_password("password-one", accounts["alice"].hash)
+    assert auth.verify_password("password-one", auth.read_users(path)["alice"])
+    auth.add_user(path, "alice", "password-three")  # a changed password without --admin drops the role
+    assert not auth.read_accounts(path)["alice"].admin
