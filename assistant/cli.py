@@ -173,8 +173,10 @@ def _open_assistant(settings, backend):
 def _print_answer(answer, show_question: str = "") -> None:
     from rich.markup import escape
 
-    if answer.rewritten_question and show_question and answer.rewritten_question != show_question:
-        console.print(f"[dim](understood as: {escape(answer.rewritten_question)})[/dim]")
+    from assistant.engine import understood_as
+
+    if show_question and (rewrite := understood_as(show_question, answer.rewritten_question)):
+        console.print(f"[dim](understood as: {escape(rewrite)})[/dim]")
     for notice in answer.notices:
         console.print(f"[yellow]Note:[/yellow] {escape(notice)}")
     if answer.status == "answered":
@@ -311,11 +313,13 @@ def ui_command(
             errors.print(f"[red]Could not index[/red] {path}: {reason}", highlight=False)
     indexer.catalog.close()
 
+    from assistant.log_limits import capped_output
     from assistant.ui import serve
 
     host, port = host or settings.ui_host, port or settings.ui_port
     try:
-        serve(settings, host=host, port=port, backend=backend, users=users, log=lambda text: errors.print(text, highlight=False))
+        with capped_output():  # one bad request cannot flood the log
+            serve(settings, host=host, port=port, backend=backend, users=users, log=lambda text: errors.print(text, highlight=False))
     except OSError as exc:
         raise UserError(
             f"Could not start the web UI on {host}:{port} ({exc}). Is it already running? Choose another --port."
@@ -351,6 +355,9 @@ def feedback_export_command(
     out: Annotated[Path, typer.Option("--out", help="The CSV file to write.")],
 ) -> None:
     """Write every thumbs up / down from the web UI to a CSV (the columns `eval-drafts` reads)."""
+    import getpass
+
+    from assistant.audit import AuditLog, audit_path
     from assistant.feedback import FeedbackStore, feedback_path
 
     settings = _settings()
@@ -364,6 +371,11 @@ def feedback_export_command(
         raise UserError(f"Could not write {out}: {exc.strerror or exc}") from exc
     finally:
         store.close()
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        who = f"uid {os.getuid()}"
+    AuditLog(audit_path(settings)).record("export", user=who, address="cli", what="feedback", rows=count)
     console.print(f"Wrote {count} rating{'s' if count != 1 else ''} to {out}.", highlight=False)
 
 
@@ -637,6 +649,7 @@ def remove_command(
 @app.command("config")
 def config_command() -> None:
     """Show the settings in force (secrets hidden) and where they can be changed."""
+    from assistant.auth import users_file
     from assistant.config import ENV_PREFIX, Settings, config_file_path
 
     settings = _settings()
@@ -648,6 +661,9 @@ def config_command() -> None:
         value = getattr(settings, name)
         secret = name.endswith("api_key") or name == "ui_users"
         shown = ("(set)" if value else "None") if secret else str(value)
+        if name == "ui_users_file" and value is None:  # the file sign-in reads when none is set
+            default = users_file(settings)
+            shown = f"{default} (default{'' if default.is_file() else ', not present'})"
         table.add_row(name, shown, ENV_PREFIX + name.upper())
     console.print(table)
     path = config_file_path()

@@ -64,6 +64,13 @@ def clean_question(question: str) -> str:
     return re.sub(r"\s+", " ", kept).strip()
 
 
+def understood_as(question: str, rewritten: str) -> str:
+    """The rewritten question to show ("Understood as: …"), or "" when its words are the question's:
+    line breaks, spacing and control characters are no rewrite."""
+    rewritten = clean_question(rewritten)
+    return rewritten if rewritten != clean_question(question) else ""
+
+
 class Assistant:
     def __init__(self, settings: Settings | None = None, backend: str | None = None, embeddings=None):
         from assistant.components import open_indexer

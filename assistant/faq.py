@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from assistant.answers import Answer, Source
+from assistant.csv_safety import restore, safe_row
 
 MAX_QUESTIONS = 100
 MAX_QUESTION_CHARS = 2000
@@ -74,7 +75,7 @@ def parse_csv_questions(text: str) -> list[str]:
         raise QuestionListError("The CSV has no 'question' column. Put the questions in a column headed 'question'.")
     questions: list[str] = []
     for row in reader:
-        question = re.sub(r"\s+", " ", row.get(column) or "").strip()
+        question = re.sub(r"\s+", " ", restore(row.get(column) or "")).strip()
         if question and question not in questions:
             questions.append(question[:MAX_QUESTION_CHARS])
     return _limited(questions)
@@ -224,31 +225,47 @@ def _restart_numbering(document, paragraphs) -> None:
         numbering_properties.get_or_add_numId().val = num.numId
 
 
+def markdown_text(text: str) -> str:
+    """Text that stays text in any Markdown renderer: ``<`` as ``&lt;`` (no raw HTML such as
+    ``<script>`` or ``<img onerror=…>``, no ``<javascript:…>`` autolinks), and the link forms
+    ``[x](target)`` and ``[x]: target`` broken (``](`` and ``]:`` with the character as an entity),
+    so no ``javascript:``, ``data:`` or ``vbscript:`` target becomes a link. Everything else,
+    citation markers ``[1]`` included, reads as written."""
+    return (text or "").replace("<", "&lt;").replace("](", "]&#40;").replace("]:", "]&#58;")
+
+
+def _heading(text: str) -> str:
+    """One line of escaped text for a heading (a line break would end the heading)."""
+    return markdown_text(" ".join((text or "").split()))
+
+
 def export_markdown(drafts: list[Draft], title: str = DEFAULT_TITLE, when: date | None = None) -> str:
-    lines = [f"# {title}", "", f"_Drafted {(when or date.today()).strftime('%d %B %Y').lstrip('0')}_", ""]
+    """The drafts as Markdown; every question, answer, title and source is escaped (``markdown_text``)."""
+    lines = [f"# {_heading(title)}", "", f"_Drafted {(when or date.today()).strftime('%d %B %Y').lstrip('0')}_", ""]
     for draft in drafts:
-        lines += [f"## {draft.question}", "", draft.answer.strip(), ""]
+        lines += [f"## {_heading(draft.question)}", "", markdown_text(draft.answer.strip()), ""]
         if draft.citations:
             lines += ["**Sources**", ""]
-            lines += [f"{source.n}. {source_line(source)}" for source in draft.citations]
+            lines += [f"{source.n}. {_heading(source_line(source))}" for source in draft.citations]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 
 def export_csv(drafts: list[Draft]) -> str:
+    """One row a draft; cells a spreadsheet would run as a formula get a leading ``'`` (``csv_safety``)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(CSV_COLUMNS))
     writer.writeheader()
     for draft in drafts:
         score = draft.reading_ease
-        writer.writerow({
+        writer.writerow(safe_row({
             "question": draft.question,
             "answer": draft.answer,
             "status": draft.status,
             "approved": "yes" if draft.approved else "no",
-            "reading_ease": "" if score is None else f"{score:.1f}",
+            "reading_ease": "" if score is None else round(score, 1),  # a number: never neutralised
             "sources": "; ".join(f"[{s.n}] {source_line(s)}" for s in draft.citations),
-        })
+        }))
     return buffer.getvalue()
 
 

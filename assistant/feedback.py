@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from assistant.answers import Answer, Source
+from assistant.csv_safety import safe_row
 
 COLUMNS = ("id", "time", "user", "rating", "comment", "question", "history", "answer", "status", "citations", "backend", "model")
 RATINGS = ("up", "down")
@@ -131,14 +132,15 @@ class FeedbackStore:
             return int(self.db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
 
     def export_csv(self, out: Path) -> int:
-        """Write every rating to ``out`` with exactly ``COLUMNS``; returns how many rows."""
+        """Write every rating to ``out`` with exactly ``COLUMNS``; returns how many rows. Cells a
+        spreadsheet would run as a formula get a leading ``'`` (``csv_safety``; eval-drafts removes it)."""
         rows = self.rows()
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         with out.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows(safe_row(row) for row in rows)
         return len(rows)
 
 

@@ -67,7 +67,7 @@ from assistant.answers import Answer, Source
 from assistant.audit import AuditLog, audit_path
 from assistant.auth import AuthError, load_accounts, make_checker
 from assistant.config import Settings
-from assistant.engine import Assistant, Event
+from assistant.engine import Assistant, Event, understood_as
 from assistant.feedback import FeedbackStore, feedback_path, from_answer
 from assistant.retrieval import Filters
 from index.vectors import VectorStoreError
@@ -155,8 +155,8 @@ def notice_box(text: str) -> str:
 def chat_message(answer: Answer, question: str) -> str:
     """The assistant's message for a finished answer (Markdown, escaped)."""
     parts: list[str] = []
-    if answer.rewritten_question and answer.rewritten_question != question:
-        parts.append(f"*Understood as: {md(answer.rewritten_question)}*")
+    if rewrite := understood_as(question, answer.rewritten_question):
+        parts.append(f"*Understood as: {md(rewrite)}*")
     parts += [notice_box(notice) for notice in answer.notices]
     if answer.status == "unanswerable":
         parts.append(callout("icb-unanswerable", "Not covered by the documents", answer.answer))
@@ -178,8 +178,8 @@ def source_line(source: Source) -> str:
 
 def streaming_message(text: str, notices: list[str], rewritten: str, question: str) -> str:
     parts = []
-    if rewritten and rewritten != question:
-        parts.append(f"*Understood as: {md(rewritten)}*")
+    if rewrite := understood_as(question, rewritten):
+        parts.append(f"*Understood as: {md(rewrite)}*")
     parts += [notice_box(n) for n in notices]
     parts.append(md(text) if text else "*Writing the answer…*")
     return "\n\n".join(parts)
@@ -692,6 +692,8 @@ def faq_tab(services: Services) -> None:
         folder = Path(tempfile.mkdtemp(dir=services.exports_dir))
         stem = f"faq-{date.today().isoformat()}"
         paths = faq.write_exports(chosen, folder, stem=stem, title=(heading or "").strip() or faq.DEFAULT_TITLE)
+        services.audit.record("export", user=services.user(request), address=services.address(request),
+                              what="faq", rows=len(chosen))
         files_made = [str(p) for p in paths]
         note = f"{plural(len(chosen), 'answer')} exported: download the files below."
         return gr.update(value=files_made, visible=True), note
@@ -834,6 +836,8 @@ def feedback_tab(services: Services) -> tuple[Callable, list]:
         folder = Path(tempfile.mkdtemp(dir=services.exports_dir))
         path = folder / f"feedback-{date.today().isoformat()}.csv"
         rows = services.feedback.export_csv(path)
+        services.audit.record("export", user=services.user(request), address=services.address(request),
+                              what="feedback", rows=rows)
         return gr.update(value=str(path), visible=True), f"{plural(rows, 'rating')} exported: download the file below."
 
     export.click(make_csv, None, [download, count], **PRIVATE)

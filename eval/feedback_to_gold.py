@@ -25,6 +25,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.csv_safety import restore
+
 COLUMNS = ["id", "time", "user", "rating", "comment", "question", "history", "answer", "status", "citations",
            "backend", "model"]
 DOWN = {"down", "thumbs_down", "thumbs-down", "-1", "👎"}
@@ -156,7 +158,8 @@ def read_feedback(path: Path) -> list[dict]:
                     f"{path} is not a feedback export: no {', '.join(missing)} column "
                     f"(expected the columns {','.join(COLUMNS)})."
                 )
-            return [{(k or "").strip(): (v or "") for k, v in row.items()} for row in reader]
+            # the export neutralised cells a spreadsheet would run ('=…' for =…): undo exactly that
+            return [{(k or "").strip(): restore(v or "") for k, v in row.items()} for row in reader]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise FeedbackError(f"Could not read {path}: {exc}") from exc
 

@@ -14,6 +14,7 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
+from assistant.csv_safety import safe_row
 from eval.baseline import NOISE, Comparison
 from eval.gold import TYPES
 from eval.runner import KIND, METRIC_LABELS, RunResult
@@ -112,7 +113,7 @@ def write_csv(path: Path, rows: list[dict], changes: dict[str, str]) -> None:
             values += [_csv_value(row.get("baseline_passed")), changes.get(row["id"], "")]
             reference = row.get("reference") or {}
             values += [_csv_value(reference.get(name)) for name in REF_FIELDS]
-            writer.writerow(values)
+            writer.writerow(safe_row(values))
 
 
 # -- charts -------------------------------------------------------------------------------------
