@@ -74,6 +74,8 @@ def index_command(
     indexer = _open_indexer(settings, rebuild=rebuild)
     if rebuild:
         indexer.rebuild()
+        if settings.uploads_dir.is_dir():  # documents added in the web app are part of the index too
+            targets.append(settings.uploads_dir)
     report = _index_with_progress(indexer, targets, prune)
 
     table = Table(title="Index summary", show_header=False)
@@ -687,6 +689,7 @@ def _known_errors() -> tuple[type[BaseException], ...]:
 
 def main() -> None:
     """Entry point: run the CLI; turn every failure into a message and an exit code."""
+    os.umask(0o077)  # what the assistant writes (index, feedback, uploads, users, exports) is its user's only
     try:
         app(standalone_mode=False)
     except typer.Exit as exc:

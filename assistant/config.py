@@ -197,6 +197,13 @@ class Settings(BaseSettings):
         return self.index_dir / "catalog.sqlite3"
 
     @property
+    def uploads_dir(self) -> Path:
+        """Documents added in the web app (with their manifest.json); indexed with the rest."""
+        from index.corpus import UPLOADS_FOLDER
+
+        return self.home / UPLOADS_FOLDER
+
+    @property
     def cache_dir(self) -> Path:
         return self.home / "cache"
 

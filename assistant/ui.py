@@ -46,12 +46,14 @@ class _SkipGradioStubs(importlib.abc.MetaPathFinder):
 if "gradio" not in sys.modules:
     sys.meta_path.insert(0, _SkipGradioStubs())
 
+import atexit
 import dataclasses
 import html
 import json
 import logging
 import re
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -217,14 +219,16 @@ class Services:
     exports_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="icb-assistant-exports-")))
     index_lock: threading.Lock = field(default_factory=threading.Lock)
     audit: AuditLog | None = None
+    indexing_note: str = ""  # what start-up indexing is doing, shown in the Documents tab
 
     def __post_init__(self) -> None:
         if self.audit is None:
             self.audit = AuditLog(audit_path(self.settings))
+        atexit.register(shutil.rmtree, self.exports_dir, ignore_errors=True)  # exports never outlive the app
 
     @property
     def uploads_dir(self) -> Path:
-        return self.settings.home / "uploads"
+        return self.settings.uploads_dir
 
     def allowed(self, request: gr.Request | None) -> bool:
         """May this request upload or export? Anyone without sign-in; signed-in users with it."""
@@ -724,6 +728,7 @@ def documents_tab(services: Services, filters: dict) -> tuple[Callable, list]:
             kind = gr.Textbox(label="Kind (optional, e.g. board paper)", max_lines=1)
         add = gr.Button("Add to the index", variant="primary", elem_id="icb-upload-add")
     result = gr.Markdown("", elem_id="icb-upload-result")
+    note = gr.Markdown("", elem_id="icb-indexing-note")
     signed_out = gr.Markdown("Sign in to add documents.", visible=False)
 
     def add_files(paths, doc_title, doc_date, doc_kind, request: gr.Request, progress=gr.Progress()):
@@ -742,9 +747,18 @@ def documents_tab(services: Services, filters: dict) -> tuple[Callable, list]:
 
     def on_load(request: gr.Request):
         allowed = services.allowed(request)
-        return gr.update(visible=allowed), gr.update(visible=not allowed), document_rows(assistant)
+        return gr.update(visible=allowed), gr.update(visible=not allowed), document_rows(assistant), services.indexing_note
 
-    return on_load, [upload_box, signed_out, table]
+    return on_load, [upload_box, signed_out, table, note]
+
+
+def forget_upload(path: str) -> None:
+    """Delete the copy Gradio kept of a refused upload (only a file in Gradio's upload folder)."""
+    from gradio.utils import get_upload_folder
+
+    received = Path(path).resolve()
+    if received.is_relative_to(Path(get_upload_folder()).resolve()):
+        received.unlink(missing_ok=True)
 
 
 def upload_files(
@@ -755,22 +769,26 @@ def upload_files(
     folder.mkdir(parents=True, exist_ok=True)
     indexed = {r.doc: r for r in services.assistant.indexer.catalog.documents()}
     saved: list[Path] = []
+    received: dict[str, str] = {}  # saved name: the file Gradio received
     lines: list[str] = []
     for path in paths:
         name = safe_file_name(original_name(path))
         if Path(name).suffix.lower() not in UPLOAD_TYPES:
             lines.append(f"**Could not add {md(original_name(path))}**: not a supported type "
                          "(PDF, DOCX, HTML, Markdown or text).")
+            forget_upload(path)
             continue
         known = indexed.get(name)
         if known is not None and Path(known.path).resolve().parent != folder.resolve():
             lines.append(f"**Could not add {md(name)}**: a document with this file name is already indexed "
                          f"({md(known.title)}). Rename the file and add it again.")
+            forget_upload(path)
             continue
         target = folder / name
         target.write_bytes(Path(path).read_bytes())
         add_to_manifest(folder, name, title, when, kind)
         saved.append(target)
+        received[target.name] = path
     if saved:
         with services.index_lock:
             def report_progress(step: int, total: int, doc: str | None) -> None:
@@ -778,7 +796,8 @@ def upload_files(
                     progress(step / total, desc=f"Indexing {doc}" if doc else "Finishing")
 
             try:
-                report = services.assistant.indexer.run(saved, progress=report_progress, prune=False)
+                report = services.assistant.indexer.run(saved, progress=report_progress, prune=False,
+                                                        finish_pending=False)
             except VectorStoreError as exc:  # the document store is down: keep nothing half-added
                 for target in saved:
                     if target.name not in indexed:
@@ -791,6 +810,7 @@ def upload_files(
             if target.name in failed:
                 target.unlink(missing_ok=True)
                 remove_from_manifest(folder, target.name)
+                forget_upload(received[target.name])
                 reason = md(failed[target.name])
                 lines.append(f"**Could not add {md(target.name)}**: {reason}. Nothing else was changed.")
             elif target.name in report.skipped:
@@ -872,6 +892,34 @@ def warm_up(assistant: Assistant, log: Callable[[str], None]) -> None:
         log(f"The local model did not start ({exc.__class__.__name__}: {exc}); answers fall back to quotations.")
 
 
+def finish_interrupted(services: Services, log: Callable[[str], None]) -> None:
+    """Finish the documents an interrupted upload (or a killed index run) left half-written: run at
+    start-up in the background, under the lock uploads take, never inside someone's request. While
+    it runs the Documents tab says so."""
+
+    def progress(step: int, total: int, doc: str | None) -> None:
+        if doc is None:
+            return
+        what = f"Finishing {plural(total, 'document')} left by an interrupted upload"
+        if step == 0:
+            log(what + "…")
+        services.indexing_note = f"{what} ({step} of {total} done)…"
+
+    with services.index_lock:
+        try:
+            report = services.assistant.indexer.finish_pending(progress)
+        except Exception as exc:  # the index is still usable; the next `icb-assistant index` finishes them
+            LOG.exception("finishing interrupted indexing failed")
+            log(f"Could not finish the interrupted upload ({exc.__class__.__name__}: {exc}).")
+            return
+        finally:
+            services.indexing_note = ""
+    if report.indexed or report.removed or report.failed:
+        failed = "".join(f"; could not index {Path(path).name}: {reason}" for path, reason in report.failed)
+        log(f"Finished the interrupted upload: {plural(len(report.indexed), 'document')} indexed, "
+            f"{len(report.removed)} removed{failed}.")
+
+
 def serve(
     settings: Settings,
     host: str | None = None,
@@ -886,8 +934,11 @@ def serve(
     assistant = Assistant(settings, backend=backend)
     threading.Thread(target=warm_up, args=(assistant, log), daemon=True, name="warm-up").start()
     demo = build_app(assistant, settings, sign_in=bool(users))
+    threading.Thread(target=finish_interrupted, args=(demo.services, log), daemon=True, name="finish-pending").start()
     demo.queue(default_concurrency_limit=2)
     shown = f"[{host}]" if ":" in host else host
+    if threading.current_thread() is threading.main_thread():  # `kill` stops the app as Ctrl-C does, tidying up
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
     log(f"ICB Strategy Assistant: open http://{shown}:{port} in your browser "
         f"({assistant.backend} answers{', sign-in on' if users else ''}). Ctrl-C stops it.")
     try:

@@ -14,6 +14,7 @@ from index.documents import DocumentInfo
 from index.loaders import is_supported
 
 MANIFEST_NAME = "manifest.json"
+UPLOADS_FOLDER = "uploads"  # the one folder of the app's home whose files are documents to index
 
 
 @dataclass
@@ -54,11 +55,23 @@ def describe(path: Path, manifest: dict[str, dict]) -> DocumentInfo:
     )
 
 
-def discover(paths: list[Path]) -> Discovery:
+def is_app_data(path: Path, app_home: Path | None) -> bool:
+    """Whether ``path`` is one of the app's own files (the users file, feedback, audit log, the index):
+    anything inside its home folder except the uploads folder."""
+    if app_home is None:
+        return False
+    home = app_home.resolve()
+    path = path.resolve()
+    return path.is_relative_to(home) and not path.is_relative_to(home / UPLOADS_FOLDER)
+
+
+def discover(paths: list[Path], app_home: Path | None = None) -> Discovery:
     """Every supported file under ``paths`` (files or folders, searched recursively).
 
     Hidden files and folders are ignored. Two files with the same name would share one key in
-    the index, so the second is skipped with a reason.
+    the index, so the second is skipped with a reason. In a folder, a link to a file outside it
+    is skipped with a reason, and so is every file of the app's own data under ``app_home``
+    (see :func:`is_app_data`), however it is reached.
     """
     found = Discovery()
     seen: dict[str, Path] = {}
@@ -80,20 +93,28 @@ def discover(paths: list[Path]) -> Discovery:
             if explicit:
                 found.skipped.append((path, f"unsupported file type '{path.suffix or '(none)'}'"))
             return
-        previous = seen.get(path.name)
-        if previous is not None:
-            if previous != path.resolve():
-                found.skipped.append((path, f"another file named {path.name} is already included ({previous})"))
+        if is_app_data(path, app_home):
+            found.skipped.append((path, "this is the assistant's own data, which is never indexed"))
             return
-        seen[path.name] = path.resolve()
+        resolved = path.resolve()  # a link is indexed under its file's name
+        previous = seen.get(resolved.name)
+        if previous is not None:
+            if previous != resolved:
+                found.skipped.append((path, f"another file named {resolved.name} is already included ({previous})"))
+            return
+        seen[resolved.name] = resolved
         found.documents.append(describe(path, manifest_for(path.parent)))
 
     for given in paths:
         given = Path(given).expanduser()
         if given.is_dir():
+            inside = given.resolve()
             for path in sorted(given.rglob("*")):
                 relative = path.relative_to(given).parts
                 if any(part.startswith(".") for part in relative) or not path.is_file():
+                    continue
+                if is_supported(path) and not path.resolve().is_relative_to(inside):
+                    found.skipped.append((path, f"a link to {path.resolve()}, outside the folder being indexed"))
                     continue
                 consider(path, explicit=False)
         elif given.is_file():

@@ -8,8 +8,10 @@ A file that cannot be read raises :class:`LoadError` with a reason a person can 
 from __future__ import annotations
 
 import re
+import time
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 TEXT_SUFFIXES = {".txt", ".text"}
@@ -24,6 +26,13 @@ MAX_FILE_BYTES = 200 * 1024 * 1024  # a larger file is refused, not read into me
 # and one such "document" is more likely an export or a log than a paper. Split it instead.
 MAX_TEXT_CHARS = 20_000_000
 MAX_DOCX_UNZIPPED_BYTES = 300 * 1024 * 1024  # guards against zip bombs dressed as .docx
+# Paragraphs (table cells' included) past this, about 5,000 pages, are refused before the DOCX is parsed:
+# a small file can hold millions of empty paragraphs, and each costs time and memory.
+MAX_DOCX_PARAGRAPHS = 200_000
+# Reading one PDF or DOCX may take this long; then it is refused, so one file cannot hold up the others.
+MAX_LOAD_SECONDS = 300
+# Text files are sampled here (at the start, middle and end) to tell text from binary before reading.
+BINARY_SAMPLE_BYTES = 8192
 
 
 class LoadError(Exception):
@@ -62,6 +71,8 @@ def load_file(path: Path) -> Extracted:
     if size > MAX_FILE_BYTES:
         raise LoadError(f"the file is too large ({size / 2**20:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB)")
     plain = suffix in TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES
+    if plain and _looks_binary(path, size):
+        raise LoadError("the file looks binary, not text (wrong extension?)")
     if plain and size > MAX_TEXT_CHARS:  # text files: bytes are (at least) characters, so refuse unread
         raise LoadError(_too_much_text(size))
 
@@ -87,6 +98,11 @@ def _too_much_text(characters: int) -> str:
             f"is {MAX_TEXT_CHARS // 1_000_000} million, about 5,000 pages): split it into smaller files")
 
 
+def _too_slow() -> str:
+    return (f"reading the file took longer than the limit of {MAX_LOAD_SECONDS // 60} minutes for one document: "
+            "split it into smaller files")
+
+
 # -- plain text and Markdown ------------------------------------------------------------
 
 
@@ -104,10 +120,25 @@ def decode_text(raw: bytes) -> str:
     return str(best)
 
 
+def _looks_binary(path: Path, size: int) -> bool:
+    """Whether a file named as text holds NUL bytes (UTF-16 with a byte order mark aside) at its start,
+    middle or end: a file that is binary, or mostly NUL bytes, is not read as text."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(BINARY_SAMPLE_BYTES)
+            if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+                return False
+            samples = [head]
+            for offset in (size // 2, max(0, size - BINARY_SAMPLE_BYTES)):
+                stream.seek(offset)
+                samples.append(stream.read(BINARY_SAMPLE_BYTES))
+    except OSError as exc:
+        raise LoadError(f"cannot open the file ({exc.strerror or exc})") from exc
+    return any(b"\x00" in sample for sample in samples)
+
+
 def _load_text(path: Path, markdown: bool) -> Extracted:
     raw = path.read_bytes()
-    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise LoadError("the file looks binary, not text (wrong extension?)")
     text = decode_text(raw)
     title = ""
     if markdown:
@@ -140,7 +171,12 @@ def _load_pdf(path: Path) -> Extracted:
                 raise LoadError("the PDF is encrypted and cannot be opened without a password") from exc
             if not unlocked:
                 raise LoadError("the PDF is encrypted and cannot be opened without a password")
-        pages = [(_normalise(page.extract_text() or "")).strip() for page in reader.pages]
+        deadline = time.monotonic() + MAX_LOAD_SECONDS
+        pages = []
+        for page in reader.pages:
+            if time.monotonic() > deadline:
+                raise LoadError(_too_slow())
+            pages.append(_normalise(page.extract_text() or "").strip())
     except LoadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
@@ -175,12 +211,14 @@ def _load_pdf(path: Path) -> Extracted:
 
 # -- DOCX -------------------------------------------------------------------------------
 
+DOCX_BODY = "word/document.xml"
+
 
 def _check_zip(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             total = sum(item.file_size for item in archive.infolist())
-            if "word/document.xml" not in archive.namelist():
+            if DOCX_BODY not in archive.namelist():
                 raise LoadError("not a Word document (no word/document.xml inside)")
     except zipfile.BadZipFile as exc:
         raise LoadError("the DOCX is damaged or not a DOCX (not a ZIP archive)") from exc
@@ -188,24 +226,56 @@ def _check_zip(path: Path) -> None:
         raise LoadError(f"the DOCX unpacks to {total / 2**20:.0f} MB, over the {MAX_DOCX_UNZIPPED_BYTES // 2**20} MB limit")
 
 
+def _check_paragraph_count(path: Path) -> None:
+    """Refuse a DOCX with more paragraphs than :data:`MAX_DOCX_PARAGRAPHS`, counted while streaming its
+    XML (nothing is kept in memory, and counting stops at the limit), before the whole file is parsed."""
+    from docx.oxml.ns import qn
+    from lxml import etree
+
+    paragraphs = 0
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(DOCX_BODY) as stream:
+            for _, element in etree.iterparse(stream, events=("end",), tag=qn("w:p"), resolve_entities=False,
+                                              no_network=True, load_dtd=False):
+                paragraphs += 1
+                if paragraphs > MAX_DOCX_PARAGRAPHS:
+                    raise LoadError(_too_many_paragraphs())
+                element.clear(keep_tail=True)
+                while element.getprevious() is not None:
+                    del element.getparent()[0]
+    except (etree.XMLSyntaxError, zipfile.BadZipFile, OSError) as exc:
+        raise LoadError(f"the DOCX could not be read ({exc.__class__.__name__})") from exc
+
+
+def _too_many_paragraphs() -> str:
+    return (f"the DOCX has more than {MAX_DOCX_PARAGRAPHS:,} paragraphs, the limit for one document (about "
+            "5,000 pages): split it into smaller files")
+
+
 def _load_docx(path: Path) -> Extracted:
     _check_zip(path)
+    _check_paragraph_count(path)
     import docx
+    from docx.oxml.ns import qn
     from docx.table import Table
-    from docx.text.paragraph import Paragraph
 
+    deadline = time.monotonic() + MAX_LOAD_SECONDS
     try:
         document = docx.Document(str(path))
     except Exception as exc:
         raise LoadError(f"the DOCX could not be read ({exc.__class__.__name__})") from exc
 
+    style_of = _paragraph_styles(document)
+    paragraph, table = qn("w:p"), qn("w:tbl")
     lines: list[str] = []
-    for block in document.iter_inner_content():
-        if isinstance(block, Paragraph):
+    for number, block in enumerate(document.element.body.iterchildren(paragraph, table)):
+        if number % 1000 == 0 and time.monotonic() > deadline:
+            raise LoadError(_too_slow())
+        if block.tag == paragraph:
             text = block.text.strip()
             if not text:
                 continue
-            style = (block.style.name if block.style is not None else "") or ""
+            style = style_of(block.style)
             level = _docx_heading_level(style)
             if level:
                 lines.append("")
@@ -216,16 +286,52 @@ def _load_docx(path: Path) -> Extracted:
             else:
                 lines.append("")
                 lines.append(text)
-        elif isinstance(block, Table):
+        else:
             lines.append("")
-            for row in block.rows:
+            for row in Table(block, document).rows:
                 cells = [cell.text.strip().replace("\n", " ") for cell in row.cells]
                 lines.append("| " + " | ".join(cells) + " |")
             lines.append("")
     props = document.core_properties
     title = (props.title or "").strip()
-    date = str(props.created.year) if props.created else ""
-    return Extracted(text=re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n", title=title, date=date)
+    return Extracted(text=re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n", title=title,
+                     date=_docx_year(props, path))
+
+
+def _paragraph_styles(document):
+    """A function from a paragraph's style id (or None) to its style's name, read from the styles part
+    once. It answers as python-docx's ``Paragraph.style.name`` does (an unknown id, or one of another
+    type, is the default paragraph style), without scanning every style for every paragraph."""
+    from docx.enum.style import WD_STYLE_TYPE
+
+    styles = document.styles
+    by_id: dict[str, tuple] = {}
+    for style in styles:
+        if style.style_id is not None:
+            by_id.setdefault(style.style_id, (style.type, style.name or ""))
+    default = styles.default(WD_STYLE_TYPE.PARAGRAPH)
+    default_name = (default.name or "") if default is not None else ""
+
+    def name_of(style_id: str | None) -> str:
+        kind, name = by_id.get(style_id, (None, ""))
+        return name if kind == WD_STYLE_TYPE.PARAGRAPH else default_name
+
+    return name_of
+
+
+# python-docx's blank template says every document it makes was created (and last saved) at this moment
+PYTHON_DOCX_TEMPLATE_DATE = datetime(2013, 12, 23, 23, 15)
+
+
+def _docx_year(props, path: Path) -> str:
+    """The year the document was written: its core properties' date, unless that is python-docx's
+    template date (then the file's own modification date)."""
+    created = props.created
+    if created is None:
+        return ""
+    if created.replace(tzinfo=None) != PYTHON_DOCX_TEMPLATE_DATE:
+        return str(created.year)
+    return str(datetime.fromtimestamp(path.stat().st_mtime).year)
 
 
 def _docx_heading_level(style: str) -> int:

@@ -9,7 +9,9 @@ ends in the same index as one clean run:
 2. its old vectors are deleted from Chroma, the new ones upserted under deterministic ids;
 3. the catalogue stores the chunks and keyword index and marks it ``complete`` in one transaction.
 
-A ``pending`` document found at the start of a run is redone (or deleted if its file is gone).
+A ``pending`` document found at the start of a run is redone (or deleted if its file is gone),
+unless the run is told to index only its own files (an upload): then :meth:`Indexer.finish_pending`
+does it (the app calls it at start-up, in the background).
 """
 
 from __future__ import annotations
@@ -69,10 +71,11 @@ def content_hash(info: DocumentInfo, chunker: Chunker, raw: bytes) -> str:
 class Indexer:
     """Keeps the catalogue and the vector store in step with a set of source files."""
 
-    def __init__(self, catalog: Catalog, vectors: VectorStore, chunker: Chunker):
+    def __init__(self, catalog: Catalog, vectors: VectorStore, chunker: Chunker, app_home: Path | None = None):
         self.catalog = catalog
         self.vectors = vectors
         self.chunker = chunker
+        self.app_home = app_home  # the app's data folder: never indexed, but for its uploads
         self.model_id = model_id_of(vectors.embeddings)
 
     def check_model(self) -> None:
@@ -90,26 +93,57 @@ class Indexer:
         self.vectors.reset()
         self.catalog.set_meta("embedding_model", self.model_id)
 
-    def run(self, paths: list[Path], progress: Progress | None = None, prune: bool = True) -> IndexReport:
+    def run(self, paths: list[Path], progress: Progress | None = None, prune: bool = True,
+            finish_pending: bool = True) -> IndexReport:
+        """Index the files under ``paths``. With ``prune``, drop indexed documents whose file has gone.
+        With ``finish_pending`` (the command line), also redo the documents a killed run left pending;
+        without it (an upload), index only the files under ``paths``."""
         started = time.perf_counter()
         report = IndexReport()
         self.check_model()
         self.catalog.set_meta("embedding_model", self.model_id)
 
-        self._reconcile()
-        found = discover(paths)
+        if finish_pending:
+            self._reconcile()
+        found = discover(paths, app_home=self.app_home)
         report.failed += [(str(path), reason) for path, reason in found.skipped]
         documents = list(found.documents)
         wanted = {info.doc for info in documents}
+        if finish_pending:
+            documents += [info for info in self.pending() if info.doc not in wanted]
+            wanted |= {info.doc for info in documents}
+        self._index_all(documents, report, progress)
 
-        # documents a killed run left half-written: redo them if their file is still there
+        if prune:
+            for record in self.catalog.documents():
+                if record.doc not in wanted and not Path(record.path).is_file():
+                    self.remove(record.doc)
+                    report.removed.append(record.doc)
+        return self._finish(report, started)
+
+    def pending(self) -> list[DocumentInfo]:
+        """The documents a killed run left half-written whose file is still there."""
+        return [
+            DocumentInfo(Path(record.path), record.title, record.date, record.kind, record.publisher)
+            for record in self.catalog.documents()
+            if record.state == "pending" and Path(record.path).is_file()
+        ]
+
+    def finish_pending(self, progress: Progress | None = None) -> IndexReport:
+        """Finish what a killed run left: bring the stores back in step, redo every pending document
+        whose file is still there and remove those whose file has gone."""
+        started = time.perf_counter()
+        report = IndexReport()
+        self.check_model()
+        self._reconcile()
+        self._index_all(self.pending(), report, progress)
         for record in self.catalog.documents():
-            if record.state == "pending" and record.doc not in wanted and Path(record.path).is_file():
-                documents.append(
-                    DocumentInfo(Path(record.path), record.title, record.date, record.kind, record.publisher)
-                )
-                wanted.add(record.doc)
+            if record.state == "pending" and not Path(record.path).is_file():
+                self.remove(record.doc)
+                report.removed.append(record.doc)
+        return self._finish(report, started)
 
+    def _index_all(self, documents: list[DocumentInfo], report: IndexReport, progress: Progress | None) -> None:
         for step, info in enumerate(documents):
             if progress:
                 progress(step, len(documents), info.doc)
@@ -122,15 +156,10 @@ class Indexer:
                 report.failed.append((str(info.path), str(exc)))
             except EmbeddingError as exc:
                 report.failed.append((str(info.path), f"embedding failed: {exc}"))
-
-        if prune:
-            for record in self.catalog.documents():
-                if record.doc not in wanted and not Path(record.path).is_file():
-                    self.remove(record.doc)
-                    report.removed.append(record.doc)
         if progress:
             progress(len(documents), len(documents), None)
 
+    def _finish(self, report: IndexReport, started: float) -> IndexReport:
         records = self.catalog.documents()
         indexed_now = set(report.indexed)
         report.chunks_added = sum(r.chunks for r in records if r.doc in indexed_now)

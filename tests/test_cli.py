@@ -144,3 +144,93 @@ def test_a_damaged_index_is_named_and_rebuild_mends_it_keeping_the_old_one(tmp_p
     found = run_cli("search", "kingfisher ferry", home=home, env=env)
     assert found.returncode == 0, found.stderr
     assert "ferry.md" in found.stdout
+
+
+# -- `index` in this process with the fake embedder: what a run takes and keeps ------------------
+
+
+@pytest.fixture
+def index_cli(home, monkeypatch):
+    """Run `icb-assistant index ...` in this process, embedding with FakeEmbeddings (quick)."""
+    from typer.testing import CliRunner
+
+    import assistant.components
+    from assistant.cli import app
+    from tests.conftest import FakeEmbeddings
+
+    monkeypatch.setattr(assistant.components, "make_embeddings", lambda settings: FakeEmbeddings())
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def run(*args: str):
+        result = CliRunner().invoke(app, ["index", *args], catch_exceptions=False)
+        result.said = " ".join(result.output.split())  # the output without the console's line wrapping
+        return result
+
+    return run
+
+
+def indexed_docs(home: Path) -> dict[str, tuple]:
+    import sqlite3
+
+    db = sqlite3.connect(home / "index" / "catalog.sqlite3")
+    try:
+        return {doc: (title, kind, state) for doc, title, kind, state in
+                db.execute("SELECT doc, title, kind, state FROM documents")}
+    finally:
+        db.close()
+
+
+def add_upload(home: Path) -> None:
+    """A document added in the web app: in <home>/uploads with its manifest entry, indexed as an upload is."""
+    import json
+
+    from assistant.components import open_indexer
+    from assistant.config import load_settings
+    from tests.conftest import FakeEmbeddings
+
+    uploads = home / "uploads"
+    uploads.mkdir(parents=True)
+    (uploads / "ferry-note.md").write_text("# Ferry\n\nThe kingfisher ferry carries patients across the Walney channel.\n")
+    (uploads / "manifest.json").write_text(json.dumps([{"file": "ferry-note.md", "title": "Kingfisher ferry pilot",
+                                                        "kind": "uploaded"}]))
+    indexer = open_indexer(load_settings(), embeddings=FakeEmbeddings())
+    try:
+        assert indexer.run([uploads / "ferry-note.md"], prune=False).indexed == ["ferry-note.md"]
+    finally:
+        indexer.catalog.close()
+
+
+def test_index_rebuild_keeps_the_documents_uploaded_in_the_app(home, tmp_path, index_cli):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "plan.md").write_text("# Plan\n\nThe plan for urgent care.\n")
+    assert index_cli(str(folder)).exit_code == 0
+    add_upload(home)
+
+    plain = index_cli(str(folder))  # pruning keeps uploads: their files are still there
+    assert plain.exit_code == 0, plain.output
+    assert indexed_docs(home)["ferry-note.md"] == ("Kingfisher ferry pilot", "uploaded", "complete")
+
+    rebuilt = index_cli(str(folder), "--rebuild")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert indexed_docs(home) == {"plan.md": ("Plan", "", "complete"),
+                                  "ferry-note.md": ("Kingfisher ferry pilot", "uploaded", "complete")}
+
+
+def test_index_skips_links_out_of_the_folder_and_the_apps_own_files(home, tmp_path, index_cli):
+    home.mkdir(parents=True)
+    users = home / "ui-users.txt"
+    users.write_text("alice:$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo\n")
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "plan.md").write_text("# Plan\n\nThe plan for urgent care.\n")
+    (folder / "users.txt").symlink_to(users)
+
+    result = index_cli(str(folder))
+    assert result.exit_code == 0, result.output
+    assert set(indexed_docs(home)) == {"plan.md"}
+    assert f"{folder / 'users.txt'}: a link to {users}, outside the folder being indexed" in result.said
+
+    direct = index_cli(str(users))
+    assert set(indexed_docs(home)) == {"plan.md"}
+    assert f"{users}: this is the assistant's own data, which is never indexed" in direct.said

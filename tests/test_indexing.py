@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -230,3 +231,97 @@ def test_a_keyword_index_from_before_it_held_documents_is_brought_up_to_date(ind
         assert "doc" in {row[1] for row in reopened.db.execute("PRAGMA table_info(chunks_fts)")}
     finally:
         reopened.close()
+
+
+# -- an upload indexes only its own files; pending work is finished apart ----------------------
+
+
+def _leave_pending(indexer, path) -> str:
+    path = Path(path)
+    """Index ``path`` as a run killed after it began the document would: left ``pending``."""
+    real = indexer.catalog.complete_document
+    indexer.catalog.complete_document = _raise
+    try:
+        with pytest.raises(Crash):
+            indexer.run([path])
+    finally:
+        indexer.catalog.complete_document = real
+    assert indexer.catalog.document(path.name).state == "pending"
+    return path.name
+
+
+def test_an_upload_run_leaves_another_pending_document_alone_and_finish_pending_completes_it(indexer, tmp_path):
+    first = tmp_path / "killed"
+    first.mkdir()
+    left = _leave_pending(indexer, shutil.copy(CORPUS / "lsc-icb-board-2030-roadmap-paper-2025-05-22.txt", first))
+    upload = tmp_path / "upload" / "ferry.md"
+    upload.parent.mkdir()
+    upload.write_text("# Ferry pilot\n\nThe kingfisher ferry carries patients across the Walney channel.\n")
+
+    report = indexer.run([upload], prune=False, finish_pending=False)
+    assert report.indexed == ["ferry.md"] and not report.failed and not report.removed
+    assert indexer.catalog.document(left).state == "pending"
+
+    finished = indexer.finish_pending()
+    assert finished.indexed == [left]
+    assert indexer.catalog.document(left).state == "complete"
+    assert indexer.catalog.document("ferry.md").state == "complete"
+    assert indexer.vectors.count() == indexer.catalog.vector_count()
+    assert indexer.finish_pending().indexed == []  # nothing left
+
+
+def test_finish_pending_removes_a_pending_document_whose_file_has_gone(indexer, tmp_path):
+    folder = tmp_path / "killed"
+    folder.mkdir()
+    path = Path(shutil.copy(CORPUS / "lsc-icb-board-2030-roadmap-paper-2025-05-22.txt", folder))
+    left = _leave_pending(indexer, path)
+    path.unlink()
+    assert indexer.run([tmp_path / "nothing-here.md"], prune=False, finish_pending=False).removed == []
+    assert indexer.finish_pending().removed == [left]
+    assert indexer.catalog.document(left) is None
+
+
+# -- what a folder walk takes: no links out of the folder, never the app's own data -------------
+
+
+def test_discover_skips_links_leading_out_of_the_folder(tmp_path):
+    from index.corpus import discover
+
+    secrets = tmp_path / "elsewhere"
+    secrets.mkdir()
+    (secrets / "ui-users.txt").write_text("alice:$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA\n")
+    (secrets / "plans").mkdir()
+    (secrets / "plans" / "estates.md").write_text("# Estates\n")
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "ferry.md").write_text("# Ferry pilot\n")
+    (folder / "users.txt").symlink_to(secrets / "ui-users.txt")
+    (folder / "more").symlink_to(secrets / "plans", target_is_directory=True)
+    (folder / "same-ferry.md").symlink_to(folder / "ferry.md")  # a link inside the folder is fine
+
+    found = discover([folder])
+    assert [info.path for info in found.documents] == [(folder / "ferry.md").resolve()]
+    skipped = {path.name: reason for path, reason in found.skipped}
+    assert "users.txt" in skipped and "estates.md" not in {info.doc for info in found.documents}
+    assert all("outside the folder being indexed" in reason for reason in skipped.values())
+
+
+def test_discover_never_takes_the_apps_own_files_but_takes_its_uploads(tmp_path):
+    from index.corpus import discover
+
+    home = tmp_path / "home"
+    (home / "uploads").mkdir(parents=True)
+    (home / "ui-users.txt").write_text("alice:$argon2id$hash\n")
+    (home / "logs").mkdir()
+    (home / "logs" / "audit.log").write_text("sign-in alice\n")
+    (home / "uploads" / "ferry.md").write_text("# Ferry pilot\n")
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "plan.md").write_text("# Plan\n")
+
+    found = discover([folder, home, home / "ui-users.txt"], app_home=home)
+    assert sorted(info.doc for info in found.documents) == ["ferry.md", "plan.md"]
+    skipped = [(path.name, reason) for path, reason in found.skipped]
+    assert ("ui-users.txt", "this is the assistant's own data, which is never indexed") in skipped
+    assert any(name == "audit.log" for name, _ in skipped) is False  # .log is not a document type
+    assert sum(name == "ui-users.txt" for name, _ in skipped) == 2

@@ -123,16 +123,20 @@ def test_empty_file(tmp_path):
 
 @pytest.mark.parametrize("name, megabytes, reason", [
     ("huge-scan.pdf", 201, "too large (201 MB; the limit is 200 MB)"),
-    ("export.txt", 199, "too much text for one document"),
+    ("export.txt", 25, "too much text for one document (26 million characters"),
     ("page.html", 30, "too much text for one document"),
 ])
 def test_huge_files_are_refused_without_reading_them(tmp_path, name, megabytes, reason):
     import time
 
     path = tmp_path / name
-    with path.open("wb") as f:  # a sparse file: its size without writing it
-        f.write(b"# heading\n")
-        f.truncate(megabytes * 2**20)
+    with path.open("wb") as f:
+        if name.endswith(".pdf"):  # a sparse file: its size without writing it
+            f.write(b"%PDF-1.4\n")
+            f.truncate(megabytes * 2**20)
+        else:  # text all through (a file of NUL bytes is refused as binary)
+            line = b"The board noted the plan for urgent care services. " * 20 + b"\n"
+            f.write(line * (megabytes * 2**20 // len(line) + 1))
     started = time.perf_counter()
     with pytest.raises(LoadError) as error:
         load_file(path)
@@ -213,3 +217,201 @@ def test_docx_zip_bomb_is_refused(tmp_path):
     assert path.stat().st_size < 2 * 1024 * 1024
     with pytest.raises(LoadError, match="unpacks to"):
         load_file(path)
+
+
+# -- binary files named as text --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content", [
+    pytest.param(b"\x00" * 4096, id="a small file of NUL bytes"),
+    pytest.param(b"Board minutes\n" * 400 + b"\x00" * 2**20, id="text, then mostly NUL bytes"),
+    pytest.param(bytes(range(256)) * 64, id="a binary blob"),
+])
+def test_a_binary_file_named_txt_is_refused_as_not_text(tmp_path, content):
+    path = tmp_path / "notes.txt"
+    path.write_bytes(content)
+    with pytest.raises(LoadError, match="looks binary, not text"):
+        load_file(path)
+
+
+def test_a_huge_file_of_nul_bytes_is_refused_as_not_text_not_as_too_much_text(tmp_path):
+    path = tmp_path / "zeros.txt"
+    with path.open("wb") as f:  # a sparse file: 199 MB of NUL bytes without writing them
+        f.truncate(199 * 2**20)
+    with pytest.raises(LoadError) as error:
+        load_file(path)
+    assert "looks binary, not text" in str(error.value)
+    assert "characters" not in str(error.value)
+
+
+def test_utf16_text_with_a_byte_order_mark_is_still_read(tmp_path):
+    path = tmp_path / "utf16.txt"
+    path.write_bytes("Urgent care plan\n".encode("utf-16"))
+    assert load_file(path).text.strip() == "Urgent care plan"
+
+
+# -- DOCX: linear loading, bounded, same structure as before ---------------------------------
+
+
+def docx_text_as_before(path: Path) -> str:
+    """The DOCX loader's text before it was made linear (python-docx's ``Paragraph.style`` for every
+    paragraph): the reference the new loader must match."""
+    import re
+
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    from index.loaders import _docx_heading_level
+
+    lines: list[str] = []
+    for block in docx.Document(str(path)).iter_inner_content():
+        if isinstance(block, Paragraph):
+            text = block.text.strip()
+            if not text:
+                continue
+            style = (block.style.name if block.style is not None else "") or ""
+            level = _docx_heading_level(style)
+            if level:
+                lines += ["", "#" * level + " " + text, ""]
+            elif "list" in style.lower():
+                lines.append("- " + text)
+            else:
+                lines += ["", text]
+        elif isinstance(block, Table):
+            lines.append("")
+            for row in block.rows:
+                lines.append("| " + " | ".join(c.text.strip().replace("\n", " ") for c in row.cells) + " |")
+            lines.append("")
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+
+
+def docx_like_the_corpus(source: Path, target: Path) -> Path:
+    """A Word version of one shipped corpus document: numbered headings as Heading styles, bullets as
+    list styles, pipe tables as Word tables, the rest as paragraphs; plus the odd cases (a Title, a
+    Subtitle, a quote, an unknown style id, a character style's id, empty paragraphs)."""
+    import re
+
+    import docx
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    document.add_paragraph(source.stem.replace("-", " ").title(), style="Title")
+    document.add_paragraph("A Word copy for testing", style="Subtitle")
+    rows: list[list[str]] = []
+
+    def flush_table() -> None:
+        if rows:
+            width = max(len(row) for row in rows)
+            table = document.add_table(rows=len(rows), cols=width)
+            for r, row in enumerate(rows):
+                for c, cell in enumerate(row):
+                    table.cell(r, c).text = cell
+            rows.clear()
+
+    for line in source.read_text(encoding="utf-8").splitlines():
+        text = line.strip()
+        if text.startswith("|"):
+            if not re.fullmatch(r"[|\s:-]+", text):
+                rows.append([cell.strip() for cell in text.strip("|").split("|")])
+            continue
+        flush_table()
+        heading = re.match(r"^(\d+(?:\.\d+)*)\.?\s+\S", text)
+        if heading and len(text) < 90:
+            document.add_heading(text, level=min(heading.group(1).count(".") + 1, 9))
+        elif text.startswith(("- ", "• ", "* ")):
+            document.add_paragraph(text[2:], style="List Bullet" if len(text) % 2 else "List Number 2")
+        else:
+            document.add_paragraph(text)  # empty lines make empty paragraphs
+    flush_table()
+    document.add_paragraph("A pull quote from the chair", style="Intense Quote")
+    for style_id in ("NoSuchStyle", "Strong"):  # unknown, and a character style's id: both the default style
+        paragraph = document.add_paragraph(f"Paragraph styled {style_id}")
+        paragraph._p.get_or_add_pPr().insert(0, paragraph._p.makeelement(qn("w:pStyle"), {qn("w:val"): style_id}))
+    document.save(str(target))
+    return target
+
+
+def test_docx_text_is_as_before_on_the_corpus_in_word(tmp_path):
+    from tests.conftest import CORPUS
+
+    for source in sorted(CORPUS.glob("*.txt")):
+        path = docx_like_the_corpus(source, tmp_path / (source.stem + ".docx"))
+        text = load_file(path).text
+        assert text == docx_text_as_before(path), source.name
+        assert text.startswith("# ") and "\n- " in text
+
+
+def test_docx_text_is_as_before_with_headings_lists_and_tables(tmp_path):
+    path = make_docx(tmp_path / "plan.docx")
+    assert load_file(path).text == docx_text_as_before(path)
+
+
+def make_long_docx(path: Path, paragraphs: int) -> Path:
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Long report", level=1)
+    for n in range(paragraphs - 1):
+        document.add_paragraph(f"Finding {n}")
+    document.save(str(path))
+    return path
+
+
+def test_a_docx_with_25000_paragraphs_loads_whole(tmp_path):
+    extracted = load_file(make_long_docx(tmp_path / "long.docx", 25_000))
+    assert extracted.text.startswith("# Long report\n")
+    assert "\nFinding 0\n" in extracted.text and extracted.text.endswith("\nFinding 24998\n")
+    assert extracted.text.count("Finding ") == 24_999
+
+
+def test_a_docx_with_too_many_paragraphs_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    import index.loaders
+
+    path = make_long_docx(tmp_path / "many.docx", 1_001)
+    monkeypatch.setattr(index.loaders, "MAX_DOCX_PARAGRAPHS", 1_000)
+    monkeypatch.setattr("docx.Document", lambda *a, **k: pytest.fail("the DOCX was parsed before it was refused"))
+    with pytest.raises(LoadError) as error:
+        load_file(path)
+    assert str(error.value) == ("the DOCX has more than 1,000 paragraphs, the limit for one document (about "
+                                "5,000 pages): split it into smaller files")
+
+
+def test_a_docx_at_the_paragraph_limit_loads(tmp_path, monkeypatch):
+    import index.loaders
+
+    monkeypatch.setattr(index.loaders, "MAX_DOCX_PARAGRAPHS", 1_000)
+    assert load_file(make_long_docx(tmp_path / "many.docx", 1_000)).text.count("Finding ") == 999
+
+
+@pytest.mark.parametrize("maker", ["docx", "pdf"])
+def test_a_file_that_takes_too_long_to_read_is_refused(tmp_path, monkeypatch, maker):
+    import index.loaders
+
+    path = (make_long_docx(tmp_path / "long.docx", 3_000) if maker == "docx"
+            else make_pdf(tmp_path / "long.pdf", ["Page one.", "Page two."]))
+    monkeypatch.setattr(index.loaders, "MAX_LOAD_SECONDS", -1)  # every check finds the time up
+    with pytest.raises(LoadError, match="reading the file took longer than the limit"):
+        load_file(path)
+
+
+def test_a_docx_made_by_python_docx_is_dated_by_its_file_not_2013(tmp_path):
+    import os
+    from datetime import datetime
+
+    path = make_docx(tmp_path / "plan.docx")
+    os.utime(path, (datetime(2024, 5, 1).timestamp(),) * 2)
+    assert load_file(path).date == "2024"
+
+
+def test_a_docx_with_its_own_creation_date_keeps_it(tmp_path):
+    from datetime import datetime
+
+    import docx
+
+    document = docx.Document()
+    document.core_properties.created = datetime(2021, 3, 4, 9, 0)
+    document.add_paragraph("Estates strategy")
+    path = tmp_path / "estates.docx"
+    document.save(str(path))
+    assert load_file(path).date == "2021"
