@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -106,7 +106,8 @@ class Indexer:
         for record in self.catalog.documents():
             if record.state == "pending" and record.doc not in wanted and Path(record.path).is_file():
                 documents.append(
-                    DocumentInfo(Path(record.path), record.title, record.date, record.kind, record.publisher)
+                    DocumentInfo(Path(record.path), record.title, record.date, record.kind, record.publisher,
+                                 record.provenance)
                 )
                 wanted.add(record.doc)
 
@@ -158,11 +159,13 @@ class Indexer:
             record = self.catalog.document(info.doc)
             if record is not None and record.path != str(info.path):
                 self.catalog.set_path(info.doc, info.path)  # same content, new place: nothing to embed
+            if record is not None and record.provenance != info.provenance:
+                self.catalog.set_provenance(info.doc, info.provenance)  # e.g. a manifest restored
             return False
 
         extracted = load_file(info.path)
         title = info.title or extracted.title or title_from_name(info.path)
-        info = DocumentInfo(info.path, title, info.date or extracted.date, info.kind, info.publisher)
+        info = replace(info, title=title, date=info.date or extracted.date)
         document = LoadedDocument(info=info, text=extracted.text, page_starts=extracted.page_starts)
         chunks = self.chunker.chunk(document)
         if not chunks:
