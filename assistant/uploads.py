@@ -37,7 +37,7 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def read_manifest(folder: Path) -> list[dict]:
+def manifest_entries(folder: Path) -> list[dict]:
     """The manifest's entries; [] when there is none or it cannot be read."""
     try:
         entries = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
@@ -56,7 +56,7 @@ def write_manifest(folder: Path, entries: list[dict]) -> None:
 
 def add_to_manifest(folder: Path, name: str, title: str, when: str, kind: str, provenance: Provenance) -> None:
     """Record what the uploader said about a file, and who uploaded it when."""
-    entries = [e for e in read_manifest(folder) if e.get("file") != name]
+    entries = [e for e in manifest_entries(folder) if e.get("file") != name]
     entry = {"file": name, "kind": kind.strip() or "uploaded"}
     if title.strip():
         entry["title"] = title.strip()
@@ -68,7 +68,7 @@ def add_to_manifest(folder: Path, name: str, title: str, when: str, kind: str, p
 
 
 def remove_from_manifest(folder: Path, name: str) -> None:
-    entries = read_manifest(folder)
+    entries = manifest_entries(folder)
     kept = [e for e in entries if e.get("file") != name]
     if len(kept) != len(entries):
         write_manifest(folder, kept)
@@ -106,7 +106,7 @@ def publish(indexer: Indexer, folder: Path, doc: str, by: str) -> DocumentRecord
         raise UploadError(f"{doc} is already official.")
     provenance = dataclasses.replace(record.provenance, origin="official", published_by=by, published_at=now())
     indexer.catalog.set_provenance(doc, provenance)
-    entries = read_manifest(folder)
+    entries = manifest_entries(folder)
     for entry in entries:
         if entry.get("file") == doc:
             entry.update(dataclasses.asdict(provenance))

@@ -242,8 +242,13 @@ class Catalog:
             self.db.execute("UPDATE documents SET path = ? WHERE doc = ?", (str(path), doc))
 
     def set_provenance(self, doc: str, provenance: Provenance) -> None:
-        """Record where a document came from (an upload published, say); nothing else changes."""
+        """Record where a document came from (an upload published, say); nothing else changes but
+        :meth:`version` (who may see it is part of every cache's state)."""
         with self._lock, self.db:
+            self.db.execute(
+                """INSERT INTO meta(key, value) VALUES ('provenance_changes', '1')
+                   ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"""
+            )
             self.db.execute(
                 "UPDATE documents SET origin=?, owner=?, uploaded_at=?, published_by=?, published_at=? WHERE doc=?",
                 (*astuple(provenance), doc),
@@ -319,18 +324,21 @@ class Catalog:
 
     # -- chunks ------------------------------------------------------------------------------
     def version(self) -> tuple:
-        """Changes whenever a document is added, replaced or removed: for caches."""
+        """Changes whenever a document is added, replaced or removed, or its provenance changes: for caches."""
         return self._ledger()
 
     def _ledger(self) -> tuple:
-        """(documents, when the last was indexed, chunks), read from the ledger again only once
+        """(documents, when the last was indexed, chunks, provenance changes), read again only once
         the database has changed: ``PRAGMA data_version`` moves with other connections' commits
         and ``total_changes`` with this one's. A search asks several times; at 5,000 documents
         each read of the ledger costs about 1 ms."""
         with self._lock:
             stamp = (self.db.execute("PRAGMA data_version").fetchone()[0], self.db.total_changes)
             if self._ledger_cache[0] != stamp:
-                row = self.db.execute("SELECT COUNT(*), MAX(indexed_at), COALESCE(SUM(chunks), 0) FROM documents").fetchone()
+                row = self.db.execute(
+                    "SELECT COUNT(*), MAX(indexed_at), COALESCE(SUM(chunks), 0), "
+                    "(SELECT value FROM meta WHERE key = 'provenance_changes') FROM documents"
+                ).fetchone()
                 self._ledger_cache = (stamp, tuple(row))
             return self._ledger_cache[1]
 

@@ -220,3 +220,33 @@ def test_an_upload_named_like_another_users_upload_never_replaces_it(services, t
     ui.upload_files(services, [note(tmp_path, "c", "kingfisher.md", SECRET + "Revised.\n")], "", "", "", request=ALICE)
     assert (services.uploads_dir / "kingfisher.md").read_text().endswith("Revised.\n")
     assert not (services.uploads_dir / "kingfisher-3.md").exists()
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+
+def test_docs_json_publish_and_remove_at_the_console(indexer, uploads_folder, home):
+    from tests.test_cli import run_cli
+
+    indexer.catalog.close()  # the commands below open the index themselves
+    listed = run_cli("docs", "--json", home=home)
+    assert listed.returncode == 0, listed.stderr
+    documents = {d["doc"]: d for d in json.loads(listed.stdout)}
+    assert documents[ROADMAP]["origin"] == "official" and documents[ROADMAP]["source"] == "official"
+    upload = documents["kingfisher.md"]
+    assert (upload["origin"], upload["owner"], upload["title"]) == ("uploaded", "alice", "LSC2030 Roadmap")
+    assert upload["source"] == "uploaded by alice on 2026-12-02 (not yet published)"
+    table = run_cli("docs", home=home, env={"COLUMNS": "200"})
+    assert "uploaded by alice on 2026-12-02" in table.stdout
+
+    published = run_cli("publish", "kingfisher.md", home=home)
+    assert published.returncode == 0 and "Published kingfisher.md: official (uploaded by alice" in published.stdout
+    again = run_cli("publish", "kingfisher.md", "nothing.md", home=home)
+    assert again.returncode == 2 and "already official" in again.stderr and "nothing.md is not in the index" in again.stderr
+    removed = run_cli("remove", "kingfisher.md", home=home)
+    assert removed.returncode == 0, removed.stderr
+    assert not (uploads_folder / "kingfisher.md").exists() and "kingfisher" not in (uploads_folder / "manifest.json").read_text()
+    assert {d["doc"] for d in json.loads(run_cli("docs", "--json", home=home).stdout)} == {ROADMAP}
+    events = [json.loads(line) for line in (home / "audit.log").read_text().splitlines()]
+    assert [(e["event"], e["address"], e["file"]) for e in events] == [("publish", "console", "kingfisher.md"),
+                                                                       ("remove", "console", "kingfisher.md")]
