@@ -49,7 +49,6 @@ def signed_in(browser, url: str, name: str) -> Watched:
     p.get_by_label("password").fill(PASSWORDS[name])
     p.get_by_role("button", name="Login").click()
     p.wait_for_selector("#icb-question textarea")
-    p.wait_for_selector("#icb-doc-actions", state="attached")
     tab(p, "Documents")
     p.wait_for_selector("#icb-doc-actions", state="visible")  # shown by the page's load event, with the lists
     return watched
