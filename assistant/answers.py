@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from index.documents import Provenance
+
 Status = Literal["answered", "unanswerable", "error"]
 
 
@@ -20,6 +22,7 @@ class Source:
     text: str
     start: int  # character offsets of ``text`` in the document's extracted text
     end: int
+    provenance: Provenance = Provenance()  # official, or uploaded by whom and when
 
     def label(self) -> str:
         page = f", page {self.page}" if self.page else ""

@@ -190,7 +190,9 @@ def _print_answer(answer, show_question: str = "") -> None:
     if answer.citations:
         console.print("\n[bold]Sources[/bold]")
         for source in answer.citations:
-            console.print(f"  {escape(source.label())} [dim]({escape(source.doc)}, characters {source.start}-{source.end})[/dim]")
+            origin = source.provenance.describe()
+            origin = escape(origin) if source.provenance.official else f"[bold yellow]{escape(origin)}[/bold yellow]"
+            console.print(f"  {escape(source.label())} [dim]({escape(source.doc)}, characters {source.start}-{source.end})[/dim] · {origin}")
 
 
 @app.command("ask")
@@ -614,38 +616,92 @@ def eval_drafts_command(
 
 
 @app.command("docs")
-def docs_command() -> None:
-    """List the indexed documents."""
+def docs_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list: every document's details and provenance.")] = False,
+) -> None:
+    """List the indexed documents and where each came from (official, or uploaded by whom and when)."""
+    import dataclasses
+    import json
+
     settings = _settings()
     from assistant.components import open_catalog
 
     catalog = open_catalog(settings)
     records = catalog.documents()
+    if as_json:
+        print(json.dumps([dict(dataclasses.asdict(r), source=r.provenance.describe()) for r in records],
+                         ensure_ascii=False, indent=2))
+        return
     if not records:
         console.print("Nothing is indexed yet. Run `icb-assistant index`.")
         return
     table = Table(title=f"Indexed documents ({settings.index_dir})")
     table.add_column("Document", overflow="fold")  # never cut: it is what --doc and remove take
-    for column in ("Title", "Date", "Kind", "Chunks", "State"):
+    for column in ("Title", "Date", "Kind", "Source", "Chunks", "State"):
         table.add_column(column)
     for record in records:
-        table.add_row(record.doc, record.title, record.date, record.kind, str(record.chunks), record.state)
+        table.add_row(record.doc, record.title, record.date, record.kind, record.provenance.describe(),
+                      str(record.chunks), record.state)
     console.print(table)
+
+
+def _console_user() -> str:
+    """Who runs the command, for the audit log and a publication's ``published_by``."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "console"
 
 
 @app.command("remove")
 def remove_command(
     docs: Annotated[list[str], typer.Argument(help="File names of indexed documents, as `docs` lists them.")],
 ) -> None:
-    """Remove documents from the index."""
+    """Remove documents from the index; a web upload's file goes too. Written to the audit log."""
+    from assistant.audit import AuditLog, audit_path
+    from assistant.uploads import UploadError, remove
+
     settings = _settings()
     indexer = _open_indexer(settings)
-    missing = [doc for doc in docs if not indexer.remove(doc)]
+    audit = AuditLog(audit_path(settings))
+    missing = []
     for doc in docs:
-        if doc not in missing:
-            console.print(f"Removed {doc}")
+        try:
+            record = remove(indexer, settings.uploads_dir, doc)
+        except UploadError:
+            missing.append(doc)
+            continue
+        audit.record("remove", user=_console_user(), address="console", file=doc, title=record.title)
+        console.print(f"Removed {doc}", markup=False, highlight=False)
     if missing:
         raise UserError("Not in the index: " + ", ".join(missing) + ". See `icb-assistant docs`.")
+
+
+@app.command("publish")
+def publish_command(
+    docs: Annotated[list[str], typer.Argument(help="File names of uploaded documents, as `docs` lists them.")],
+) -> None:
+    """Publish web uploads: they become official, for every user's questions. Written to the audit log."""
+    from assistant.audit import AuditLog, audit_path
+    from assistant.uploads import UploadError, publish
+
+    settings = _settings()
+    indexer = _open_indexer(settings)
+    audit = AuditLog(audit_path(settings))
+    by = _console_user()
+    refused = []
+    for doc in docs:
+        try:
+            record = publish(indexer, settings.uploads_dir, doc, by=by)
+        except UploadError as exc:
+            refused.append(str(exc))
+            continue
+        audit.record("publish", user=by, address="console", file=doc, title=record.title)
+        console.print(f"Published {doc}: {record.provenance.describe()}", markup=False, highlight=False)
+    if refused:
+        raise UserError(" ".join(refused) + " See `icb-assistant docs`.")
 
 
 @app.command("config")

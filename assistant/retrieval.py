@@ -7,7 +7,8 @@
   strategy", "the board paper"), dense and keyword searches within each such document.
 - A comparison ("2019 vs 2024", "Blackpool and South Cumbria") also runs one query per side,
   so both sides reach the top; abbreviations are expanded from a glossary.
-- Filters by document, kind and date.
+- Filters by document, kind and date, and by who asks: a user's questions use the official
+  documents and their own uploads only (see :class:`Filters`).
 - Small-to-big: a short passage (a roadmap year's bullets, say) is widened with its
   neighbours from the same section, and the passages are cut to a token budget.
 """
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from assistant.abbreviations import Glossary, mine
 from assistant.answers import Source
 from index.catalog import Catalog, DocumentRecord, StoredChunk
+from index.documents import Provenance
 from index.chunking import sentence_spans
 from index.vectors import VectorStore
 
@@ -60,21 +62,29 @@ class Passage:
     score: float  # fused score, higher is better
     dense_score: float | None = None  # cosine similarity, if the dense search found it
     keyword_score: float | None = None  # BM25, if the keyword search found it
+    provenance: Provenance = Provenance()  # where its document came from
 
 
 @dataclass
 class Filters:
-    """Which documents to search. Dates compare as text prefixes: "2024" matches "2024-05"."""
+    """Which documents to search. Dates compare as text prefixes: "2024" matches "2024-05".
+
+    ``user``: who asks. A user's questions use the official documents and their own uploads, never
+    another user's unpublished upload ("" is the one local user of an app without sign-in). None:
+    every document, for the server console (the command line and the evaluation)."""
 
     docs: list[str] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)
     date_from: str = ""
     date_to: str = ""
+    user: str | None = None
 
     def is_empty(self) -> bool:
-        return not (self.docs or self.kinds or self.date_from or self.date_to)
+        return not (self.docs or self.kinds or self.date_from or self.date_to) and self.user is None
 
     def allows(self, record: DocumentRecord) -> bool:
+        if not record.provenance.visible_to(self.user):
+            return False
         if self.docs and record.doc not in self.docs:
             return False
         if self.kinds and record.kind.lower() not in {k.lower() for k in self.kinds}:
@@ -199,6 +209,8 @@ class Retriever:
             docs = [doc for doc, record in records.items() if filters.allows(record)]
             if not docs:
                 return []
+            if len(docs) == len(records):  # every document: search unfiltered (the same, and faster)
+                docs = None
         in_docs = sum(records[doc].chunks for doc in docs) if docs else None
 
         scores: dict[str, float] = {}
@@ -263,6 +275,7 @@ class Retriever:
                     scores[chunk_id],
                     dense_scores.get(chunk_id),
                     keyword_scores.get(chunk_id),
+                    record.provenance if record else Provenance(),
                 )
             )
         return passages
@@ -278,11 +291,14 @@ class Retriever:
         return [[doc] for doc in named] if len(named) <= MAX_NAMED_ALONE else [named]
 
     def glossary(self, state: tuple | None = None) -> Glossary:
-        """Common NHS abbreviations plus those the indexed documents define (cached per index state)."""
+        """Common NHS abbreviations plus those the official documents define (cached per index
+        state): an upload must not change how anyone else's question is read."""
         state = self.catalog.version() if state is None else state
         if self._glossary is None or self._glossary[0] != state:
             defined: dict[str, str] = {}
             for record in self.catalog.documents():
+                if not record.provenance.official:
+                    continue
                 for abbreviation, meaning in mine(self.catalog.document_text(record.doc) or "").items():
                     defined.setdefault(abbreviation, meaning)
             self._glossary = (state, Glossary(defined))
@@ -381,7 +397,7 @@ class Retriever:
             body = text[start:end] if text else "\n".join(c.text for c in members)
             source = Source(
                 n=len(widened) + 1, doc=passage.doc, title=passage.title, section=passage.section,
-                page=passage.page, text=body, start=start, end=end,
+                page=passage.page, text=body, start=start, end=end, provenance=passage.provenance,
             )
             widened.append((source, tokens))
             used.update((passage.doc, i) for i in group)
@@ -440,10 +456,11 @@ def _cut_to_tokens(text: str, budget: int, count_tokens) -> str:
 
 
 def _passage(
-    chunk: StoredChunk, title: str, date: str, score: float, dense: float | None, keyword: float | None
+    chunk: StoredChunk, title: str, date: str, score: float, dense: float | None, keyword: float | None,
+    provenance: Provenance,
 ) -> Passage:
     return Passage(
         id=chunk.id, doc=chunk.doc, title=title, date=date, section=chunk.section, page=chunk.page,
         index=chunk.index, start=chunk.start, end=chunk.end, text=chunk.text, tokens=chunk.tokens,
-        score=score, dense_score=dense, keyword_score=keyword,
+        score=score, dense_score=dense, keyword_score=keyword, provenance=provenance,
     )

@@ -89,16 +89,25 @@ def where(source: Source) -> str:
     return " · ".join(parts)
 
 
+def origin_line(source: Source) -> str:
+    """'Official', or 'Uploaded by alice on 2026-12-02 (not yet published)' (plain text)."""
+    described = source.provenance.describe()
+    return described[:1].upper() + described[1:]
+
+
 def render_source(source: Source, answer_text: str = "", open_: bool = False) -> str:
-    """One source as an expandable ``<details>``: the summary names it, the body is the passage."""
+    """One source as an expandable ``<details>``: the summary names it and says where it came from
+    (official, or uploaded by whom and when), the body is the passage."""
     sentences = cited_sentences(answer_text, source.n)
     terms = terms_of(" ".join(sentences)) if sentences else set()
     body = highlight(source.text.strip(), terms)
+    origin = "icb-official" if source.provenance.official else "icb-uploaded"
     return (
-        f'<details class="icb-source" data-n="{source.n}"{" open" if open_ else ""}>'
+        f'<details class="icb-source {origin}" data-n="{source.n}"{" open" if open_ else ""}>'
         f'<summary><span class="icb-n">[{source.n}]</span> '
         f'<span class="icb-title">{escape(source.title)}</span>'
         f'<span class="icb-where">{escape(where(source))}</span>'
+        f'<span class="icb-origin">{escape(origin_line(source))}</span>'
         '<span class="icb-toggle"></span></summary>'
         f'<div class="icb-passage">{body}</div>'
         f'<div class="icb-meta">{escape(source.doc)}, characters {source.start:,}–{source.end:,}</div>'

@@ -49,7 +49,6 @@ if "gradio" not in sys.modules:
 import atexit
 import dataclasses
 import html
-import json
 import logging
 import re
 import shutil
@@ -64,7 +63,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from assistant import faq, sources_view
+from assistant import faq, sources_view, uploads
 from assistant.answers import Answer, Source
 from assistant.audit import AuditLog, audit_path
 from assistant.auth import AuthError, load_accounts, make_checker
@@ -72,6 +71,9 @@ from assistant.config import Settings
 from assistant.engine import Assistant, Event, understood_as
 from assistant.feedback import FeedbackStore, feedback_path, from_answer
 from assistant.retrieval import Filters
+from assistant.uploads import UploadError, add_to_manifest, free_name, may_remove, may_replace, remove_from_manifest
+from index.catalog import DocumentRecord
+from index.documents import Provenance
 from index.vectors import VectorStoreError
 
 LOG = logging.getLogger("icb_assistant.ui")
@@ -106,6 +108,9 @@ CSS = f"""
 .icb-source .icb-n {{ font-weight: 700; color: {NHS_BLUE}; }}
 .icb-source .icb-title {{ font-weight: 600; }}
 .icb-source .icb-where {{ display: block; color: #4c6272; font-size: 0.88rem; }}
+.icb-source .icb-origin {{ display: block; color: #4c6272; font-size: 0.82rem; }}
+.icb-source.icb-uploaded {{ border-left-color: #ffb81c; }}
+.icb-source.icb-uploaded .icb-origin {{ color: #7a4b00; font-weight: 600; }}
 .icb-passage {{ white-space: pre-wrap; padding: 8px 12px; border-top: 1px solid #eef0f1; font-size: 0.92rem;
                 line-height: 1.45; max-height: 420px; overflow-y: auto; }}
 .icb-passage mark {{ background: #fff3a3; padding: 0 1px; }}
@@ -172,10 +177,12 @@ def chat_message(answer: Answer, question: str) -> str:
 
 
 def source_line(source: Source) -> str:
-    """'[1] Title — Section, page 4' for the list under an answer (Markdown, escaped)."""
+    """'[1] Title — Section, page 4 · official' for the list under an answer (Markdown, escaped);
+    an upload says so: '· uploaded by alice on 2026-12-02 (not yet published)'."""
     where = f" — {md(source.section)}" if source.section else ""
     page = f", page {source.page}" if source.page else ""
-    return f"[{source.n}] {md(source.title)}{where}{page}"
+    origin = md(source.provenance.describe())
+    return f"[{source.n}] {md(source.title)}{where}{page} · {origin if source.provenance.official else f'**{origin}**'}"
 
 
 def streaming_message(text: str, notices: list[str], rewritten: str, question: str) -> str:
@@ -255,21 +262,52 @@ class Services:
         return bool(account is not None and account.admin)
 
 
-def document_rows(assistant: Assistant) -> list[list]:
-    rows = []
-    for record in assistant.indexer.catalog.documents():
-        if record.state == "complete":
-            rows.append([record.title, record.date or "–", record.kind or "–", record.chunks, record.doc])
-    return rows
+def official_records(assistant: Assistant) -> list[DocumentRecord]:
+    """The complete official documents: what every user sees (the page's first state, before it loads)."""
+    return [r for r in assistant.indexer.catalog.documents() if r.state == "complete" and r.provenance.official]
 
 
-def document_choices(assistant: Assistant) -> list[tuple[str, str]]:
-    records = [r for r in assistant.indexer.catalog.documents() if r.state == "complete"]
+def searchable_records(services: Services, request: gr.Request | None) -> list[DocumentRecord]:
+    """The complete documents this request's questions may use: official ones and the user's own uploads."""
+    user = services.user(request)
+    return [r for r in services.assistant.indexer.catalog.documents()
+            if r.state == "complete" and r.provenance.visible_to(user)]
+
+
+def listed_records(services: Services, request: gr.Request | None) -> list[DocumentRecord]:
+    """The documents the Documents tab lists: every one for an administrator (to review, publish or
+    remove), else the ones this user's questions may use."""
+    if services.is_admin(request):
+        return [r for r in services.assistant.indexer.catalog.documents() if r.state == "complete"]
+    return searchable_records(services, request)
+
+
+def document_rows(records: list[DocumentRecord]) -> list[list]:
+    return [[r.title, r.date or "–", r.kind or "–", r.provenance.describe(), r.chunks, r.doc] for r in records]
+
+
+def document_choices(records: list[DocumentRecord]) -> list[tuple[str, str]]:
     return [(f"{r.title} ({r.date})" if r.date else r.title, r.doc) for r in records]
 
 
-def kind_choices(assistant: Assistant) -> list[str]:
-    return sorted({r.kind for r in assistant.indexer.catalog.documents() if r.state == "complete" and r.kind})
+def kind_choices(records: list[DocumentRecord]) -> list[str]:
+    return sorted({r.kind for r in records if r.kind})
+
+
+def action_choices(services: Services, request: gr.Request | None) -> list[tuple[str, str]]:
+    """The documents this user may publish or remove: any for an administrator, else their own uploads."""
+    user, admin = services.user(request), services.is_admin(request)
+    return [(f"{r.title} · {r.doc} · {r.provenance.describe()}", r.doc) for r in listed_records(services, request)
+            if may_remove(r, user, admin)]
+
+
+def filter_updates(services: Services, request: gr.Request | None, docs=None, kinds=None) -> tuple:
+    """New choices for "Limit the search" (documents, kinds): what this user's questions may use,
+    keeping whichever of the chosen ``docs`` and ``kinds`` are still there."""
+    records = searchable_records(services, request)
+    doc_names, kind_names = {r.doc for r in records}, kind_choices(records)
+    return (gr.update(choices=document_choices(records), value=[d for d in docs or [] if d in doc_names]),
+            gr.update(choices=kind_names, value=[k for k in kinds or [] if k in kind_names]))
 
 
 # -- uploads -------------------------------------------------------------------------------------
@@ -290,35 +328,6 @@ def safe_file_name(name: str) -> str:
 
 def original_name(path: str) -> str:
     return Path(path).name
-
-
-def add_to_manifest(folder: Path, name: str, title: str, when: str, kind: str) -> None:
-    """Record what the uploader said about a file in the uploads folder's manifest.json."""
-    path = folder / "manifest.json"
-    try:
-        entries = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
-    except (OSError, ValueError):
-        entries = []
-    entries = [e for e in entries if isinstance(e, dict) and e.get("file") != name]
-    entry = {"file": name, "kind": kind.strip() or "uploaded"}
-    if title.strip():
-        entry["title"] = title.strip()
-    if when.strip():
-        entry["date"] = when.strip()
-    entries.append(entry)
-    path.write_text(json.dumps(entries, indent=1, ensure_ascii=False), encoding="utf-8")
-
-
-def remove_from_manifest(folder: Path, name: str) -> None:
-    path = folder / "manifest.json"
-    if not path.is_file():
-        return
-    try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return
-    kept = [e for e in entries if isinstance(e, dict) and e.get("file") != name]
-    path.write_text(json.dumps(kept, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
 # -- the app ---------------------------------------------------------------------------------------
@@ -404,17 +413,18 @@ def chat_tab(services: Services) -> dict:
         with gr.Column(scale=2):
             with gr.Accordion("Limit the search", open=False, elem_id="icb-filters"):
                 doc_filter = gr.Dropdown(
-                    choices=document_choices(assistant), multiselect=True, label="Documents",
+                    choices=document_choices(official_records(assistant)), multiselect=True, label="Documents",
                     info="Leave empty to search them all.", elem_id="icb-doc-filter",
                 )
-                kind_filter = gr.Dropdown(choices=kind_choices(assistant), multiselect=True, label="Kinds of document")
+                kind_filter = gr.Dropdown(choices=kind_choices(official_records(assistant)), multiselect=True,
+                                          label="Kinds of document", elem_id="icb-kind-filter")
                 with gr.Row():
                     since = gr.Textbox(label="Dated from", placeholder="e.g. 2024", max_lines=1)
                     until = gr.Textbox(label="Dated up to", placeholder="e.g. 2025-06", max_lines=1)
             sources = gr.HTML(sources_view.placeholder(), elem_id="icb-sources", label="Sources", js_on_load=None,
                               max_height=720)
 
-    def respond(text, messages, earlier, done, docs, kinds, date_from, date_to) -> Iterator:
+    def respond(text, messages, earlier, done, docs, kinds, date_from, date_to, request: gr.Request) -> Iterator:
         text = (text or "").strip()
         if not text:
             yield gr.update(), gr.update(), gr.update(), earlier, done
@@ -424,10 +434,10 @@ def chat_tab(services: Services) -> dict:
             {"role": "assistant", "content": "*Searching the documents…*"},
         ]
         yield "", messages, gr.update(), earlier, done
-        chosen = Filters(docs=list(docs or []), kinds=list(kinds or []),
-                         date_from=(date_from or "").strip(), date_to=(date_to or "").strip())
+        chosen = Filters(docs=list(docs or []), kinds=list(kinds or []), date_from=(date_from or "").strip(),
+                         date_to=(date_to or "").strip(), user=services.user(request))
         streamed, notices, rewritten, final = "", [], "", None
-        for event in safe_stream(assistant, text, list(earlier), None if chosen.is_empty() else chosen):
+        for event in safe_stream(assistant, text, list(earlier), chosen):
             if event.kind == "rewritten":
                 rewritten = event.text
             elif event.kind == "sources":
@@ -597,15 +607,17 @@ def faq_tab(services: Services) -> None:
         files = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="icb-faq-files",
                         visible=False)
 
-    def ask_public(question: str) -> faq.Draft:
+    def ask_public(question: str, request: gr.Request | None) -> faq.Draft:
+        """A draft from the documents this user's questions may use (official and their own uploads)."""
         try:
-            return faq.draft_from_answer(question, assistant.ask(question, audience="public"))
+            chosen = Filters(user=services.user(request))
+            return faq.draft_from_answer(question, assistant.ask(question, audience="public", filters=chosen))
         except Exception as exc:  # noqa: BLE001 - one failed draft must not lose the others
             LOG.exception("drafting failed")
             failed = f"Could not draft this answer ({exc.__class__.__name__}). Try Regenerate."
             return faq.Draft(question, failed, "error")
 
-    def draft_all(text, upload, drafts, progress=gr.Progress()):
+    def draft_all(text, upload, drafts, request: gr.Request, progress=gr.Progress()):
         try:
             questions = faq.parse_questions(text or "")
             if upload:
@@ -619,7 +631,7 @@ def faq_tab(services: Services) -> None:
             return drafts, faq_rows(drafts), gr.update(), "Paste or upload some new questions first."
         started = time.perf_counter()
         for index in progress.tqdm(waiting, desc="Drafting answers"):
-            drafts[index] = ask_public(drafts[index].question)
+            drafts[index] = ask_public(drafts[index].question, request)
         took = time.perf_counter() - started
         first = waiting[0]
         return (drafts, faq_rows(drafts), gr.update(choices=faq_choices(drafts), value=first),
@@ -674,12 +686,12 @@ def faq_tab(services: Services) -> None:
     approve.click(toggle_approval, [pick, editor, drafts_state], [drafts_state, table, reading, faq_status, approve],
                   **PRIVATE)
 
-    def redo(index, drafts, progress=gr.Progress()):
+    def redo(index, drafts, request: gr.Request, progress=gr.Progress()):
         if not isinstance(index, int) or not 0 <= index < len(drafts):
             return drafts, gr.update(), gr.update(), gr.update(), gr.update(), "Pick a draft first.", gr.update()
         progress(0, desc="Drafting the answer again")
         drafts = list(drafts)
-        drafts[index] = ask_public(drafts[index].question)
+        drafts[index] = ask_public(drafts[index].question, request)
         text, line, panel = draft_details(drafts[index])
         again = f"Drafted answer {index + 1} again."
         return drafts, faq_rows(drafts), text, line, panel, again, gr.update(value="Approve")
@@ -707,21 +719,22 @@ def faq_tab(services: Services) -> None:
 
 # -- documents -------------------------------------------------------------------------------------
 
-DOC_HEADERS = ["Title", "Date", "Kind", "Passages", "File"]
+DOC_HEADERS = ["Title", "Date", "Kind", "Source", "Passages", "File"]
 
 
 def documents_tab(services: Services, filters: dict) -> tuple[Callable, list]:
     assistant = services.assistant
-    gr.Markdown("The documents the assistant answers from. Add your own below: they can be asked about straight away.")
-    table = gr.Dataframe(headers=DOC_HEADERS, value=document_rows(assistant), interactive=False, wrap=True,
-                         elem_classes=["icb-table"],
+    gr.Markdown("The documents the assistant answers from. Add your own below: they can be asked about straight away "
+                "(with sign-in, by you alone until an administrator publishes them).")
+    table = gr.Dataframe(headers=DOC_HEADERS, value=document_rows(official_records(assistant)), interactive=False,
+                         wrap=True, elem_classes=["icb-table"],
                          elem_id="icb-docs-table", label="Indexed documents",
-                         column_widths=["44%", "10%", "16%", "8%", "22%"])
+                         column_widths=["34%", "9%", "13%", "18%", "7%", "19%"])
     with gr.Group(visible=not services.sign_in, elem_id="icb-upload") as upload_box:
         gr.Markdown("### Add documents\nPDF, Word (.docx), web page (.html), Markdown or text. "
                     "Scanned PDFs without a text layer cannot be read.")
-        uploads = gr.File(label="Files to add", file_count="multiple", file_types=UPLOAD_TYPES, type="filepath",
-                          elem_id="icb-upload-files", height=150)
+        uploads_box = gr.File(label="Files to add", file_count="multiple", file_types=UPLOAD_TYPES, type="filepath",
+                              elem_id="icb-upload-files", height=150)
         with gr.Row():
             title = gr.Textbox(label="Title (optional; one file at a time)", max_lines=1)
             when = gr.Textbox(label="Date (optional, e.g. 2025-03)", max_lines=1)
@@ -730,26 +743,51 @@ def documents_tab(services: Services, filters: dict) -> tuple[Callable, list]:
     result = gr.Markdown("", elem_id="icb-upload-result")
     note = gr.Markdown("", elem_id="icb-indexing-note")
     signed_out = gr.Markdown("Sign in to add documents.", visible=False)
+    with gr.Group(visible=not services.sign_in, elem_id="icb-doc-actions") as actions_box:
+        gr.Markdown("### Publish or remove a document\nYou can remove your own uploads; an administrator can "
+                    "remove any document, and publish an upload: it becomes official, for every user's questions.")
+        target = gr.Dropdown(choices=[], value=None, label="Document", elem_id="icb-doc-target")
+        with gr.Row():
+            publish = gr.Button("Publish", elem_id="icb-doc-publish", visible=not services.sign_in)
+            remove = gr.Button("Remove", variant="stop", elem_id="icb-doc-remove")
+        action_result = gr.Markdown("", elem_id="icb-doc-action-result")
 
-    def add_files(paths, doc_title, doc_date, doc_kind, request: gr.Request, progress=gr.Progress()):
-        unchanged = (gr.update(), gr.update(), gr.update())
+    def refreshed(request: gr.Request | None, docs, kinds) -> tuple:
+        """The table, the search filters and the action list as this user now sees them."""
+        return (document_rows(listed_records(services, request)), *filter_updates(services, request, docs, kinds),
+                gr.update(choices=action_choices(services, request), value=None))
+
+    def add_files(paths, doc_title, doc_date, doc_kind, docs, kinds, request: gr.Request, progress=gr.Progress()):
+        unchanged = (gr.update(), gr.update(), gr.update(), gr.update())
         if not services.allowed(request):
             return "Only signed-in users can add documents.", *unchanged, gr.update()
         if not paths:
             return "Choose one or more files first.", *unchanged, gr.update()
         paths = [paths] if isinstance(paths, str) else list(paths)
-        messages = upload_files(services, paths, doc_title if len(paths) == 1 else "", doc_date, doc_kind, progress)
-        return (messages, document_rows(assistant), gr.update(choices=document_choices(assistant)),
-                gr.update(choices=kind_choices(assistant)), None)
+        messages = upload_files(services, paths, doc_title if len(paths) == 1 else "", doc_date, doc_kind, progress,
+                                request=request)
+        return messages, *refreshed(request, docs, kinds), None
 
-    add.click(add_files, [uploads, title, when, kind], [result, table, filters["docs"], filters["kinds"], uploads],
-              concurrency_id="index", concurrency_limit=1, **PRIVATE)
+    listing = [table, filters["docs"], filters["kinds"], target]
+    add.click(add_files, [uploads_box, title, when, kind, filters["docs"], filters["kinds"]],
+              [result, *listing, uploads_box], concurrency_id="index", concurrency_limit=1, **PRIVATE)
+
+    def publish_chosen(doc, docs, kinds, request: gr.Request):
+        return publish_document(services, doc, request), *refreshed(request, docs, kinds)
+
+    def remove_chosen(doc, docs, kinds, request: gr.Request):
+        return remove_document(services, doc, request), *refreshed(request, docs, kinds)
+
+    acting = [target, filters["docs"], filters["kinds"]]
+    publish.click(publish_chosen, acting, [action_result, *listing], concurrency_id="index", **PRIVATE)
+    remove.click(remove_chosen, acting, [action_result, *listing], concurrency_id="index", **PRIVATE)
 
     def on_load(request: gr.Request):
         allowed = services.allowed(request)
-        return gr.update(visible=allowed), gr.update(visible=not allowed), document_rows(assistant), services.indexing_note
+        return (gr.update(visible=allowed), gr.update(visible=not allowed), gr.update(visible=allowed),
+                gr.update(visible=services.is_admin(request)), services.indexing_note, *refreshed(request, [], []))
 
-    return on_load, [upload_box, signed_out, table, note]
+    return on_load, [upload_box, signed_out, actions_box, publish, note, *listing]
 
 
 def forget_upload(path: str) -> None:
@@ -761,15 +799,67 @@ def forget_upload(path: str) -> None:
         received.unlink(missing_ok=True)
 
 
+def publish_document(services: Services, doc: str | None, request: gr.Request | None) -> str:
+    """An administrator makes an upload official: every user's questions may use it. A Markdown report."""
+    if not services.allowed(request):
+        return "Only signed-in users can publish documents."
+    if not doc:
+        return "Choose a document first."
+    if not services.is_admin(request):
+        return "**Could not publish**: only an administrator can publish a document. Ask one to review it."
+    user = services.user(request)
+    with services.index_lock:
+        try:
+            record = uploads.publish(services.assistant.indexer, services.uploads_dir, doc, by=user)
+        except UploadError as exc:
+            return f"**Could not publish**: {md(str(exc))}"
+    services.audit.record("publish", user=user, address=services.address(request), file=doc, title=record.title)
+    return f"**Published {md(record.title)}** ({md(doc)}): it is official now, and every user's questions can use it."
+
+
+def remove_document(services: Services, doc: str | None, request: gr.Request | None) -> str:
+    """Remove a document: users their own unpublished uploads, administrators any. A Markdown report."""
+    if not services.allowed(request):
+        return "Only signed-in users can remove documents."
+    if not doc:
+        return "Choose a document first."
+    user, admin = services.user(request), services.is_admin(request)
+    with services.index_lock:
+        record = services.assistant.indexer.catalog.document(doc)
+        if record is None or not (admin or record.provenance.visible_to(user)):  # another's upload stays unseen
+            return f"**Could not remove {md(doc)}**: it is not in the index."
+        if not may_remove(record, user, admin):
+            return (f"**Could not remove {md(record.title)}**: it is official, and only an administrator can remove "
+                    "an official document.")
+        try:
+            uploads.remove(services.assistant.indexer, services.uploads_dir, doc)
+        except (UploadError, VectorStoreError) as exc:
+            LOG.warning("removing %s failed: %s", doc, exc)
+            return f"**Could not remove {md(doc)}**: {md(str(exc))}"
+    services.audit.record("remove", user=user, address=services.address(request), file=doc, title=record.title)
+    kept = ("" if uploads.is_upload(record, services.uploads_dir) else
+            " Its file was not uploaded here and stays where it is: indexing its folder again would add it back.")
+    return f"**Removed {md(record.title)}** ({md(doc)}) from the index.{kept}"
+
+
 def upload_files(
-    services: Services, paths: list[str], title: str, when: str, kind: str, progress: Callable | None = None
+    services: Services, paths: list[str], title: str, when: str, kind: str, progress: Callable | None = None,
+    request: gr.Request | None = None,
 ) -> str:
-    """Save uploads into <home>/uploads under safe names and index them; a Markdown report."""
+    """Save uploads into <home>/uploads under safe names and index them; a Markdown report.
+
+    Each is the uploader's own: only their questions use it until an administrator publishes it.
+    A name already taken (by an earlier file of this upload, another user's upload, a published
+    one, or any file in the folder) gets the first free one, ``report-2.pdf``, ``report-3.pdf``...:
+    only the uploader's own unpublished upload of that name is replaced."""
     folder = services.uploads_dir
     folder.mkdir(parents=True, exist_ok=True)
+    user = services.user(request)
     indexed = {r.doc: r for r in services.assistant.indexer.catalog.documents()}
+    taken = set(indexed) | {p.name for p in folder.iterdir()}
     saved: list[Path] = []
     received: dict[str, str] = {}  # saved name: the file Gradio received
+    renamed: dict[str, str] = {}  # saved name -> the name it came with
     lines: list[str] = []
     for path in paths:
         name = safe_file_name(original_name(path))
@@ -779,16 +869,20 @@ def upload_files(
             forget_upload(path)
             continue
         known = indexed.get(name)
-        if known is not None and Path(known.path).resolve().parent != folder.resolve():
+        if known is not None and not uploads.is_upload(known, folder):
             lines.append(f"**Could not add {md(name)}**: a document with this file name is already indexed "
                          f"({md(known.title)}). Rename the file and add it again.")
             forget_upload(path)
             continue
+        if name in taken and not (may_replace(known, user) and all(t.name != name for t in saved)):
+            wanted, name = name, free_name(name, taken)
+            renamed[name] = wanted
         target = folder / name
         target.write_bytes(Path(path).read_bytes())
-        add_to_manifest(folder, name, title, when, kind)
+        add_to_manifest(folder, name, title, when, kind, Provenance("uploaded", user, uploads.now()))
         saved.append(target)
         received[target.name] = path
+        taken.add(name)
     if saved:
         with services.index_lock:
             def report_progress(step: int, total: int, doc: str | None) -> None:
@@ -806,6 +900,7 @@ def upload_files(
                 LOG.warning("upload indexing failed: %s", exc)
                 return "\n\n".join(lines + [f"**Could not add the files**: {md(str(exc))} Nothing was changed."])
         failed = {Path(p).name: reason for p, reason in report.failed}
+        who = "you alone can ask about it until an administrator publishes it" if services.sign_in else "ready to ask about"
         for target in saved:
             if target.name in failed:
                 target.unlink(missing_ok=True)
@@ -818,7 +913,11 @@ def upload_files(
             else:
                 record = services.assistant.indexer.catalog.document(target.name)
                 chunks = record.chunks if record else 0
-                lines.append(f"**Added {md(target.name)}**: {plural(chunks, 'passage')}, ready to ask about.")
+                was = renamed.get(target.name)
+                note = f" (another document is named {md(was)}, so this one is saved as {md(target.name)})" if was else ""
+                lines.append(f"**Added {md(target.name)}**{note}: {plural(chunks, 'passage')}, {who}.")
+                services.audit.record("upload", user=user, address=services.address(request), file=target.name,
+                                      title=record.title if record else "")
     return "\n\n".join(lines) or "Nothing was added."
 
 

@@ -1,8 +1,9 @@
 """The catalogue: one SQLite file recording what is indexed, with keyword search.
 
 - ``documents``: one row per indexed file, with its content hash and state (``pending`` while
-  it is being written, ``complete`` once its chunks are in both stores). A run that was killed
-  leaves ``pending`` rows; the next run redoes those documents.
+  it is being written, ``complete`` once its chunks are in both stores), and its provenance
+  (``origin`` official or uploaded, ``owner``, ``uploaded_at``, ``published_by``, ``published_at``).
+  A run that was killed leaves ``pending`` rows; the next run redoes those documents.
 - ``chunks``: every chunk's text, heading path, page and offsets (neighbours for context).
 - ``texts``: each document's extracted text, which every offset refers to.
 - ``chunks_fts``: an FTS5 full-text index over each chunk's title, headings and text, ranked
@@ -16,11 +17,11 @@ import math
 import re
 import sqlite3
 import threading
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from index.documents import Chunk, DocumentInfo
+from index.documents import Chunk, DocumentInfo, Provenance
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -37,7 +38,12 @@ CREATE TABLE IF NOT EXISTS documents (
     vectors INTEGER NOT NULL DEFAULT 0,
     characters INTEGER NOT NULL DEFAULT 0,
     pages INTEGER,
-    indexed_at TEXT NOT NULL
+    indexed_at TEXT NOT NULL,
+    origin TEXT NOT NULL DEFAULT 'official',
+    owner TEXT NOT NULL DEFAULT '',
+    uploaded_at TEXT NOT NULL DEFAULT '',
+    published_by TEXT NOT NULL DEFAULT '',
+    published_at TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS chunks (
     rowid INTEGER PRIMARY KEY,
@@ -73,6 +79,15 @@ INSERT INTO chunks_fts_new(rowid, search_text, doc)
 DROP TABLE chunks_fts;
 ALTER TABLE chunks_fts_new RENAME TO chunks_fts;
 """
+# An index from before documents had a provenance: every document in it counts as official (it was
+# already visible to everyone; an administrator may remove any of them).
+PROVENANCE_COLUMNS = {
+    "origin": "TEXT NOT NULL DEFAULT 'official'",
+    "owner": "TEXT NOT NULL DEFAULT ''",
+    "uploaded_at": "TEXT NOT NULL DEFAULT ''",
+    "published_by": "TEXT NOT NULL DEFAULT ''",
+    "published_at": "TEXT NOT NULL DEFAULT ''",
+}
 
 # Words too common to help a keyword search; BM25 would weigh them low anyway.
 STOPWORDS = frozenset(
@@ -98,6 +113,15 @@ class DocumentRecord:
     characters: int
     pages: int | None
     indexed_at: str
+    origin: str = "official"
+    owner: str = ""
+    uploaded_at: str = ""
+    published_by: str = ""
+    published_at: str = ""
+
+    @property
+    def provenance(self) -> Provenance:
+        return Provenance(self.origin, self.owner, self.uploaded_at, self.published_by, self.published_at)
 
 
 @dataclass(frozen=True)
@@ -174,6 +198,11 @@ class Catalog:
             if "vectors" not in columns:  # an index from before chunks had several vectors
                 with self.db:
                     self.db.execute("ALTER TABLE documents ADD COLUMN vectors INTEGER NOT NULL DEFAULT 0")
+            missing = {name: kind for name, kind in PROVENANCE_COLUMNS.items() if name not in columns}
+            if missing:
+                with self.db:
+                    for name, kind in missing.items():
+                        self.db.execute(f"ALTER TABLE documents ADD COLUMN {name} {kind}")
             if "doc" not in {row[1] for row in self.db.execute("PRAGMA table_info(chunks_fts)")}:
                 self.db.executescript("BEGIN;" + FTS_WITH_DOC + "COMMIT;")
         except sqlite3.DatabaseError as exc:
@@ -212,18 +241,35 @@ class Catalog:
         with self._lock, self.db:
             self.db.execute("UPDATE documents SET path = ? WHERE doc = ?", (str(path), doc))
 
+    def set_provenance(self, doc: str, provenance: Provenance) -> None:
+        """Record where a document came from (an upload published, say); nothing else changes but
+        :meth:`version` (who may see it is part of every cache's state)."""
+        with self._lock, self.db:
+            self.db.execute(
+                """INSERT INTO meta(key, value) VALUES ('provenance_changes', '1')
+                   ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"""
+            )
+            self.db.execute(
+                "UPDATE documents SET origin=?, owner=?, uploaded_at=?, published_by=?, published_at=? WHERE doc=?",
+                (*astuple(provenance), doc),
+            )
+
     def begin_document(self, info: DocumentInfo, content_hash: str, title: str) -> None:
         """Mark a document as being (re)written, dropping its old chunks."""
         with self._lock, self.db:
             self._delete_chunks(info.doc)
             self.db.execute(
-                """INSERT INTO documents(doc, path, title, date, kind, publisher, content_hash, state, indexed_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)
+                """INSERT INTO documents(doc, path, title, date, kind, publisher, content_hash, state, indexed_at,
+                                         origin, owner, uploaded_at, published_by, published_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(doc) DO UPDATE SET path=excluded.path, title=excluded.title,
                      date=excluded.date, kind=excluded.kind, publisher=excluded.publisher,
                      content_hash=excluded.content_hash, state='pending', chunks=0,
-                     indexed_at=excluded.indexed_at""",
-                (info.doc, str(info.path), title, info.date, info.kind, info.publisher, content_hash, _now()),
+                     indexed_at=excluded.indexed_at, origin=excluded.origin, owner=excluded.owner,
+                     uploaded_at=excluded.uploaded_at, published_by=excluded.published_by,
+                     published_at=excluded.published_at""",
+                (info.doc, str(info.path), title, info.date, info.kind, info.publisher, content_hash, _now(),
+                 *astuple(info.provenance)),
             )
 
     def complete_document(
@@ -278,18 +324,21 @@ class Catalog:
 
     # -- chunks ------------------------------------------------------------------------------
     def version(self) -> tuple:
-        """Changes whenever a document is added, replaced or removed: for caches."""
+        """Changes whenever a document is added, replaced or removed, or its provenance changes: for caches."""
         return self._ledger()
 
     def _ledger(self) -> tuple:
-        """(documents, when the last was indexed, chunks), read from the ledger again only once
+        """(documents, when the last was indexed, chunks, provenance changes), read again only once
         the database has changed: ``PRAGMA data_version`` moves with other connections' commits
         and ``total_changes`` with this one's. A search asks several times; at 5,000 documents
         each read of the ledger costs about 1 ms."""
         with self._lock:
             stamp = (self.db.execute("PRAGMA data_version").fetchone()[0], self.db.total_changes)
             if self._ledger_cache[0] != stamp:
-                row = self.db.execute("SELECT COUNT(*), MAX(indexed_at), COALESCE(SUM(chunks), 0) FROM documents").fetchone()
+                row = self.db.execute(
+                    "SELECT COUNT(*), MAX(indexed_at), COALESCE(SUM(chunks), 0), "
+                    "(SELECT value FROM meta WHERE key = 'provenance_changes') FROM documents"
+                ).fetchone()
                 self._ledger_cache = (stamp, tuple(row))
             return self._ledger_cache[1]
 

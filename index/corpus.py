@@ -1,20 +1,24 @@
 """Find the documents to index and what is known about each (title, date, kind, publisher).
 
 A folder may hold a ``manifest.json``: a list of ``{"file", "title", "publisher", "date",
-"kind"}``. Files it does not describe get their title from the file itself or their name.
+"kind"}``. Files it does not describe get their title from the file itself or their name. The
+web app's uploads folder also records each file's provenance there (``origin``, ``owner``,
+``uploaded_at``, ``published_by``, ``published_at``: see :class:`~index.documents.Provenance`),
+so indexing that folder again keeps who may see each upload; without them a file is official.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from index.documents import DocumentInfo
+from index.documents import DocumentInfo, Provenance
 from index.loaders import is_supported
 
 MANIFEST_NAME = "manifest.json"
 UPLOADS_FOLDER = "uploads"  # the one folder of the app's home whose files are documents to index
+PROVENANCE_FIELDS = {item.name: item.default for item in fields(Provenance)}  # manifest keys and their defaults
 
 
 @dataclass
@@ -52,6 +56,7 @@ def describe(path: Path, manifest: dict[str, dict]) -> DocumentInfo:
         date=str(entry.get("date") or ""),
         kind=str(entry.get("kind") or ""),
         publisher=str(entry.get("publisher") or ""),
+        provenance=Provenance(**{name: str(entry.get(name) or default) for name, default in PROVENANCE_FIELDS.items()}),
     )
 
 

@@ -7,6 +7,45 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+ORIGINS = ("official", "uploaded")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a document came from. ``official``: the shipped corpus, anything indexed from the
+    command line, and uploads an administrator has published; ``uploaded``: a web upload not yet
+    published, seen only by its ``owner`` (the uploader's user name; "" without sign-in, when the
+    app has one local user). Times are UTC, ISO 8601."""
+
+    origin: str = "official"
+    owner: str = ""
+    uploaded_at: str = ""
+    published_by: str = ""
+    published_at: str = ""
+
+    @property
+    def official(self) -> bool:
+        return self.origin == "official"
+
+    def visible_to(self, user: str | None) -> bool:
+        """Whether ``user``'s questions may use the document: official ones and their own uploads.
+        ``None`` is the server console (command line, evaluation), which sees every document."""
+        return user is None or self.official or self.owner == user
+
+    def describe(self) -> str:
+        """'official', 'uploaded by alice on 2026-12-02', or for a published upload
+        'official (uploaded by alice on 2026-12-02, published by bob on 2026-12-03)'."""
+        uploaded = " ".join(part for part in ("uploaded", f"by {self.owner}" if self.owner else "",
+                                              f"on {self.uploaded_at[:10]}" if self.uploaded_at else "") if part)
+        if not self.official:
+            return f"{uploaded} (not yet published)"
+        if not self.published_by and not self.published_at:
+            return "official"
+        published = " ".join(part for part in ("published", f"by {self.published_by}" if self.published_by else "",
+                                               f"on {self.published_at[:10]}" if self.published_at else "") if part)
+        return f"official ({uploaded}, {published})" if self.uploaded_at or self.owner else f"official ({published})"
+
+
 @dataclass(frozen=True)
 class DocumentInfo:
     """What we know about a source file before reading it (from the manifest or its name)."""
@@ -16,6 +55,7 @@ class DocumentInfo:
     date: str = ""
     kind: str = ""
     publisher: str = ""
+    provenance: Provenance = Provenance()
 
     @property
     def doc(self) -> str:

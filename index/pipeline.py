@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -124,7 +124,8 @@ class Indexer:
     def pending(self) -> list[DocumentInfo]:
         """The documents a killed run left half-written whose file is still there."""
         return [
-            DocumentInfo(Path(record.path), record.title, record.date, record.kind, record.publisher)
+            DocumentInfo(Path(record.path), record.title, record.date, record.kind, record.publisher,
+                         record.provenance)
             for record in self.catalog.documents()
             if record.state == "pending" and Path(record.path).is_file()
         ]
@@ -187,11 +188,13 @@ class Indexer:
             record = self.catalog.document(info.doc)
             if record is not None and record.path != str(info.path):
                 self.catalog.set_path(info.doc, info.path)  # same content, new place: nothing to embed
+            if record is not None and record.provenance != info.provenance:
+                self.catalog.set_provenance(info.doc, info.provenance)  # e.g. a manifest restored
             return False
 
         extracted = load_file(info.path)
         title = info.title or extracted.title or title_from_name(info.path)
-        info = DocumentInfo(info.path, title, info.date or extracted.date, info.kind, info.publisher)
+        info = replace(info, title=title, date=info.date or extracted.date)
         document = LoadedDocument(info=info, text=extracted.text, page_starts=extracted.page_starts)
         chunks = self.chunker.chunk(document)
         if not chunks:

@@ -39,11 +39,21 @@ def test_highlight_escapes_everything_first():
 
 def test_render_source_shows_title_section_page_and_escapes():
     html = render_source(source(text=EVIL, title="<b>Board</b> paper", section='A & B > "C"'), "Urgent care first [1].")
-    assert html.startswith('<details class="icb-source" data-n="1">')
+    assert html.startswith('<details class="icb-source icb-official" data-n="1">')
+    assert '<span class="icb-origin">Official</span>' in html
     assert "&lt;b&gt;Board&lt;/b&gt; paper" in html
     assert "A &amp; B &gt; &quot;C&quot; · page 12" in html
     assert "<script" not in html and "<img" not in html
     assert "<mark>urgent care</mark>" in html
+
+
+def test_an_uploaded_source_says_who_uploaded_it_and_when():
+    from index.documents import Provenance
+
+    uploaded = Provenance("uploaded", "alice<b>", "2026-12-02T06:30:00+00:00")
+    html = render_source(source(title="LSC2030 Roadmap", provenance=uploaded))
+    assert html.startswith('<details class="icb-source icb-uploaded" data-n="1">')
+    assert "Uploaded by alice&lt;b&gt; on 2026-12-02 (not yet published)" in html and "<b>" not in html
 
 
 def test_render_source_without_page_or_section():

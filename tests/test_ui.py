@@ -123,6 +123,24 @@ def test_upload_never_replaces_a_document_from_elsewhere(services, tmp_path):
     assert "LSC2030" in services.assistant.indexer.catalog.document(clash.name).title
 
 
+def test_two_files_with_one_name_in_one_upload_are_both_kept(services, tmp_path):
+    texts = {"a": "# Otter survey\n\nThe otter survey counts otters on the Lune.\n",
+             "b": "# Badger survey\n\nThe badger survey counts setts in Bowland.\n"}
+    paths = []
+    for folder, text in texts.items():
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "report.md").write_text(text, encoding="utf-8")
+        paths.append(str(tmp_path / folder / "report.md"))
+
+    report = ui.upload_files(services, paths, "", "", "")
+
+    assert "Added report.md" in report and "Added report-2.md" in report, report
+    assert (services.uploads_dir / "report.md").read_text() == texts["a"]
+    assert (services.uploads_dir / "report-2.md").read_text() == texts["b"]
+    catalog = services.assistant.indexer.catalog
+    assert catalog.document("report.md").title == "Otter survey" and catalog.document("report-2.md").title == "Badger survey"
+
+
 def test_sign_in_gate(services):
     class Request:
         def __init__(self, username):

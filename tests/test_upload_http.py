@@ -172,6 +172,31 @@ def test_uploads_in_the_browser_stay_inside_and_never_duplicate_or_replace(site)
     assert site.process.poll() is None
 
 
+def filter_has(page, title: str) -> None:
+    """Wait until the Ask tab's "Limit the search" document list offers ``title``."""
+    tab(page, "Ask")
+    page.locator("#icb-filters").get_by_text("Limit the search").click()
+    page.locator("#icb-doc-filter input").click()
+    page.get_by_role("option", name=title).wait_for()
+    page.keyboard.press("Escape")
+
+
+@NEEDS_CHROMIUM
+def test_a_document_added_since_start_up_is_in_every_pages_search_filter(site):
+    """The "Limit the search" list is read when a page loads and after each upload, not once at start-up."""
+    with chromium() as browser:
+        first = Watched(browser, site.url).open()
+        tab(first.page, "Documents")
+        upload(first.page, "otter-survey.md", b"# Otter survey 2026\n\nOtters were counted on the Lune.\n",
+               "Added otter-survey.md")
+        filter_has(first.page, "Otter survey 2026")
+        later = Watched(browser, site.url).open()  # a page opened after the upload
+        filter_has(later.page, "Otter survey 2026")
+        for watched in (first, later):
+            watched.check_clean()
+            watched.close()
+
+
 @pytest.mark.parametrize("name", ["../../../raw-escape.txt", "..\\..\\raw-escape-back.txt", "/tmp/raw-escape-abs.txt"])
 def test_raw_upload_post_lands_inside_gradios_upload_folder(site, name):
     content = f"raw upload named {name}\n".encode()

@@ -1,0 +1,252 @@
+"""Provenance and roles: a web upload is seen only by its uploader until an administrator publishes it.
+
+Retrieval (dense, keyword, named documents, the document filter), the engine, the catalogue's
+migration, a rebuild from the uploads folder, and the UI's handlers for uploading, publishing and
+removing (with the audit log), on real files with the fake embedder.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from types import SimpleNamespace
+
+import pytest
+
+from assistant.retrieval import Filters, Retriever
+from assistant.uploads import add_to_manifest, publish
+from index.catalog import SCHEMA, Catalog
+from index.documents import Provenance
+from tests.conftest import FakeEmbeddings
+
+ROADMAP = "lsc-2030-roadmap-programme-timelines-2025.txt"
+SECRET = "# Kingfisher budget note\n\nThe kingfisher budget is one pound for the whole ICB this year.\n"
+UPLOADED = Provenance("uploaded", "alice", "2026-12-02T06:30:00+00:00")
+
+
+def found(retriever: Retriever, query: str, user: str | None) -> set[str]:
+    return {passage.doc for passage in retriever.search(query, k=10, filters=Filters(user=user))}
+
+
+@pytest.fixture
+def uploads_folder(settings, indexer, corpus_copy):
+    """The roadmap indexed (official), and alice's upload that copies its title and kind."""
+    indexer.run([corpus_copy / ROADMAP])
+    folder = settings.home / "uploads"
+    folder.mkdir(parents=True)
+    (folder / "kingfisher.md").write_text(SECRET, encoding="utf-8")
+    add_to_manifest(folder, "kingfisher.md", "LSC2030 Roadmap", "2025", "roadmap", UPLOADED)
+    indexer.run([folder / "kingfisher.md"], prune=False)
+    return folder
+
+
+def test_an_upload_reaches_only_its_uploaders_searches_until_published(indexer, uploads_folder):
+    retriever = Retriever(indexer.catalog, indexer.vectors)
+    query = "What is the kingfisher budget?"
+    assert "kingfisher.md" in found(retriever, query, "alice")
+    assert "kingfisher.md" not in found(retriever, query, "bob")
+    assert "kingfisher.md" not in found(retriever, query, "")  # the local user of an app without sign-in
+    assert "kingfisher.md" in found(retriever, query, None)  # the console sees every document
+    assert found(retriever, query, "bob")  # bob still gets the official roadmap
+    # choosing it in the filter or naming its (copied) title does not reach it either
+    assert retriever.search(query, filters=Filters(docs=["kingfisher.md"], user="bob")) == []
+    assert "kingfisher.md" not in found(retriever, "What does the LSC2030 Roadmap say about the kingfisher budget?", "bob")
+    passage = next(p for p in retriever.search(query, k=10, filters=Filters(user="alice")) if p.doc == "kingfisher.md")
+    assert passage.provenance.describe() == "uploaded by alice on 2026-12-02 (not yet published)"
+
+    publish(indexer, uploads_folder, "kingfisher.md", by="admin")
+    assert "kingfisher.md" in found(retriever, query, "bob")
+    record = indexer.catalog.document("kingfisher.md")
+    assert record.provenance.official and record.published_by == "admin"
+    assert record.provenance.describe().startswith("official (uploaded by alice on 2026-12-02, published by admin on ")
+    entry = next(e for e in json.loads((uploads_folder / "manifest.json").read_text()) if e["file"] == "kingfisher.md")
+    assert (entry["origin"], entry["owner"], entry["published_by"]) == ("official", "alice", "admin")
+
+
+def test_a_rebuild_from_the_uploads_folder_keeps_each_uploads_provenance(indexer, uploads_folder, corpus_copy):
+    (uploads_folder / "heron.md").write_text("# Heron\n\nThe heron sanctuary opens in 2027.\n", encoding="utf-8")
+    add_to_manifest(uploads_folder, "heron.md", "", "", "", Provenance("uploaded", "bob", "2026-12-01T09:00:00+00:00"))
+    indexer.run([uploads_folder / "heron.md"], prune=False)
+    publish(indexer, uploads_folder, "heron.md", by="admin")
+    before = {r.doc: r.provenance for r in indexer.catalog.documents()}
+    assert not before["kingfisher.md"].official and before["heron.md"].official and before[ROADMAP] == Provenance()
+
+    indexer.rebuild()
+    indexer.run([corpus_copy / ROADMAP, uploads_folder])
+    assert {r.doc: r.provenance for r in indexer.catalog.documents()} == before
+
+
+def test_an_old_catalogue_gains_provenance_and_its_documents_count_as_official(tmp_path):
+    old_schema = re.sub(r",\s*origin TEXT.*?published_at TEXT NOT NULL DEFAULT ''", "", SCHEMA, flags=re.S)
+    assert "origin" not in old_schema
+    path = tmp_path / "catalog.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(old_schema)
+    db.execute("INSERT INTO documents(doc, path, title, content_hash, state, indexed_at) "
+               "VALUES ('a.txt', '/corpus/a.txt', 'A', 'h', 'complete', '2025-01-01')")
+    db.commit()
+    db.close()
+
+    catalog = Catalog(path)
+    try:
+        record = catalog.document("a.txt")
+        assert record.provenance == Provenance() and record.provenance.describe() == "official"
+        catalog.set_provenance("a.txt", UPLOADED)
+        assert catalog.document("a.txt").provenance == UPLOADED
+    finally:
+        catalog.close()
+
+
+# -- the engine and the web app's handlers -----------------------------------------------------------
+
+
+class Request:
+    """What the handlers read of a Gradio request: the signed-in user and the client's address."""
+
+    def __init__(self, username: str):
+        self.username = username
+        self.client = SimpleNamespace(host="127.0.0.9")
+
+
+ALICE, BOB, ADMIN = Request("alice"), Request("bob"), Request("admin")
+
+
+@pytest.fixture
+def services(settings, corpus_copy):
+    from assistant import ui
+    from assistant.auth import add_user, users_file
+    from assistant.engine import Assistant
+    from assistant.feedback import FeedbackStore, feedback_path
+
+    for name, admin in (("alice", False), ("bob", False), ("admin", True)):
+        add_user(users_file(settings), name, f"{name}-password", admin=admin)
+    assistant = Assistant(settings, backend="extractive", embeddings=FakeEmbeddings())
+    assistant.indexer.run([corpus_copy / ROADMAP])
+    made = ui.Services(assistant, settings, FeedbackStore(feedback_path(settings)), sign_in=True)
+    yield made
+    made.feedback.close()
+    assistant.close()
+
+
+def note(tmp_path, folder: str, name: str, text: str):
+    path = tmp_path / folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def filter_choices(services, request) -> list[str]:
+    from assistant import ui
+
+    docs, _ = ui.filter_updates(services, request)
+    return [value for _, value in docs["choices"]]
+
+
+def test_users_see_their_own_uploads_until_an_admin_publishes_them(services, tmp_path):
+    from assistant import sources_view, ui
+
+    report = ui.upload_files(services, [note(tmp_path, "in", "kingfisher.md", SECRET)], "LSC2030 Roadmap", "", "roadmap",
+                             request=ALICE)
+    assert "Added kingfisher.md" in report and "you alone" in report, report
+    question = "What is the kingfisher budget?"
+
+    # alice: in her searches, filter list and documents table, marked as her upload
+    assert "kingfisher.md" in filter_choices(services, ALICE)
+    answer = services.assistant.ask(question, filters=Filters(user="alice"))
+    assert answer.status == "answered" and "one pound" in answer.answer
+    cited = next(s for s in answer.citations if s.doc == "kingfisher.md")
+    assert cited.provenance.describe().startswith("uploaded by alice on ")
+    assert "uploaded by alice on " in ui.source_line(cited)
+    assert "Uploaded by alice on " in sources_view.render_sources(answer.answer, answer.citations)
+    rows = {row[-1]: row for row in ui.document_rows(ui.listed_records(services, ALICE))}
+    assert rows["kingfisher.md"][3].startswith("uploaded by alice on ") and rows[ROADMAP][3] == "official"
+
+    # bob: not in his answers, filter list, documents table or action list; he cannot remove or publish it
+    assert "kingfisher.md" not in filter_choices(services, BOB) and ROADMAP in filter_choices(services, BOB)
+    assert "one pound" not in services.assistant.ask(question, filters=Filters(user="bob")).answer
+    assert "kingfisher.md" not in {row[-1] for row in ui.document_rows(ui.listed_records(services, BOB))}
+    assert ui.action_choices(services, BOB) == []
+    assert "not in the index" in ui.remove_document(services, "kingfisher.md", BOB)
+    assert "only an administrator" in ui.publish_document(services, "kingfisher.md", BOB)
+    assert "only an administrator" in ui.publish_document(services, "kingfisher.md", ALICE)
+    assert (services.uploads_dir / "kingfisher.md").is_file()
+
+    # the administrator lists it (to review it) but asks from official documents and their own
+    assert "kingfisher.md" in {doc for _, doc in ui.action_choices(services, ADMIN)}
+    assert "kingfisher.md" not in filter_choices(services, ADMIN)
+    assert "Published" in ui.publish_document(services, "kingfisher.md", ADMIN)
+    assert "already official" in ui.publish_document(services, "kingfisher.md", ADMIN)
+
+    # published: official, for everyone; only an administrator may remove it now
+    assert "kingfisher.md" in filter_choices(services, BOB)
+    assert "one pound" in services.assistant.ask(question, filters=Filters(user="bob")).answer
+    assert "only an administrator" in ui.remove_document(services, "kingfisher.md", ALICE)
+    assert "Removed" in ui.remove_document(services, "kingfisher.md", ADMIN)
+    assert services.assistant.indexer.catalog.document("kingfisher.md") is None
+    assert not (services.uploads_dir / "kingfisher.md").exists()
+    assert "kingfisher" not in (services.uploads_dir / "manifest.json").read_text()
+
+    events = [(e["event"], e["user"], e["address"], e["file"]) for e in services.audit.entries()]
+    assert events == [("upload", "alice", "127.0.0.9", "kingfisher.md"), ("publish", "admin", "127.0.0.9", "kingfisher.md"),
+                      ("remove", "admin", "127.0.0.9", "kingfisher.md")]
+
+
+def test_a_user_removes_their_own_upload_but_not_an_official_document(services, tmp_path):
+    from assistant import ui
+
+    ui.upload_files(services, [note(tmp_path, "in", "heron.md", "# Heron\n\nThe heron hide opens in 2027.\n")], "", "", "",
+                    request=BOB)
+    assert [doc for _, doc in ui.action_choices(services, BOB)] == ["heron.md"]
+    refused = ui.remove_document(services, ROADMAP, BOB)
+    assert "only an administrator" in refused and services.assistant.indexer.catalog.document(ROADMAP) is not None
+    assert "Removed" in ui.remove_document(services, "heron.md", BOB)
+    assert not (services.uploads_dir / "heron.md").exists()
+    assert [(e["event"], e["user"], e["file"]) for e in services.audit.entries()][-1] == ("remove", "bob", "heron.md")
+
+
+def test_an_upload_named_like_another_users_upload_never_replaces_it(services, tmp_path):
+    from assistant import ui
+
+    ui.upload_files(services, [note(tmp_path, "a", "kingfisher.md", SECRET)], "", "", "", request=ALICE)
+    other = "# Kingfisher\n\nBob's kingfisher notes: the ferry runs on Sundays.\n"
+    report = ui.upload_files(services, [note(tmp_path, "b", "kingfisher.md", other)], "", "", "", request=BOB)
+    assert "Added kingfisher-2.md" in report and "another document is named kingfisher.md" in report, report
+    assert (services.uploads_dir / "kingfisher.md").read_text() == SECRET
+    assert (services.uploads_dir / "kingfisher-2.md").read_text() == other
+    catalog = services.assistant.indexer.catalog
+    assert (catalog.document("kingfisher.md").owner, catalog.document("kingfisher-2.md").owner) == ("alice", "bob")
+    # alice's own upload of the same name replaces hers
+    ui.upload_files(services, [note(tmp_path, "c", "kingfisher.md", SECRET + "Revised.\n")], "", "", "", request=ALICE)
+    assert (services.uploads_dir / "kingfisher.md").read_text().endswith("Revised.\n")
+    assert not (services.uploads_dir / "kingfisher-3.md").exists()
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+
+def test_docs_json_publish_and_remove_at_the_console(indexer, uploads_folder, home):
+    from tests.test_cli import run_cli
+
+    indexer.catalog.close()  # the commands below open the index themselves
+    listed = run_cli("docs", "--json", home=home)
+    assert listed.returncode == 0, listed.stderr
+    documents = {d["doc"]: d for d in json.loads(listed.stdout)}
+    assert documents[ROADMAP]["origin"] == "official" and documents[ROADMAP]["source"] == "official"
+    upload = documents["kingfisher.md"]
+    assert (upload["origin"], upload["owner"], upload["title"]) == ("uploaded", "alice", "LSC2030 Roadmap")
+    assert upload["source"] == "uploaded by alice on 2026-12-02 (not yet published)"
+    table = run_cli("docs", home=home, env={"COLUMNS": "200"})
+    assert "uploaded by alice on 2026-12-02" in table.stdout
+
+    published = run_cli("publish", "kingfisher.md", home=home)
+    assert published.returncode == 0 and "Published kingfisher.md: official (uploaded by alice" in published.stdout
+    again = run_cli("publish", "kingfisher.md", "nothing.md", home=home)
+    assert again.returncode == 2 and "already official" in again.stderr and "nothing.md is not in the index" in again.stderr
+    removed = run_cli("remove", "kingfisher.md", home=home)
+    assert removed.returncode == 0, removed.stderr
+    assert not (uploads_folder / "kingfisher.md").exists() and "kingfisher" not in (uploads_folder / "manifest.json").read_text()
+    assert {d["doc"] for d in json.loads(run_cli("docs", "--json", home=home).stdout)} == {ROADMAP}
+    events = [json.loads(line) for line in (home / "audit.log").read_text().splitlines()]
+    assert [(e["event"], e["address"], e["file"]) for e in events] == [("publish", "console", "kingfisher.md"),
+                                                                       ("remove", "console", "kingfisher.md")]
