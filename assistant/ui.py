@@ -61,15 +61,18 @@ from datetime import date
 from pathlib import Path
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from assistant import faq, sources_view
 from assistant.answers import Answer, Source
 from assistant.audit import AuditLog, audit_path
-from assistant.auth import AuthError, load_accounts, make_checker
+from assistant.auth import UserDirectory
 from assistant.config import Settings
 from assistant.engine import Assistant, Event
 from assistant.feedback import FeedbackStore, feedback_path, from_answer
 from assistant.retrieval import Filters
+from assistant.signin import SignIn, SignInLimiter
+from assistant.web_guard import SessionTokens, SignInGuard
 from index.vectors import VectorStoreError
 
 LOG = logging.getLogger("icb_assistant.ui")
@@ -217,10 +220,13 @@ class Services:
     exports_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="icb-assistant-exports-")))
     index_lock: threading.Lock = field(default_factory=threading.Lock)
     audit: AuditLog | None = None
+    accounts: UserDirectory | None = None  # the users file, read again when it changes
 
     def __post_init__(self) -> None:
         if self.audit is None:
             self.audit = AuditLog(audit_path(self.settings))
+        if self.accounts is None:
+            self.accounts = UserDirectory(self.settings)
 
     @property
     def uploads_dir(self) -> Path:
@@ -244,10 +250,7 @@ class Services:
         if not self.sign_in:
             return True
         name = self.user(request)
-        try:
-            account = load_accounts(self.settings).get(name) if name else None
-        except AuthError:
-            return False
+        account = self.accounts.get(name) if name else None
         return bool(account is not None and account.admin)
 
 
@@ -876,7 +879,8 @@ def serve(
     users: dict[str, str] | None = None,
     log: Callable[..., None] = print,
 ) -> None:
-    """Run the web UI until interrupted (what `icb-assistant ui` does). Never shares a public link."""
+    """Run the web UI until interrupted (what `icb-assistant ui` does). Never shares a public link.
+    Any ``users`` (from the settings) put the sign-in page in front of it (see ``sign_in_options``)."""
     host = host or settings.ui_host
     port = port or settings.ui_port
     assistant = Assistant(settings, backend=backend)
@@ -886,13 +890,12 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     log(f"ICB Strategy Assistant: open http://{shown}:{port} in your browser "
         f"({assistant.backend} answers{', sign-in on' if users else ''}). Ctrl-C stops it.")
+    sessions, options = sign_in_options(demo.services, log) if users else (None, {})
     try:
         demo.launch(
             server_name=host,
             server_port=port,
             share=False,
-            auth=make_checker(users) if users else None,
-            auth_message="Sign in with the user name and password you were given." if users else None,
             inbrowser=False,
             show_error=False,
             quiet=True,
@@ -904,8 +907,28 @@ def serve(
             enable_monitoring=False,
             theme=theme(),
             css=CSS,
+            prevent_thread_lock=True,
+            **options,
         )
+        if sessions is not None:
+            demo.server_app.tokens = sessions  # Gradio's table of sign-in tokens, now with a lifetime
+        demo.block_thread()
     finally:
         demo.services.feedback.close()
         shutil.rmtree(demo.services.exports_dir, ignore_errors=True)
         assistant.close()
+
+
+def sign_in_options(services: Services, log: Callable[..., None]) -> tuple[SessionTokens, dict]:
+    """Gradio's sign-in page checked against the users file as it is now, with wrong passwords
+    limited (``signin``), sessions that expire, same-site sign-in only and each user's page state
+    their own (``web_guard``)."""
+    settings = services.settings
+    limiter = SignInLimiter.from_settings(settings)
+    check = SignIn(services.accounts, limiter, services.audit, log).check
+    sessions = SessionTokens.from_settings(services.accounts, settings)
+    message = (f"Sign in with the user name and password you were given. After "
+               f"{settings.ui_signin_max_failures} wrong passwords a user name is locked for "
+               f"{settings.ui_signin_lockout_minutes:g} minutes.")
+    guard = Middleware(SignInGuard, sessions=sessions, log=log)
+    return sessions, {"auth": check, "auth_message": message, "app_kwargs": {"middleware": [guard]}}
