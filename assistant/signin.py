@@ -5,8 +5,9 @@ passwords within ``ui_signin_window_minutes`` (default 5 in 15 minutes, locked 1
 client address after ``ui_signin_address_max_failures`` (default 20) wrong passwords for any names.
 While locked, even the right password is refused ("Too many wrong passwords: try again in N
 minutes"). Each wrong password is also answered more slowly than the one before (0.25 s, doubling,
-at most 4 s). An attempt counts as wrong until its password is found right, so attempts sent in
-parallel get no more tries than attempts sent one by one. A right password clears the name's count.
+at most 4 s). Attempts for one name, and attempts from one address, are checked one at a time, so
+attempts sent in parallel get no more tries than attempts sent one by one. A right password clears
+the name's count.
 
 Every sign-in, wrong password and lockout goes to the audit log and the app's log (never the
 password).
@@ -15,6 +16,7 @@ password).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import math
 import threading
@@ -47,18 +49,6 @@ class Locked:
     def message(self) -> str:
         minutes = self.minutes
         return f"Too many wrong passwords: try again in {minutes} minute{'' if minutes == 1 else 's'}."
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """An attempt let through: counted as wrong until ``succeeded``."""
-
-    name: str
-    address: str
-    at: float
-
-    def keys(self) -> list[tuple[str, str]]:
-        return [("user", self.name)] + ([("address", self.address)] if self.address else [])
 
 
 @dataclass(frozen=True)
@@ -95,46 +85,59 @@ class SignInLimiter:
         for key in [key for key, until in self._locked_until.items() if until <= now]:
             del self._locked_until[key]
 
-    def begin(self, name: str, address: str) -> Attempt | Locked:
-        """Let an attempt through (counted as wrong for now), or refuse it while locked."""
+    @staticmethod
+    def _keys(name: str, address: str) -> list[tuple[str, str]]:
+        return [("user", name)] + ([("address", address)] if address else [])
+
+    def locked(self, name: str, address: str) -> Locked | None:
+        """Is the name or the address locked now? (None: it may try.)"""
         now = self.clock()
-        attempt = Attempt(name, address, now)
         with self._lock:
             self._forget_old(now)
-            waits = []
-            for key in attempt.keys():
-                if key in self._locked_until:
-                    waits.append(self._locked_until[key] - now)
-                elif len(self._failures.get(key, ())) >= self.limits[key[0]]:
-                    waits.append(self.lockout_s)  # its last tries are still being checked
-            if waits:
-                return Locked(max(waits))
-            for key in attempt.keys():
-                self._failures.setdefault(key, deque()).append(now)
-        return attempt
+            waits = [self._locked_until[key] - now for key in self._keys(name, address) if key in self._locked_until]
+        return Locked(max(waits)) if waits else None
 
-    def succeeded(self, attempt: Attempt) -> None:
+    def succeeded(self, name: str) -> None:
         """The right password: the name starts afresh; the address keeps its other names' failures."""
         with self._lock:
-            self._failures.pop(("user", attempt.name), None)
-            times = self._failures.get(("address", attempt.address))
-            if times is not None and attempt.at in times:
-                times.remove(attempt.at)
+            self._failures.pop(("user", name), None)
 
-    def failed(self, attempt: Attempt) -> Failure:
-        """A wrong password: lock what reached its limit; the delay grows with the name's failures."""
+    def failed(self, name: str, address: str) -> Failure:
+        """A wrong password: count it, and lock what reached its limit; the delay grows with the name's failures."""
         now = self.clock()
         locked = []
         with self._lock:
-            count = len(self._failures.get(("user", attempt.name), ()))
-            for key in attempt.keys():
-                times = self._failures.get(key)
-                if times is not None and len(times) >= self.limits[key[0]] and key not in self._locked_until:
+            self._forget_old(now)
+            for key in self._keys(name, address):
+                times = self._failures.setdefault(key, deque())
+                times.append(now)
+                if key[0] == "user":
+                    count = len(times)
+                if len(times) >= self.limits[key[0]]:
                     self._locked_until[key] = now + self.lockout_s
                     times.clear()
                     locked.append(key[0])
-        delay = min(MAX_DELAY_S, FIRST_DELAY_S * 2 ** max(count - 1, 0))
+        delay = min(MAX_DELAY_S, FIRST_DELAY_S * 2 ** (count - 1))
         return Failure(locked, delay)
+
+
+class _KeyedLocks:
+    """One asyncio lock per key, dropped when nobody holds or waits for it."""
+
+    def __init__(self):
+        self._locks: dict[str, list] = {}  # key -> [lock, holders and waiters]
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str):
+        entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1] -= 1
+            if not entry[1]:
+                del self._locks[key]
 
 
 class SignIn:
@@ -144,32 +147,38 @@ class SignIn:
     def __init__(self, directory: UserDirectory, limiter: SignInLimiter, audit: AuditLog,
                  log: Callable[[str], None]):
         self.directory, self.limiter, self.audit, self.log = directory, limiter, audit, log
+        self._names, self._addresses = _KeyedLocks(), _KeyedLocks()
 
     async def check(self, name: str, password: str) -> bool:
-        """Signed in? Raises a 400 with the lockout message while the name or address is locked."""
+        """Signed in? Raises a 400 with the lockout message while the name or address is locked.
+
+        Attempts for one name are checked one at a time, delay included, and so are attempts from one
+        address (delay not included): attempts sent in parallel get no more tries than one by one."""
         name, address = (name or "").strip(), CLIENT_ADDRESS.get()
         shown = repr(name[:64])  # as typed, for the app's log
-        attempt = self.limiter.begin(name, address)
-        if isinstance(attempt, Locked):
-            self.audit.record("sign-in-failed", name, address, reason="locked")
-            self.log(f"Sign-in refused for {shown} from {address}: locked for {attempt.minutes} more minutes.")
-            raise HTTPException(status_code=400, detail=attempt.message(),
-                                headers={"Retry-After": str(math.ceil(attempt.seconds))})
-        # scrypt takes ~50 ms: off the event loop, so other users' pages keep moving
-        if await asyncio.to_thread(self.directory.check, name, password):
-            self.limiter.succeeded(attempt)
-            self.audit.record("sign-in", name, address)
-            self.log(f"{name} signed in from {address}.")
-            return True
-        failure = self.limiter.failed(attempt)
-        self.audit.record("sign-in-failed", name, address, reason="wrong user name or password")
-        self.log(f"Sign-in failed for {shown} from {address}: wrong user name or password.")
-        lockout_minutes = round(self.limiter.lockout_s / 60, 1)
-        for scope in failure.locked:
-            self.audit.record("locked-out", name, address, scope=scope, minutes=lockout_minutes)
-            self.log(f"Locked out {'the user name ' + shown if scope == 'user' else 'the address ' + address} "
-                     f"for {lockout_minutes:g} minutes after too many wrong passwords.")
-        await asyncio.sleep(failure.delay_s)
+        async with self._names.hold(name):
+            async with self._addresses.hold(address):
+                locked = self.limiter.locked(name, address)
+                if locked is not None:
+                    self.audit.record("sign-in-failed", name, address, reason="locked")
+                    self.log(f"Sign-in refused for {shown} from {address}: locked for {locked.minutes} more minutes.")
+                    raise HTTPException(status_code=400, detail=locked.message(),
+                                        headers={"Retry-After": str(math.ceil(locked.seconds))})
+                # scrypt takes ~50 ms: off the event loop, so other users' pages keep moving
+                if await asyncio.to_thread(self.directory.check, name, password):
+                    self.limiter.succeeded(name)
+                    self.audit.record("sign-in", name, address)
+                    self.log(f"{name} signed in from {address}.")
+                    return True
+                failure = self.limiter.failed(name, address)
+                self.audit.record("sign-in-failed", name, address, reason="wrong user name or password")
+                self.log(f"Sign-in failed for {shown} from {address}: wrong user name or password.")
+                lockout_minutes = round(self.limiter.lockout_s / 60, 1)
+                for scope in failure.locked:
+                    self.audit.record("locked-out", name, address, scope=scope, minutes=lockout_minutes)
+                    self.log(f"Locked out {'the user name ' + shown if scope == 'user' else 'the address ' + address} "
+                             f"for {lockout_minutes:g} minutes after too many wrong passwords.")
+            await asyncio.sleep(failure.delay_s)
         if failure.locked:
             raise HTTPException(status_code=400, detail=Locked(self.limiter.lockout_s).message())
         return False
