@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import logging
 import re
-from collections.abc import Callable
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ KEY_BYTES = 32
 MIN_PASSWORD_CHARS = 8
 DEFAULT_USERS_FILE = "ui-users.txt"
 ADMIN_ROLE = "admin"
+LOG = logging.getLogger("icb_assistant.auth")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 
@@ -135,9 +137,15 @@ def add_user(path: Path, name: str, password: str, admin: bool = False) -> bool:
     kept = [line for line in lines if line.split(":", 1)[0].strip() != name]
     existed = len(kept) != len(lines)
     kept.append(f"{name}:{hash_password(password)}" + (f":{ADMIN_ROLE}" if admin else ""))
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write("\n".join(kept) + "\n")
+    # a new file renamed over the old one: the running app never reads a half-written file
+    fresh = path.with_name(f".{path.name}.{os.getpid()}.new")
+    descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(kept) + "\n")
+        os.replace(fresh, path)
+    finally:
+        fresh.unlink(missing_ok=True)
     return existed
 
 
@@ -166,13 +174,44 @@ def load_users(settings) -> dict[str, str]:
     return {name: account.hash for name, account in load_accounts(settings).items()}
 
 
-def make_checker(users: dict[str, str]) -> Callable[[str, str], bool]:
-    """The ``auth=`` callable for Gradio: (name, password) -> signed in?"""
-    dummy = hash_password("not a real password")  # an unknown name costs as much as a wrong password
+class UserDirectory:
+    """The users the settings name (``load_accounts``), read again whenever the users file changes,
+    so `add-user` (a new user, a changed password) and a removed line take effect in the running app.
+    Each look-up costs one ``stat`` of the file. A users file that cannot be read means no users
+    (everyone is refused) until it can be read again."""
 
-    def check(name: str, password: str) -> bool:
-        stored = users.get((name or "").strip())
-        ok = verify_password(password or "", stored or dummy)
-        return ok and stored is not None
+    def __init__(self, settings):
+        self.settings = settings
+        self.path = users_file(settings)
+        self._lock = threading.Lock()
+        self._seen: tuple | None | bool = False  # what the file looked like when last read (False: never read)
+        self._accounts: dict[str, Account] = {}
+        self._dummy = hash_password("not a real password")  # an unknown name costs as much as a wrong password
 
-    return check
+    def _version(self) -> tuple | None:
+        try:
+            status = self.path.stat()
+        except OSError:
+            return None
+        return status.st_ino, status.st_mtime_ns, status.st_size
+
+    def accounts(self) -> dict[str, Account]:
+        version = self._version()
+        with self._lock:
+            if version != self._seen:
+                try:
+                    self._accounts = load_accounts(self.settings)
+                except AuthError as exc:
+                    LOG.warning("%s Nobody can sign in until it is fixed.", exc)
+                    self._accounts = {}
+                self._seen = version
+            return self._accounts
+
+    def get(self, name: str) -> Account | None:
+        return self.accounts().get((name or "").strip())
+
+    def check(self, name: str, password: str) -> bool:
+        """Signed in? The right password of a user the file names now."""
+        account = self.get(name)
+        ok = verify_password(password or "", account.hash if account else self._dummy)
+        return ok and account is not None

@@ -323,7 +323,8 @@ def ui_command(
     host, port = host or settings.ui_host, port or settings.ui_port
     try:
         with capped_output():  # one bad request cannot flood the log
-            serve(settings, host=host, port=port, backend=backend, users=users, log=lambda text: errors.print(text, highlight=False))
+            serve(settings, host=host, port=port, backend=backend, users=users,
+                  log=lambda text: errors.print(text, highlight=False, markup=False))  # names are shown as typed
     except OSError as exc:
         raise UserError(
             f"Could not start the web UI on {host}:{port} ({exc}). Is it already running? Choose another --port."
@@ -333,25 +334,46 @@ def ui_command(
 @app.command("add-user")
 def add_user_command(
     name: Annotated[str, typer.Argument(help="The user name to sign in with.")],
-    password: Annotated[
-        str,
-        typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Asked for when not given (never echoed)."),
-    ],
+    admin: Annotated[
+        bool, typer.Option("--admin", help="An administrator: publishes documents and removes anyone's uploads.")
+    ] = False,
 ) -> None:
-    """Add a web UI user (or change a password): appends `name:hash` to the users file. Any user turns sign-in on."""
+    """Add a web UI user (or change a password): writes `name:hash` to the users file. Any user turns sign-in on.
+
+    The password is asked for twice (never echoed); piped in, it is read from standard input (one line, or
+    the same line twice). It is never an argument, which `ps` and the shell history would show.
+    """
     from assistant.auth import AuthError, add_user, users_file
 
     settings = _settings()
     path = users_file(settings)
+    password = _read_new_password()
     try:
-        existed = add_user(path, name, password)
+        existed = add_user(path, name, password, admin=admin)
     except AuthError as exc:
         raise UserError(str(exc)) from exc
-    console.print(f"{'Changed the password of' if existed else 'Added'} {name.strip()} in {path}.", highlight=False)
+    role = "an administrator" if admin else "not an administrator"
+    console.print(f"{'Changed the password of' if existed else 'Added'} {name.strip()} ({role}) in {path}.",
+                  highlight=False)
     if settings.ui_users_file is None:
         console.print("Sign-in is on for the web UI (this is the default users file).", highlight=False)
     else:
         console.print("Sign-in is on for the web UI.", highlight=False)
+    if existed:
+        console.print("A running app takes the new password at once; sessions signed in with the old one end.",
+                      highlight=False)
+
+
+def _read_new_password() -> str:
+    """A new password: asked for twice at a terminal, else one line of standard input (or two the same)."""
+    if sys.stdin.isatty():
+        return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    lines = sys.stdin.read().splitlines()
+    if not lines or not lines[0]:
+        raise UserError("No password on standard input: pipe it in as one line, or run this at a terminal.")
+    if len(lines) > 1 and lines[1] != lines[0]:
+        raise UserError("The two passwords on standard input differ.")
+    return lines[0]
 
 
 @app.command("feedback-export")

@@ -154,6 +154,27 @@ class Settings(BaseSettings):
         default=None,
         description="Sign-in users as `name:hash` entries separated by commas, instead of or beside ui_users_file.",
     )
+    ui_signin_max_failures: int = Field(
+        default=5, ge=1, le=1000,
+        description="Wrong passwords for one user name within ui_signin_window_minutes before that name is locked.",
+    )
+    ui_signin_address_max_failures: int = Field(
+        default=20, ge=1, le=100_000,
+        description="Wrong passwords from one client address (any names) within the window before it is locked.",
+    )
+    ui_signin_window_minutes: float = Field(
+        default=15.0, gt=0, le=1440, description="The period over which wrong passwords are counted.",
+    )
+    ui_signin_lockout_minutes: float = Field(
+        default=15.0, gt=0, le=1440, description="How long a locked user name or address is refused.",
+    )
+    ui_session_hours: float = Field(
+        default=12.0, gt=0, le=24 * 90, description="How long a sign-in lasts; then the user signs in again.",
+    )
+    ui_session_idle_minutes: float = Field(
+        default=120.0, ge=0, le=24 * 60 * 90,
+        description="A sign-in unused for this long ends early (0: only ui_session_hours ends it).",
+    )
 
     @field_validator("home", "corpus_dir", mode="after")
     @classmethod

@@ -62,11 +62,12 @@ from datetime import date
 from pathlib import Path
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from assistant import faq, sources_view, uploads
 from assistant.answers import Answer, Source
 from assistant.audit import AuditLog, audit_path
-from assistant.auth import AuthError, load_accounts, make_checker
+from assistant.auth import UserDirectory
 from assistant.config import Settings
 from assistant.engine import Assistant, Event, understood_as
 from assistant.feedback import FeedbackStore, feedback_path, from_answer
@@ -74,6 +75,8 @@ from assistant.retrieval import Filters
 from assistant.uploads import UploadError, add_to_manifest, free_name, may_remove, may_replace, remove_from_manifest
 from index.catalog import DocumentRecord
 from index.documents import Provenance
+from assistant.signin import SignIn, SignInLimiter
+from assistant.web_guard import SessionTokens, SignInGuard
 from index.vectors import VectorStoreError
 
 LOG = logging.getLogger("icb_assistant.ui")
@@ -227,11 +230,14 @@ class Services:
     index_lock: threading.Lock = field(default_factory=threading.Lock)
     audit: AuditLog | None = None
     indexing_note: str = ""  # what start-up indexing is doing, shown in the Documents tab
+    accounts: UserDirectory | None = None  # the users file, read again when it changes
 
     def __post_init__(self) -> None:
         if self.audit is None:
             self.audit = AuditLog(audit_path(self.settings))
         atexit.register(shutil.rmtree, self.exports_dir, ignore_errors=True)  # exports never outlive the app
+        if self.accounts is None:
+            self.accounts = UserDirectory(self.settings)
 
     @property
     def uploads_dir(self) -> Path:
@@ -255,10 +261,7 @@ class Services:
         if not self.sign_in:
             return True
         name = self.user(request)
-        try:
-            account = load_accounts(self.settings).get(name) if name else None
-        except AuthError:
-            return False
+        account = self.accounts.get(name) if name else None
         return bool(account is not None and account.admin)
 
 
@@ -1027,7 +1030,8 @@ def serve(
     users: dict[str, str] | None = None,
     log: Callable[..., None] = print,
 ) -> None:
-    """Run the web UI until interrupted (what `icb-assistant ui` does). Never shares a public link."""
+    """Run the web UI until interrupted (what `icb-assistant ui` does). Never shares a public link.
+    Any ``users`` (from the settings) put the sign-in page in front of it (see ``sign_in_options``)."""
     host = host or settings.ui_host
     port = port or settings.ui_port
     assistant = Assistant(settings, backend=backend)
@@ -1040,13 +1044,12 @@ def serve(
         signal.signal(signal.SIGTERM, signal.default_int_handler)
     log(f"ICB Strategy Assistant: open http://{shown}:{port} in your browser "
         f"({assistant.backend} answers{', sign-in on' if users else ''}). Ctrl-C stops it.")
+    sessions, options = sign_in_options(demo.services, log) if users else (None, {})
     try:
         demo.launch(
             server_name=host,
             server_port=port,
             share=False,
-            auth=make_checker(users) if users else None,
-            auth_message="Sign in with the user name and password you were given." if users else None,
             inbrowser=False,
             show_error=False,
             quiet=True,
@@ -1058,8 +1061,28 @@ def serve(
             enable_monitoring=False,
             theme=theme(),
             css=CSS,
+            prevent_thread_lock=True,
+            **options,
         )
+        if sessions is not None:
+            demo.server_app.tokens = sessions  # Gradio's table of sign-in tokens, now with a lifetime
+        demo.block_thread()
     finally:
         demo.services.feedback.close()
         shutil.rmtree(demo.services.exports_dir, ignore_errors=True)
         assistant.close()
+
+
+def sign_in_options(services: Services, log: Callable[..., None]) -> tuple[SessionTokens, dict]:
+    """Gradio's sign-in page checked against the users file as it is now, with wrong passwords
+    limited (``signin``), sessions that expire, same-site sign-in only and each user's page state
+    their own (``web_guard``)."""
+    settings = services.settings
+    limiter = SignInLimiter.from_settings(settings)
+    check = SignIn(services.accounts, limiter, services.audit, log).check
+    sessions = SessionTokens.from_settings(services.accounts, settings)
+    message = (f"Sign in with the user name and password you were given. After "
+               f"{settings.ui_signin_max_failures} wrong passwords a user name is locked for "
+               f"{settings.ui_signin_lockout_minutes:g} minutes.")
+    guard = Middleware(SignInGuard, sessions=sessions, log=log)
+    return sessions, {"auth": check, "auth_message": message, "app_kwargs": {"middleware": [guard]}}

@@ -2,10 +2,12 @@
 
 Everything runs on 127.0.0.1, as a deployment would: a Chroma server (`chroma run`), the index
 built into it, N app workers (`icb-assistant ui`, one process each, sharing the Chroma server,
-the home folder and, with the local backend, one llama.cpp server on a fixed port), then C
-conversations started together. Each conversation is its own session speaking the browser's HTTP
-protocol (queue join, server-sent events; the chat event) on worker ``i % N`` and asks T questions in
-turn, the later ones follow-ups that only make sense with the earlier ones.
+the home folder, the users file and, with the local backend, one llama.cpp server on a fixed port),
+then C conversations started together. Each conversation signs in (sign-in is on unless
+``--no-sign-in``; every conversation from the one address, as one user), then is its own session
+speaking the browser's HTTP protocol (queue join, server-sent events; the chat event) on worker
+``i % N`` and asks T questions in turn, the later ones follow-ups that only make sense with the
+earlier ones.
 
 Reported: errors (must be 0), answers with sources, "not covered" answers, fallbacks to
 extractive answers, throughput, and p50/p95 of the time to first text and to the whole answer.
@@ -148,11 +150,20 @@ def chat_event(http, url: str) -> int:
     return next(d["id"] for d in config["dependencies"] if d.get("api_name") == "chat")
 
 
-def converse(index: int, url: str, worker: int, turns: int, deadline: float, start: threading.Barrier, http) -> list[Turn]:
-    """One conversation: a session asking ``turns`` questions of its script in order."""
+def sign_in(http, url: str, credentials: tuple[str, str]) -> None:
+    """Gradio's sign-in form, as its page posts it; the session cookie stays in ``http``."""
+    name, password = credentials
+    http.post(url.rstrip("/") + "/login", data={"username": name, "password": password}).raise_for_status()
+
+
+def converse(index: int, url: str, worker: int, turns: int, deadline: float, start: threading.Barrier, http,
+             credentials: tuple[str, str] | None = None) -> list[Turn]:
+    """One conversation: (signing in, then) a session asking ``turns`` questions of its script in order."""
     script = SCRIPTS[index % len(SCRIPTS)]
     results: list[Turn] = []
     try:
+        if credentials is not None:
+            sign_in(http, url, credentials)
         session = Session(http, url, chat_event(http, url))
     except Exception as exc:  # the worker did not answer at all
         start.wait()
@@ -172,8 +183,10 @@ def converse(index: int, url: str, worker: int, turns: int, deadline: float, sta
     return results
 
 
-def run_conversations(urls: list[str], conversations: int, turns: int, time_limit: float) -> tuple[list[Turn], float]:
-    """Start every conversation together; return every turn and the wall time."""
+def run_conversations(urls: list[str], conversations: int, turns: int, time_limit: float,
+                      credentials: tuple[str, str] | None = None) -> tuple[list[Turn], float]:
+    """Start every conversation together (each signing in with ``credentials`` first, when given);
+    return every turn and the wall time."""
     import httpx
 
     deadline = time.monotonic() + time_limit
@@ -183,7 +196,7 @@ def run_conversations(urls: list[str], conversations: int, turns: int, time_limi
     limits = httpx.Limits(max_connections=2 * conversations + 4, max_keepalive_connections=2 * conversations + 4)
     with httpx.Client(timeout=httpx.Timeout(120.0), limits=limits) as http, ThreadPoolExecutor(max_workers=conversations) as pool:
         futures = [
-            pool.submit(converse, i, urls[i % len(urls)], i % len(urls), turns, deadline, start, http)
+            pool.submit(converse, i, urls[i % len(urls)], i % len(urls), turns, deadline, start, http, credentials)
             for i in range(conversations)
         ]
         start.wait()
@@ -212,21 +225,29 @@ def summarise(turns: list[Turn], wall_s: float) -> dict:
 
 
 class Deployment:
-    """A Chroma server, the index built into it, and N app workers sharing both."""
+    """A Chroma server, the index built into it, and N app workers sharing both; with ``sign_in``,
+    a users file of one user (``credentials``) that every worker asks for."""
 
-    def __init__(self, root: Path, corpus: Path, workers: int, backend: str, env: dict | None = None):
+    def __init__(self, root: Path, corpus: Path, workers: int, backend: str, env: dict | None = None,
+                 sign_in: bool = True):
+        import secrets
         import subprocess
 
+        from assistant.auth import add_user
         from assistant.local_model import free_port
         from tests.servers import App, ChromaServer, clean_environment
 
         root.mkdir(parents=True, exist_ok=True)
+        self.credentials = ("load-tester", secrets.token_urlsafe(16)) if sign_in else None
+        if self.credentials is not None:
+            add_user(root / "users.txt", *self.credentials)
         self.chroma = ChromaServer(root)
         self.home = root / "home"
         self.env = {
             "ICB_ASSISTANT_CHROMA_HOST": "127.0.0.1",
             "ICB_ASSISTANT_CHROMA_PORT": str(self.chroma.port),
             "ICB_ASSISTANT_LOCAL_PORT": str(free_port()),  # one llama.cpp server for every worker
+            **({"ICB_ASSISTANT_UI_USERS_FILE": str(root / "users.txt")} if sign_in else {}),
             **(env or {}),
         }
         self.apps: list = []
@@ -265,6 +286,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="app worker processes (default: %(default)s)")
     parser.add_argument("--conversations", type=int, default=20, help="conversations at once (default: %(default)s)")
     parser.add_argument("--turns", type=int, default=3, help="questions per conversation (default: %(default)s)")
+    parser.add_argument("--sign-in", action=argparse.BooleanOptionalAction, default=True,
+                        help="workers ask for sign-in and every conversation signs in (default: on)")
     parser.add_argument("--time-limit", type=float, default=900, help="seconds before the run stops (default: %(default)s)")
     parser.add_argument("--llm-timeout", type=float, default=60, help="ICB_ASSISTANT_LLM_TIMEOUT_S for the workers (default: %(default)s)")
     parser.add_argument("--corpus", type=Path, default=REPO / "corpus", help="documents to index (default: the default corpus)")
@@ -275,15 +298,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="icb-load-") as folder:
         began = time.perf_counter()
         deployment = Deployment(Path(folder), args.corpus, args.workers, args.backend,
-                                env={"ICB_ASSISTANT_LLM_TIMEOUT_S": str(args.llm_timeout)})
+                                env={"ICB_ASSISTANT_LLM_TIMEOUT_S": str(args.llm_timeout)}, sign_in=args.sign_in)
         ready = time.perf_counter() - began
         print(f"{args.workers} workers ready over one Chroma server in {ready:.1f} s (index {deployment.index_s:.1f} s)")
         try:
-            turns, wall = run_conversations(deployment.urls, args.conversations, args.turns, args.time_limit)
+            turns, wall = run_conversations(deployment.urls, args.conversations, args.turns, args.time_limit,
+                                            deployment.credentials)
         finally:
             deployment.stop()
     summary = {
-        "backend": args.backend, "workers": args.workers, "conversations": args.conversations,
+        "backend": args.backend, "workers": args.workers, "conversations": args.conversations, "sign_in": args.sign_in,
         "turns_each": args.turns, "llm_timeout_s": args.llm_timeout, **summarise(turns, wall),
     }
     out.parent.mkdir(parents=True, exist_ok=True)

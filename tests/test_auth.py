@@ -1,4 +1,4 @@
-"""Sign-in for the web UI: scrypt hashes, the users file, the checker Gradio calls."""
+"""Sign-in for the web UI: scrypt hashes, the users file, the password check, `add-user`."""
 
 from __future__ import annotations
 
@@ -70,8 +70,11 @@ def test_short_passwords_are_refused(tmp_path):
         auth.add_user(tmp_path / "users", "alice", "short")
 
 
-def test_checker_signs_in_known_users_only():
-    check = auth.make_checker({"alice": auth.hash_password("password-one", **FAST)})
+def test_checker_signs_in_known_users_only(settings, monkeypatch):
+    monkeypatch.setenv("ICB_ASSISTANT_UI_USERS", "alice:" + auth.hash_password("password-one", **FAST))
+    from assistant.config import load_settings
+
+    check = auth.UserDirectory(load_settings()).check
     assert check("alice", "password-one")
     assert check(" alice ", "password-one")
     assert not check("alice", "password-two")
@@ -88,7 +91,7 @@ def test_load_users_from_settings_file_and_env(settings, tmp_path, monkeypatch):
     monkeypatch.setenv("ICB_ASSISTANT_UI_USERS", "bob:" + auth.hash_password("password-two", **FAST))
     users = auth.load_users(load_settings())
     assert set(users) == {"alice", "bob"}
-    check = auth.make_checker(users)
+    check = auth.UserDirectory(load_settings()).check
     assert check("alice", "password-one") and check("bob", "password-two")
 
 
@@ -140,3 +143,43 @@ def test_an_admin_is_marked_in_the_users_file_and_keeps_the_role_apart_from_the_
     assert auth.verify_password("password-one", auth.read_users(path)["alice"])
     auth.add_user(path, "alice", "password-three")  # a changed password without --admin drops the role
     assert not auth.read_accounts(path)["alice"].admin
+
+
+def add_user_command(tmp_path, *args: str, stdin: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ICB_ASSISTANT_")}
+    environment.update(ICB_ASSISTANT_HOME=str(tmp_path / "home"), ICB_ASSISTANT_UI_USERS_FILE=str(tmp_path / "users"))
+    return subprocess.run([sys.executable, "-m", "assistant.cli", "add-user", *args], input=stdin,
+                          capture_output=True, text=True, env=environment, timeout=60)
+
+
+def test_add_user_command_reads_one_line_of_standard_input_and_says_the_role(tmp_path):
+    result = add_user_command(tmp_path, "carol", stdin="one-line-password\n")
+    assert result.returncode == 0, result.stderr
+    assert "(not an administrator)" in result.stdout
+    account = auth.read_accounts(tmp_path / "users")["carol"]
+    assert auth.verify_password("one-line-password", account.hash) and not account.admin
+    assert "one-line-password" not in result.stdout + result.stderr
+
+
+def test_add_user_command_admin_makes_an_administrator(tmp_path):
+    result = add_user_command(tmp_path, "dana", "--admin", stdin="admin-password\nadmin-password\n")
+    assert result.returncode == 0, result.stderr
+    assert "(an administrator)" in result.stdout
+    assert auth.read_accounts(tmp_path / "users")["dana"].admin
+
+
+def test_add_user_command_refuses_two_different_lines_and_no_password(tmp_path):
+    differ = add_user_command(tmp_path, "erin", stdin="first-password\nsecond-password\n")
+    assert differ.returncode != 0 and "differ" in differ.stderr
+    empty = add_user_command(tmp_path, "erin", stdin="")
+    assert empty.returncode != 0 and "No password" in empty.stderr
+    assert "Traceback" not in differ.stderr + empty.stderr
+    assert not (tmp_path / "users").exists()
+
+
+def test_add_user_command_takes_no_password_argument(tmp_path):
+    """A password on the command line shows in `ps` and the shell history."""
+    result = add_user_command(tmp_path, "frank", "--password", "visible-password", stdin="")
+    assert result.returncode != 0
+    assert "--password" in result.stderr
+    assert not (tmp_path / "users").exists()
