@@ -25,6 +25,7 @@ app = typer.Typer(
 )
 console = Console()
 errors = Console(stderr=True)
+CONSOLE = "console"  # the audit log's address for what is done at the server's command line
 
 
 class UserError(Exception):
@@ -381,8 +382,6 @@ def feedback_export_command(
     out: Annotated[Path, typer.Option("--out", help="The CSV file to write.")],
 ) -> None:
     """Write every thumbs up / down from the web UI to a CSV (the columns `eval-drafts` reads)."""
-    import getpass
-
     from assistant.audit import AuditLog, audit_path
     from assistant.feedback import FeedbackStore, feedback_path
 
@@ -397,11 +396,7 @@ def feedback_export_command(
         raise UserError(f"Could not write {out}: {exc.strerror or exc}") from exc
     finally:
         store.close()
-    try:
-        who = getpass.getuser()
-    except (KeyError, OSError):  # no user name in the environment or the password database
-        who = f"uid {os.getuid()}"
-    AuditLog(audit_path(settings)).record("export", user=who, address="cli", what="feedback", rows=count)
+    AuditLog(audit_path(settings)).record("export", user=_console_user(), address=CONSOLE, what="feedback", rows=count)
     console.print(f"Wrote {count} rating{'s' if count != 1 else ''} to {out}.", highlight=False)
 
 
@@ -673,8 +668,8 @@ def _console_user() -> str:
 
     try:
         return getpass.getuser()
-    except (OSError, KeyError):
-        return "console"
+    except (OSError, KeyError):  # no user name in the environment or the password database
+        return f"uid {os.getuid()}"
 
 
 @app.command("remove")
@@ -695,7 +690,7 @@ def remove_command(
         except UploadError:
             missing.append(doc)
             continue
-        audit.record("remove", user=_console_user(), address="console", file=doc, title=record.title)
+        audit.record("remove", user=_console_user(), address=CONSOLE, file=doc, title=record.title)
         console.print(f"Removed {doc}", markup=False, highlight=False)
     if missing:
         raise UserError("Not in the index: " + ", ".join(missing) + ". See `icb-assistant docs`.")
@@ -720,7 +715,7 @@ def publish_command(
         except UploadError as exc:
             refused.append(str(exc))
             continue
-        audit.record("publish", user=by, address="console", file=doc, title=record.title)
+        audit.record("publish", user=by, address=CONSOLE, file=doc, title=record.title)
         console.print(f"Published {doc}: {record.provenance.describe()}", markup=False, highlight=False)
     if refused:
         raise UserError(" ".join(refused) + " See `icb-assistant docs`.")

@@ -173,13 +173,16 @@ def reading_label(score: float | None) -> str:
 
 
 def source_line(source: Source) -> str:
-    """'Title, Section > Subsection, page 4' for a numbered source list."""
+    """'Title, Section > Subsection, page 4' for a numbered source list; a source that is not
+    official says so ('…, page 4 – uploaded by alice on 2026-12-02 (not yet published)'), so an
+    export never passes an upload off as an official document."""
     parts = [source.title]
     if source.section:
         parts.append(source.section)
     if source.page:
         parts.append(f"page {source.page}")
-    return ", ".join(parts)
+    line = ", ".join(parts)
+    return line if source.provenance.official else f"{line} – {source.provenance.describe()}"
 
 
 def selected(drafts: list[Draft], approved_only: bool) -> list[Draft]:

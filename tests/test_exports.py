@@ -232,5 +232,5 @@ def test_feedback_export_command_is_in_the_audit_log(settings, tmp_path):
     assert result.returncode == 0, result.stderr
     entries = [json.loads(line) for line in (settings.home / "audit.log").read_text().splitlines()]
     assert [(e["event"], e["user"], e["address"], e["what"], e["rows"]) for e in entries] == [
-        ("export", getpass.getuser(), "cli", "feedback", 1)]
+        ("export", getpass.getuser(), "console", "feedback", 1)]
     assert tuple(read_csv(tmp_path / "fb.csv")[0]) == COLUMNS

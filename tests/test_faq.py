@@ -156,3 +156,19 @@ def test_drafting_public_answers_over_the_corpus(settings, corpus_copy):
     assert draft.status == "answered" and draft.citations
     assert [s.n for s in draft.citations] == list(range(1, len(draft.citations) + 1))
     assert "[1]" in draft.answer and draft.reading_ease is not None
+
+
+def test_every_export_says_which_sources_are_uploads_and_by_whom(tmp_path):
+    from docx import Document
+
+    from index.documents import Provenance
+
+    upload = Source(n=2, doc="notes.txt", title="The plan", section="Money", page=None, text="Text.", start=0, end=5,
+                    provenance=Provenance("uploaded", "alice", "2026-12-02T06:00:00Z"))
+    draft = Draft(question="What is the budget?", answer="It is set [1] [2].", status="answered",
+                  citations=[source(1), upload])
+    docx_path, md_path, csv_path = write_exports([draft], tmp_path, stem="faq")
+    word = "\n".join(paragraph.text for paragraph in Document(str(docx_path)).paragraphs)
+    for text in (word, md_path.read_text(encoding="utf-8"), csv_path.read_text(encoding="utf-8")):
+        assert "The plan, Money – uploaded by alice on 2026-12-02 (not yet published)" in text
+        assert "The plan, Priorities > Urgent care, page 3 –" not in text.replace("&gt;", ">")  # official: no mark
