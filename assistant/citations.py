@@ -10,9 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.answers import Source
-
-# [1], [1, 2], [1][2], [1-3], [Source 2], [passage 3]
-_CITATION = re.compile(r"\[(?:(?:source|passage)\s*)?(\d{1,3}(?:\s*(?:,|-|–|and)\s*\d{1,3})*)\]", re.IGNORECASE)
+from index.text import WRITTEN_CITATION
 
 
 @dataclass
@@ -50,17 +48,8 @@ def check_citations(text: str, sources: list[Source]) -> CitationCheck:
             cited.setdefault(n, by_number[n])
         return "".join(f"[{n}]" for n in dict.fromkeys(good))
 
-    cleaned = _CITATION.sub(rewrite, text)
+    cleaned = WRITTEN_CITATION.sub(rewrite, text)
     cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", cleaned)  # a removed citation leaves no stray space
     cleaned = re.sub(r"[ \t]{2,}", " ", cleaned).strip()
     return CitationCheck(text=cleaned, cited=list(cited.values()), invalid=invalid)
 
-
-def cited_numbers(text: str) -> list[int]:
-    """Every number cited in ``text``, in order, without repeats."""
-    found: list[int] = []
-    for match in _CITATION.finditer(text):
-        for n in _numbers(match.group(1)):
-            if n not in found:
-                found.append(n)
-    return found

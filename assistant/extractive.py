@@ -11,15 +11,10 @@ import re
 from dataclasses import dataclass
 
 from assistant.answers import Source
-from index.catalog import STOPWORDS
-from index.chunking import sentence_spans
+from index.text import sentence_spans, terms
 
 _BULLET = re.compile(r"^\s*(?:[-•·*–—▪●◦‣]|\d{1,2}[.)]|[a-z][.)])\s+")
 _LIST_QUESTION = re.compile(r"^\s*(what are|which|list|name|give)\b|\b(priorities|plans|actions|steps|areas|ambitions|aims|themes)\b", re.I)
-_QUESTION_WORDS = STOPWORDS | {
-    "icb", "lsc", "lancashire", "south", "cumbria", "nhs", "document", "documents", "plan", "plans",
-    "say", "says", "mention", "mentioned", "according", "ask", "know", "happen", "happening",
-}
 
 
 @dataclass(frozen=True)
@@ -36,21 +31,6 @@ class ExtractiveResult:
     coverage: float  # share of the question's weighted terms the chosen text holds, 0..1
     cited: list[int]
     best: float = 0.0  # the same share for the single best sentence or bullet (with its headings)
-
-
-def stem(word: str) -> str:
-    word = word.lower().replace("’", "'")
-    if word.endswith("'s"):
-        word = word[:-2]
-    for suffix in ("ies", "es", "s"):
-        if len(word) > 4 and word.endswith(suffix) and not word.endswith("ss"):
-            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
-    return word
-
-
-def terms(text: str) -> list[str]:
-    words = re.findall(r"[\w£%]+(?:[/.][\w]+)*", text.lower())
-    return [stem(w) for w in words if w not in _QUESTION_WORDS and (len(w) > 1 or w.isdigit())]
 
 
 def units_of(source: Source) -> list[Unit]:

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from assistant.answers import Answer, Source
 from assistant.csv_safety import restore, safe_row
+from index.text import CITATION
 
 MAX_QUESTIONS = 100
 MAX_QUESTION_CHARS = 2000
-_CITATION = re.compile(r"\[(\d+)\]")
 _LIST_MARK = re.compile(r"^\s*(?:[-*•]|\(?\d{1,3}[.)])\s+")
 DEFAULT_TITLE = "Frequently asked questions"
 CSV_COLUMNS = ("question", "answer", "status", "approved", "reading_ease", "sources")
@@ -107,7 +107,7 @@ def read_question_file(path: Path) -> list[str]:
 def renumber(text: str, citations: list[Source]) -> tuple[str, list[Source]]:
     """Citations numbered 1..k in the order the text first uses them; the text's markers follow."""
     order: list[int] = []
-    for match in _CITATION.finditer(text):
+    for match in CITATION.finditer(text):
         number = int(match.group(1))
         if number not in order and any(source.n == number for source in citations):
             order.append(number)
@@ -115,7 +115,7 @@ def renumber(text: str, citations: list[Source]) -> tuple[str, list[Source]]:
         if source.n not in order:
             order.append(source.n)
     mapping = {old: new for new, old in enumerate(order, start=1)}
-    text = _CITATION.sub(lambda m: f"[{mapping.get(int(m.group(1)), m.group(1))}]", text)
+    text = CITATION.sub(lambda m: f"[{mapping.get(int(m.group(1)), m.group(1))}]", text)
     by_number = {source.n: source for source in citations}
     return text, [dataclasses.replace(by_number[old], n=mapping[old]) for old in order]
 
@@ -156,7 +156,7 @@ def _offline_textstat():
 def reading_ease(text: str) -> float | None:
     """Flesch reading ease (textstat) of the answer's words, citation markers left out; None for no text."""
     textstat = _offline_textstat()
-    words = _CITATION.sub("", text or "").strip()
+    words = CITATION.sub("", text or "").strip()
     if not re.search(r"\w", words):
         return None
     return round(float(textstat.flesch_reading_ease(words)), 1)

@@ -8,22 +8,10 @@ added, so a passage holding ``<script>`` or ``<img onerror=...>`` shows as text 
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable
 
 from assistant.answers import Source
-
-_WORD = re.compile(r"[\w£$%]+(?:[/.,'’-][\w]+)*")
-_CITATION = re.compile(r"\[(\d+)\]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|\n+")
-STOPWORDS = frozenset(
-    """a about above after again all also am an and any are as at be been being before below between both but by can
-    could did do does doing down during each few for from further had has have having he her here hers him his how i if
-    in into is it its itself just me more most my no nor not now of off on once only or other our ours out over own same
-    she should so some such than that the their theirs them then there these they this those through to too under until
-    up very was we were what when where which while who whom why will with would you your yours will shall may might must
-    which per via""".split()
-)
+from index.text import CITATION, CITING_SENTENCE_END, MARK_STOPWORDS, MARK_WORD
 
 
 def escape(text: str) -> str:
@@ -34,16 +22,16 @@ def escape(text: str) -> str:
 def cited_sentences(answer_text: str, n: int) -> list[str]:
     """The sentences (or lines) of an answer that cite source ``n``."""
     marker = f"[{n}]"
-    return [part for part in _SENTENCE_END.split(answer_text or "") if marker in part]
+    return [part for part in CITING_SENTENCE_END.split(answer_text or "") if marker in part]
 
 
 def terms_of(text: str) -> set[str]:
     """The words worth marking: lower-cased, citation markers, stopwords and 1-2 letter words left out."""
-    text = _CITATION.sub(" ", text or "")
+    text = CITATION.sub(" ", text or "")
     found = set()
-    for word in _WORD.findall(text):
+    for word in MARK_WORD.findall(text):
         word = word.lower().strip(".,")
-        if word in STOPWORDS or (len(word) < 3 and not any(ch.isdigit() for ch in word)):
+        if word in MARK_STOPWORDS or (len(word) < 3 and not any(ch.isdigit() for ch in word)):
             continue
         found.add(word)
     return found
@@ -57,7 +45,7 @@ def highlight(passage: str, terms: Iterable[str]) -> str:
     wanted = {term.lower() for term in terms}
     pieces: list[tuple[str, bool]] = []  # (raw text, marked?)
     position = 0
-    for match in _WORD.finditer(passage or ""):
+    for match in MARK_WORD.finditer(passage or ""):
         word = match.group(0)
         if word.lower().strip(".,") not in wanted:
             continue

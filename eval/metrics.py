@@ -13,6 +13,8 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from index.text import ANSWER_SENTENCE_END, LEADING_CITATIONS, SCORED_CITATION
+
 KeyFacts = Sequence[Sequence[str]]
 
 _DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d]")
@@ -20,10 +22,7 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": 
                          "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"'})
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _POUND_SPACE = re.compile(r"£\s+(?=\d)")
-_CITATION = re.compile(r"\[\s*\d{1,3}(?:\s*(?:,|-|–|and)\s*\d{1,3})*\s*\]")
 _LEAD = re.compile(r"^\s*(?:[-*•·–—▪●◦‣]|\d{1,2}[.)])\s+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’”)]*\s+(?=\S)")
-_LEADING_CITATIONS = re.compile(r"^((?:\[[^\]]*\d[^\]]*\]\s*)+)(.*)$", re.S)
 
 
 def normalise(text: str) -> str:
@@ -181,15 +180,15 @@ def answer_sentences(text: str) -> list[str]:
         if not line:
             continue
         in_line: list[str] = []
-        for part in _SENTENCE_END.split(line):
-            match = _LEADING_CITATIONS.match(part)
+        for part in ANSWER_SENTENCE_END.split(line):
+            match = LEADING_CITATIONS.match(part)
             if match and in_line:
                 in_line[-1] += " " + match.group(1).strip()
                 part = match.group(2)
             part = part.strip()
-            if re.search(r"\w", _CITATION.sub("", part)):
+            if re.search(r"\w", SCORED_CITATION.sub("", part)):
                 in_line.append(part)
-        sentences.extend(s for s in in_line if not _CITATION.sub("", s).rstrip().endswith(":"))
+        sentences.extend(s for s in in_line if not SCORED_CITATION.sub("", s).rstrip().endswith(":"))
     return sentences
 
 
@@ -198,7 +197,7 @@ def citation_coverage(text: str) -> float | None:
     sentences = answer_sentences(text)
     if not sentences:
         return None
-    return sum(bool(_CITATION.search(s)) for s in sentences) / len(sentences)
+    return sum(bool(SCORED_CITATION.search(s)) for s in sentences) / len(sentences)
 
 
 # -- aggregation ---------------------------------------------------------------------------------

@@ -10,14 +10,13 @@ the real system is above (or below) this floor.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 
 from assistant.answers import Source
+from index.text import STOPWORDS, WORD
 
 CHUNK_CHARS = 1000
-_WORD = re.compile(r"[\w£%]+(?:[/.]\w+)*")
 
 
 @dataclass(frozen=True)
@@ -40,9 +39,7 @@ class NaiveAnswer:
 
 
 def tokenize(text: str) -> list[str]:
-    from index.catalog import STOPWORDS
-
-    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    return [w for w in WORD.findall(text.lower()) if w not in STOPWORDS]
 
 
 def fixed_chunks(doc: str, text: str, title: str = "", size: int = CHUNK_CHARS) -> list[Chunk]:

@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from index.documents import Chunk, LoadedDocument
+from index.text import sentence_spans
 from index.tokens import get_encoding
 
 CHUNKER_VERSION = "2"  # bump when chunk boundaries change, so the index re-chunks
@@ -36,8 +37,6 @@ _SECTION_PREFIX = re.compile(r"^(section|part|chapter|appendix)\s+[\dA-Z]+\b", r
 _LIST_ITEM = re.compile(r"^\s*(?:[-•·*–—▪●◦‣]|\d{1,2}[.)]|[a-z][.)]|\([a-z0-9]{1,3}\))\s+\S")
 _BARE_BULLET = re.compile(r"^\s*[-•·*–—▪●◦‣]\s*$")
 _TOC_LINE = re.compile(r"^\|?\s*(.+?)\s*(?:\.{2,}\s*|\t+|\s{2,}|\s*\|\s*)\|?\s*(\d{1,3})\s*\|?\s*$")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’”)]*\s+(?=[\"'‘“(]?[A-Z0-9£])")
-_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "c.", "approx.", "Prof.", "Dr.", "Mr.", "Mrs.", "Ms.", "St.", "No.", "vs.", "Cllr.")
 
 
 @dataclass
@@ -88,26 +87,6 @@ class _Piece:
 class _Section:
     path: tuple[str, ...]
     blocks: list[Block] = field(default_factory=list)
-
-
-def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Sentence spans within text[start:end]; a sentence may run across wrapped lines."""
-    end = len(text) if end is None else end
-    span = text[start:end]
-    cuts = [0]
-    for match in _SENTENCE_END.finditer(span):
-        before = span[: match.start()].rstrip("\"'’”)")
-        if before.endswith(_ABBREVIATIONS):
-            continue
-        cuts.append(match.end())
-    cuts.append(len(span))
-    units = []
-    for a, b in zip(cuts, cuts[1:]):
-        piece = span[a:b]
-        if piece.strip():
-            lead = len(piece) - len(piece.lstrip())
-            units.append((start + a + lead, start + a + len(piece.rstrip())))
-    return units
 
 
 # -- line classification ------------------------------------------------------------------
