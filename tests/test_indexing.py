@@ -197,7 +197,7 @@ def test_keyword_search_handles_any_input(indexer, corpus_copy):
 
 def test_keyword_search_finds_a_hyphenated_word_written_as_one(indexer, corpus_copy):
     """The question says "co-produce"; the commissioning intentions write "coproduce"."""
-    from index.catalog import query_terms
+    from index.keyword import query_terms
 
     assert query_terms("co-produce the follow-up") == ['"co-produce"', '"coproduce"', '"follow-up"', '"followup"']
     indexer.run([corpus_copy])

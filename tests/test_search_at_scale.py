@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import index.vectors as vectors_module
-from index.catalog import query_terms
+from index.keyword import query_terms
 
 PLACES = ["Millom", "Kendal", "Barrow", "Ulverston", "Grange", "Dalton", "Askam", "Haverigg", "Silecroft", "Bootle",
           "Seascale", "Ravenglass", "Broughton", "Coniston"]
@@ -86,7 +86,7 @@ QUESTIONS = ["frailty and care homes in Millom", "waiting lists for families", "
 @pytest.mark.parametrize(("how_many", "wide"), [(0, 1000), (1, 1000), (3, 1000), (12, 1000), (12, 1)])
 def test_a_keyword_search_on_a_budget_ranks_exactly_as_searching_every_word(many, how_many, wide, monkeypatch):
     """The budget changes the cost, never the answer: same chunks, same scores."""
-    monkeypatch.setattr("index.catalog.WIDE_SEARCH_CHUNKS", wide)
+    monkeypatch.setattr("index.keyword.WIDE_SEARCH_CHUNKS", wide)
     catalog = many.catalog
     docs = sorted(record.doc for record in catalog.documents())[:how_many] or None
     queries = []
