@@ -60,8 +60,9 @@ TITLE_STOPWORDS = frozenset(
 
 
 def stem(word: str) -> str:
-    """A word without its plural ending ("priorities" → "priority", "services" → "service") or
-    possessive "'s"; words of four letters or fewer are kept whole.
+    """A word without a plural-like ending ("priorities" → "priority", "plans" → "plan") or a
+    possessive "'s"; words of four letters or fewer are kept whole. Crude: "es" goes whole, so
+    "services" → "servic" and does not meet "service".
 
     Not FTS5's porter stemmer, which the keyword index uses ("priorities" → "prioriti", "caring"
     → "care"): matching a question's words against a passage with porter stems changes which

@@ -1,0 +1,49 @@
+"""The shared text rules: words, stems, title words, sentences and citation marks."""
+
+from __future__ import annotations
+
+from index.text import (
+    CITATION,
+    SCORED_CITATION,
+    WRITTEN_CITATION,
+    sentence_spans,
+    stem,
+    terms,
+    title_words,
+)
+
+
+def test_the_stem_drops_plural_and_possessive_endings_only():
+    assert stem("priorities") == "priority"
+    assert stem("Plans") == "plan"
+    assert stem("services") == "servic"  # "es" goes whole
+    assert stem("people’s") == "people"
+    assert stem("class") == "class"  # "ss" is not a plural
+    assert stem("bus") == "bus"  # four letters or fewer: whole
+    # not porter's stem, which FTS5 uses: "caring" and "care" stay apart
+    assert stem("caring") == "caring"
+
+
+def test_terms_leave_out_question_words_and_keep_figures():
+    assert terms("What does the ICB plan for urgent care in 2026/27, at £3.5m?") == ["urgent", "care", "2026/27", "£3.5m"]
+    assert terms("a 5 b") == ["5"]  # a single digit counts, a single letter does not
+
+
+def test_title_words_leave_out_words_every_title_holds():
+    assert title_words("LSC ICB 2030 Roadmap (ICB Board paper)") == ["2030", "roadmap"]
+
+
+def test_a_sentence_ends_before_a_capital_not_after_an_abbreviation():
+    text = "Care e.g. Home care grows. it continues. The plan (c. 5,000 staff) ends. “Next” starts."
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "Care e.g. Home care grows. it continues.",
+        "The plan (c. 5,000 staff) ends.",
+        "“Next” starts.",
+    ]
+
+
+def test_each_citation_pattern_reads_its_own_forms():
+    written = "A [1, 2] b [Source 3] c [passage 4-5] d [6 and 7] e [ 8 ]"
+    assert [m.group(1) for m in WRITTEN_CITATION.finditer(written)] == ["1, 2", "3", "4-5", "6 and 7"]
+    assert [m.group(0) for m in SCORED_CITATION.finditer(written)] == ["[1, 2]", "[6 and 7]", "[ 8 ]"]
+    assert CITATION.findall("A [1] b [2, 3] c [Source 4]") == ["1"]
