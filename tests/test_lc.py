@@ -60,3 +60,10 @@ def test_runnable_says_what_input_it_wants(corpus_assistant):
 
     with pytest.raises(TypeError, match='"question"'):
         corpus_assistant.as_runnable().invoke("just a string")
+
+
+def test_the_package_gives_the_assistant_as_the_readme_shows():
+    import assistant
+    from assistant.engine import Assistant
+
+    assert assistant.Assistant is Assistant
