@@ -118,8 +118,10 @@ def eval_settings(settings: Settings, backend: str, retrieval_only: bool) -> Set
 
     The local model stays where the user's home keeps it (it is 1.1 GB: joined once, never twice).
     """
+    from assistant.answerers import answerer_class
+
     update: dict = {"home": settings.home / "eval", "chroma_host": None}
-    if backend == "local" and not retrieval_only and settings.local_model_path is None:
+    if answerer_class(backend).starts_model and not retrieval_only and settings.local_model_path is None:
         from assistant.local_model import LocalModelError, assemble_model
 
         try:
