@@ -161,8 +161,13 @@ BackendOption = Annotated[
 
 
 def _check_backend(backend: str | None) -> None:
-    if backend is not None and backend not in ("local", "openai", "extractive"):
-        raise UserError(f"Unknown backend '{backend}': choose local, openai or extractive.")
+    from assistant.answerers import UnknownAnswerer, answerer_class
+
+    try:
+        if backend is not None:
+            answerer_class(backend)
+    except UnknownAnswerer as exc:
+        raise UserError(str(exc)) from exc
 
 
 def _open_assistant(settings, backend):
@@ -245,7 +250,7 @@ def _stream_to_console(assistant, question, history, audience, filters):
     final = None
     streamed = False
     for event in assistant.stream(question, history=history, audience=audience, filters=filters):
-        if event.kind == "token" and assistant.backend != "extractive":
+        if event.kind == "token" and assistant.answerer.uses_llm:
             errors.print(event.text, end="", markup=False, highlight=False, soft_wrap=True)
             streamed = True
         elif event.kind == "reset" and streamed:

@@ -236,12 +236,6 @@ class Settings(BaseSettings):
     def logs_dir(self) -> Path:
         return self.home / "logs"
 
-    def context_budget(self, backend: str | None = None) -> int:
-        if self.context_tokens:
-            return self.context_tokens
-        # the local model reads about 20 prompt tokens a second on 2 cores: keep its prompt short
-        return 450 if (backend or self.backend) == "local" else 3000
-
     def api_key(self) -> str | None:
         if self.openai_api_key is not None:
             return self.openai_api_key.get_secret_value()

@@ -1,4 +1,4 @@
-"""Chat models behind one interface: the OpenAI chat API through LangChain's ChatOpenAI.
+"""Chat models behind one interface: the OpenAI chat API through LangChain (``init_chat_model``).
 
 The local llama.cpp server, OpenAI, Azure OpenAI's v1 endpoint, vLLM or Ollama are all the
 same code path; only the base URL, key and model name differ.
@@ -45,11 +45,12 @@ class ChatClient:
     """Streams a chat completion, turning every failure into :class:`LLMUnavailable`."""
 
     def __init__(self, endpoint: ChatEndpoint, max_tokens: int):
-        from langchain_openai import ChatOpenAI
+        from langchain.chat_models import init_chat_model
 
         self.endpoint = endpoint
-        self.model = ChatOpenAI(
-            model=endpoint.model,
+        self.model = init_chat_model(
+            endpoint.model,
+            model_provider="openai",  # the OpenAI chat API, whoever serves it
             api_key=endpoint.api_key,
             base_url=endpoint.base_url,
             timeout=endpoint.timeout_s,

@@ -116,7 +116,7 @@ def main() -> None:
                 not_covered += 1  # refused before the model was asked: nothing to time
                 print(f"  local {i}/{len(questions)}: not covered by the documents (the model was not asked)", flush=True)
                 continue
-            if answer.model == "extractive" or "first_token" not in answer.timings:
+            if answer.fell_back or "first_token" not in answer.timings:
                 fallbacks += 1
                 print(f"  local {i}/{len(questions)}: fell back to extractive ({'; '.join(answer.notices)})", flush=True)
                 continue

@@ -32,6 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
+from assistant.answerers import answerer_class  # noqa: E402
 from timing import percentile  # noqa: E402
 
 # Each script is one conversation: a first question, then follow-ups that lean on it.
@@ -263,7 +264,7 @@ class Deployment:
                 self.apps = list(pool.map(lambda _: App(self.home, corpus, env=self.env, backend=backend), range(workers)))
             for app in self.apps:
                 app.wait_for_log("Search is ready", timeout=600)
-            if backend == "local":
+            if answerer_class(backend).starts_model:
                 for app in self.apps:  # the warm-up starts (or finds) the shared model server
                     app.wait_for_log("local model", timeout=900)
         except BaseException:

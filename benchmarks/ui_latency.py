@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
 from answering import QUESTIONS  # noqa: E402
+from assistant.answerers import answerer_class  # noqa: E402
 from load_test import Session, chat_event, classify  # noqa: E402
 from timing import percentile  # noqa: E402
 
@@ -60,7 +61,7 @@ def main() -> None:
         try:
             results["page_answers_s"] = round(app.ready_s, 2)
             results["search_ready_s"] = round(app.wait_for_log("Search is ready", timeout=600), 2)
-            if args.backend == "local":
+            if answerer_class(args.backend).starts_model:
                 results["local_model_ready_s"] = round(app.wait_for_log("The local model is ready", timeout=900), 2)
             print(f"Page answers after {results['page_answers_s']} s; search ready after {results['search_ready_s']} s", flush=True)
             firsts, totals, outcomes = [], [], []

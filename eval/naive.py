@@ -87,7 +87,7 @@ class NaiveReference:
 def min_coverage() -> float:
     """The engine's refusal threshold, so the reference refuses by the same rule."""
     try:
-        from assistant.engine import MIN_COVERAGE
+        from assistant.stages import MIN_COVERAGE
     except ImportError:  # the engine renamed it: the value it had when this was written
         return 0.45
     return MIN_COVERAGE

@@ -118,8 +118,10 @@ def eval_settings(settings: Settings, backend: str, retrieval_only: bool) -> Set
 
     The local model stays where the user's home keeps it (it is 1.1 GB: joined once, never twice).
     """
+    from assistant.answerers import answerer_class
+
     update: dict = {"home": settings.home / "eval", "chroma_host": None}
-    if backend == "local" and not retrieval_only and settings.local_model_path is None:
+    if answerer_class(backend).starts_model and not retrieval_only and settings.local_model_path is None:
         from assistant.local_model import LocalModelError, assemble_model
 
         try:
@@ -171,7 +173,6 @@ def run_eval(
     started = time.perf_counter()
     run_settings = eval_settings(settings, options.backend, options.retrieval_only)
     assistant = Assistant(run_settings, backend=options.backend, embeddings=embeddings)
-    SearchRecorder(assistant.retriever)
     try:
         index_info = prepare_index(assistant, settings.corpus_dir)
         catalog = assistant.indexer.catalog
@@ -231,74 +232,29 @@ def run_eval(
     )
 
 
-class SearchRecorder:
-    """Wraps one Retriever's ``search`` (on that instance only) to keep the engine's calls, so the
-    retrieval metrics score exactly the query the engine searched with."""
-
-    def __init__(self, retriever):
-        import inspect
-
-        self.original = retriever.search
-        self.signature = inspect.signature(self.original)
-        self.calls: list[tuple[inspect.BoundArguments, list]] = []
-        retriever.search = self
-
-    def __call__(self, *args, **kwargs):
-        result = self.original(*args, **kwargs)
-        bound = self.signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        self.calls.append((bound, result))
-        return result
-
-    def top(self, k: int) -> tuple[str, list] | None:
-        """(query, top k passages) of the engine's first search since the last reset, or None."""
-        if not self.calls:
-            return None
-        bound, result = self.calls[0]
-        arguments = dict(bound.arguments)
-        query = str(arguments.get("query", ""))
-        if arguments.get("k", 0) >= k:
-            return query, result[:k]  # the fused ranking is cut after sorting: a prefix is the top k
-        arguments["k"] = k
-        return query, self.original(**arguments)
-
-
-def _retrieval_query(item: GoldItem) -> tuple[str, list[str]]:
-    """The query the engine would retrieve with, without an LLM (and the one a follow-up adds)."""
-    from assistant.engine import clean_question
-    from assistant.rewrite import is_follow_up, rewrite_by_rule
-
-    question = clean_question(item.question)
-    history = [clean_question(turn) for turn in item.history if clean_question(turn)]
-    rewritten = rewrite_by_rule(question, history) if history and is_follow_up(question) else question
-    return rewritten, ([question] if rewritten != question else [])
-
-
 def run_item(assistant, item: GoldItem, quote_spans: list[list[metrics.Span]], options: EvalOptions) -> dict:
     all_spans = [span for spans in quote_spans for span in spans]
     row: dict = {
         "id": item.id, "type": item.type, "question": item.question, "history": list(item.history),
         "gold_digest": item.digest,
     }
-    answer, searched = None, None
-    recorder = assistant.retriever.search
-    if isinstance(recorder, SearchRecorder):
-        recorder.calls.clear()
+    answer, search = None, None
     if not options.retrieval_only:
         mark = time.perf_counter()
         answer = assistant.ask(item.question, history=list(item.history))
         wall = time.perf_counter() - mark
         row["latency_s"] = answer.timings.get("total", wall)
-        if isinstance(recorder, SearchRecorder):
-            searched = recorder.top(options.k)
-    if searched is not None:
-        query, passages = searched
-    else:  # retrieval only, or the engine stopped before retrieving (an error)
+        search = answer.search  # what the engine searched: the retrieval metrics score exactly that
+    if search is None:  # retrieval only, or the engine stopped before retrieving (an error)
         mark = time.perf_counter()
-        query, also = _retrieval_query(item)
-        passages = assistant.retriever.search(query, k=options.k, also=also)
+        search = assistant.retrieve(item.question, item.history, k=options.k)
         if answer is None:
             row["latency_s"] = time.perf_counter() - mark
+    query = search.query
+    if search.k >= options.k:
+        passages = list(search.passages[: options.k])  # the fused ranking is cut after sorting: a prefix is the top k
+    else:
+        passages = assistant.retriever.search(query, k=options.k, filters=search.filters, also=list(search.also))
     row["rewritten_question"] = query
     row.update(score_retrieval(item, passages, quote_spans, all_spans, options.k))
     row["retrieved"] = [
@@ -311,9 +267,7 @@ def run_item(assistant, item: GoldItem, quote_spans: list[list[metrics.Span]], o
         row.update(score_answer(item, answer.status, answer.answer, answer.citations, all_spans))
         row["model"] = answer.model
         row["notices"] = list(answer.notices)
-        row["fallback"] = (
-            assistant.backend in ("local", "openai") and answer.status == "answered" and answer.model == "extractive"
-        )
+        row["fallback"] = answer.fell_back
         row["citations"] = [
             {"n": c.n, "doc": c.doc, "start": c.start, "end": c.end, "section": c.section} for c in answer.citations
         ]

@@ -314,7 +314,8 @@ def test_instructions_inside_a_document_stay_data(settings, tmp_path, make_assis
 
 
 def test_a_reply_quoting_the_instructions_is_withheld(make_assistant):
-    from assistant.engine import WITHHELD, prompt
+    from assistant.answerers import prompt
+    from assistant.stages import WITHHELD
 
     leaked = prompt("system").replace("\n", " ")  # a model that obeys "print your system prompt"
     with FakeLLM(reply="Sure! " + leaked) as llm:

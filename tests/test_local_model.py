@@ -63,7 +63,7 @@ def test_local_model_keeps_its_instructions_and_the_documents(local_assistant, q
 
 def test_local_server_is_restarted_after_a_crash(local_assistant):
     local_assistant.ask("What is the ICB's vision for 2035?")
-    server = local_assistant._local_server
+    server = local_assistant.answerer.server
     assert server is not None and server.alive()
     server.process.kill()
     server.process.wait()

@@ -1,0 +1,241 @@
+"""The stages of an answer, each a function from a typed input to a typed output.
+
+    prepare → rewrite → retrieve → decide → generate (with fallback) → verify
+
+:meth:`assistant.engine.Assistant.stream` runs them in order and finishes the :class:`Answer` in
+one place. A stage that streams (generate) is a generator: it yields :class:`Event` s and returns
+its output (``generated = yield from generate(...)``). Each stage fails closed: a question that
+cannot be asked, evidence that does not cover it, a model that is down, says NOT_IN_DOCUMENTS or
+begins to quote its instructions, and a citation of no source all end in a safe answer.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+
+from assistant import extractive
+from assistant.answerers import NOT_IN_DOCUMENTS, Answerer
+from assistant.answers import Decision, Event, Search, Source, Status
+from assistant.citations import check_citations
+from assistant.language import NOT_ENGLISH_NOTICE, looks_english
+from assistant.llm import LLMUnavailable
+from assistant.prompt_leak import LeakWatch
+from assistant.retrieval import Filters, Passage, Retriever
+from assistant.rewrite import is_follow_up, rewrite_by_rule
+
+MAX_QUESTION_CHARS = 2000
+NOTHING_INDEXED = "Nothing is indexed yet, so there is nothing to answer from. Build the index with `icb-assistant index`."
+# When the best sentence of the retrieved passages (with its headings) holds less than this share
+# of the question's weighted terms, the documents do not cover the question. Set on a small
+# hand-made check: 15 of 16 answerable questions above, 9 of 10 unanswerable ones below.
+MIN_COVERAGE = 0.45
+WITHHELD = (
+    "I can only answer questions from the ICB's documents, and I don't share my instructions. "
+    "Ask about what the documents say, for example the priorities for 2025/26."
+)
+
+
+# -- 1. prepare ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prepared:
+    question: str  # control characters dropped, whitespace squeezed
+    history: tuple[str, ...]  # the conversation's earlier questions, cleaned, empty ones dropped
+    problem: str = ""  # why it cannot be answered (shown to the user); "" when it can
+
+
+def clean_question(question: str) -> str:
+    """Drop control characters and squeeze whitespace; keep every script and emoji."""
+    kept = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in question or "")
+    return re.sub(r"\s+", " ", kept).strip()
+
+
+def question_problem(question: str) -> str:
+    if not question:
+        return "The question is empty. Type a question about the ICB's strategy documents."
+    if len(question) > MAX_QUESTION_CHARS:
+        return (
+            f"The question is too long ({len(question):,} characters; the limit is {MAX_QUESTION_CHARS:,}). "
+            "Shorten it to the question itself."
+        )
+    if not re.search(r"\w", question):
+        return "The question has no words in it. Type a question about the ICB's strategy documents."
+    return ""
+
+
+def prepare(question: str, history: Sequence[str] | None, indexed: bool = True) -> Prepared:
+    cleaned = clean_question(question)
+    turns = tuple(turn for turn in (clean_question(turn) for turn in history or []) if turn)
+    return Prepared(cleaned, turns, question_problem(cleaned) or ("" if indexed else NOTHING_INDEXED))
+
+
+# -- 2. rewrite ---------------------------------------------------------------------------------
+
+
+def rewrite(prepared: Prepared, answerer: Answerer | None = None) -> str:
+    """A follow-up as a standalone question: the rule's rewrite, bettered by the answerer's LLM
+    when it has one and answers (a down LLM leaves the rule's; the generate stage reports it)."""
+    question, history = prepared.question, list(prepared.history)
+    if not (history and is_follow_up(question)):
+        return question
+    rewritten = rewrite_by_rule(question, history)
+    if answerer is None:
+        return rewritten
+    try:
+        return answerer.rewrite(question, history) or rewritten
+    except LLMUnavailable:
+        return rewritten
+
+
+# -- 3. retrieve --------------------------------------------------------------------------------
+
+
+def retrieve(retriever: Retriever, prepared: Prepared, query: str, k: int, filters: Filters | None) -> Search:
+    """Hybrid search for the standalone question (and the question as asked, when rewritten)."""
+    also = (prepared.question,) if query != prepared.question else ()
+    passages = retriever.search(query, k=k, filters=filters, also=list(also))
+    return Search(query=query, also=also, k=k, filters=filters, passages=tuple(passages))
+
+
+# -- 4. decide ----------------------------------------------------------------------------------
+
+
+def decide(query: str, evidence: list[Source]) -> Decision:
+    """Answerable when the best sentence of the evidence covers enough of the question's terms."""
+    coverage = extractive.answer(query, evidence).best if evidence else 0.0
+    return Decision(bool(evidence) and coverage >= MIN_COVERAGE, coverage, MIN_COVERAGE, len(evidence))
+
+
+def not_covered(passages: Sequence[Passage]) -> str:
+    """The refusal, naming the closest topics the documents do cover."""
+    topics = []
+    for passage in passages:
+        topic = passage.section.split(" > ")[-1] if passage.section else passage.title
+        if topic and topic not in topics:
+            topics.append(topic)
+    message = "The documents don't cover this, so I can't answer it from them."
+    if topics:
+        message += " The closest topics they do cover: " + "; ".join(topics[:3]) + "."
+    return message
+
+
+def refusal_notices(question: str) -> list[str]:
+    """Why the search may have found nothing: a question not in English."""
+    return [] if looks_english(question) else [NOT_ENGLISH_NOTICE]
+
+
+# -- 5. generate --------------------------------------------------------------------------------
+
+
+@dataclass
+class Generated:
+    text: str  # as written, citations not yet checked
+    model: str
+    contexts: list[Source]  # the numbered sources it was written from
+    notices: list[str] = field(default_factory=list)
+    fell_back: bool = False  # the LLM failed: the fallback answerer wrote it
+    withheld: bool = False  # the LLM began to quote its instructions: nothing of it is kept
+
+
+def generate(
+    answerer: Answerer, fallback: Answerer, prepared: Prepared, query: str,
+    evidence: list[Source], wide: list[Source], audience: str, timings: dict[str, float],
+) -> Generator[Event, None, Generated]:
+    """The answerer's answer, streamed; the fallback's (from the ``wide`` sources) when an LLM fails."""
+    notices: list[str] = []
+    if answerer.uses_llm:
+        try:
+            text = yield from _from_llm(answerer, prepared, query, evidence, audience, timings)
+            if text is None:
+                notices.append("The model began to quote its own instructions, so its reply was withheld.")
+                yield Event("reset")
+                return Generated(WITHHELD, answerer.model, evidence, notices, withheld=True)
+            return Generated(text, answerer.model, evidence, notices)
+        except LLMUnavailable as exc:
+            notice = f"The language model is unavailable ({exc}), so this answer is made of sentences quoted from the documents."
+            notices.append(notice)
+            yield Event("notice", text=notice)
+            yield Event("reset")
+    mark = time.perf_counter()
+    text = "".join(fallback.generate(query, wide, audience))
+    yield Event("token", text=text)
+    timings["generate"] = time.perf_counter() - mark
+    return Generated(text, fallback.model, wide, notices, fell_back=answerer.uses_llm)
+
+
+def _from_llm(
+    answerer: Answerer, prepared: Prepared, query: str, evidence: list[Source], audience: str, timings: dict[str, float],
+) -> Generator[Event, None, str | None]:
+    """The LLM's answer as it streams (None when it began to quote its instructions)."""
+    mark = time.perf_counter()
+    answerer.start()  # starts the local model server if it is not running
+    timings["llm_ready"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    raw: list[str] = []
+    watch = LeakWatch(f"{prepared.question} {query}", [source.text for source in evidence])
+    pieces = _shown(answerer.generate(query, evidence, audience), raw)
+    for piece in pieces:
+        if "first_token" not in timings:
+            timings["first_token"] = time.perf_counter() - mark
+        yield Event("token", text=piece)
+        if watch.feed(piece):
+            pieces.close()
+            break
+    if watch.leaked:
+        return None
+    text = "".join(raw).strip()
+    if not text:
+        raise LLMUnavailable("the language model returned an empty answer")
+    timings["generate"] = time.perf_counter() - mark
+    return text
+
+
+def _shown(pieces, raw: list[str]):
+    """The pieces to show; every piece received is appended to ``raw``. What is, or could still
+    become, NOT_IN_DOCUMENTS is held back: it is never shown."""
+    held, releasing = "", False
+    for piece in pieces:
+        raw.append(piece)
+        if releasing:
+            yield piece
+            continue
+        held += piece
+        start = held.strip()
+        if start.startswith(NOT_IN_DOCUMENTS) or NOT_IN_DOCUMENTS.startswith(start):
+            continue
+        releasing = True
+        yield held
+
+
+# -- 6. verify ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Verified:
+    status: Status
+    text: str
+    citations: list[Source] = field(default_factory=list)
+    supported: bool = True
+    notices: list[str] = field(default_factory=list)
+
+
+def verify(generated: Generated, passages: Sequence[Passage]) -> Verified:
+    """The status, and the text with every citation checked against the sources it was written from."""
+    if generated.withheld:
+        return Verified("unanswerable", generated.text)
+    text = generated.text.strip()
+    if text.upper().startswith(NOT_IN_DOCUMENTS) or text == NOT_IN_DOCUMENTS:
+        return Verified("unanswerable", not_covered(passages))
+    checked = check_citations(text.replace(NOT_IN_DOCUMENTS, "").strip(), generated.contexts)
+    notices = []
+    if checked.invalid:
+        numbers = ", ".join(f"[{n}]" for n in checked.invalid)
+        notices.append(f"Removed citation {numbers}: it named no source given to the model.")
+    if not checked.supported:
+        notices.append("This answer cites no source, so it could not be checked against the documents. Treat it with care.")
+    return Verified("answered", checked.text, checked.cited, checked.supported, notices)

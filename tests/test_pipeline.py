@@ -1,0 +1,76 @@
+"""The answer pipeline: answerers looked up by name, the stages, and the trace an answer carries."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answerers import ANSWERERS, UnknownAnswerer, answerer_class, make_answerer
+from tests.fakes import corpus_assistant, scripted  # noqa: F401 (fixtures)
+
+DEFICIT = "What would the system deficit be without national support funding?"
+
+
+def test_the_three_answerers_are_registered_and_an_unknown_name_says_which_there_are(settings):
+    assert list(ANSWERERS) == ["local", "openai", "extractive"]
+    assert [answerer_class(name).uses_llm for name in ANSWERERS] == [True, True, False]
+    assert make_answerer("local", settings).context_budget == 450
+    assert make_answerer("openai", settings).context_budget == 3000
+    assert make_answerer("local", settings.model_copy(update={"context_tokens": 900})).context_budget == 900
+    with pytest.raises(UnknownAnswerer, match="choose local, openai or extractive"):
+        answerer_class("gpt")
+
+
+def test_a_registered_answerer_answers_and_its_citations_are_checked(corpus_assistant, scripted):
+    scripted.reply = "The deficit would be about £350million [1]. And green [9]."
+    events = list(corpus_assistant.stream(DEFICIT, backend="scripted"))
+    answer = events[-1].answer
+    assert answer.status == "answered" and answer.backend == "scripted" and answer.model == "scripted"
+    assert answer.answer == "The deficit would be about £350million [1]. And green."
+    assert any("[9]" in notice for notice in answer.notices) and not answer.fell_back
+    assert "".join(e.text for e in events if e.kind == "token").startswith("The deficit would be")
+    question, sources = scripted.asked[-1]
+    assert question == DEFICIT and sources == answer.contexts
+
+
+def test_a_failing_answerer_falls_back_to_quotations(corpus_assistant, scripted):
+    scripted.failure = "the scripted model is down"
+    answer = corpus_assistant.ask(DEFICIT, backend="scripted")
+    assert answer.status == "answered" and answer.model == "extractive" and answer.fell_back
+    assert "£350million" in answer.answer and "scripted model is down" in answer.notices[0]
+    assert not corpus_assistant.ask(DEFICIT).fell_back  # the extractive answerer itself never falls back
+
+
+def test_not_in_documents_is_never_shown_and_refuses(corpus_assistant, scripted):
+    scripted.reply = "NOT_IN_DOCUMENTS"
+    events = list(corpus_assistant.stream(DEFICIT, backend="scripted"))
+    assert events[-1].answer.status == "unanswerable" and "don't cover" in events[-1].answer.answer
+    assert not [e for e in events if e.kind == "token"]
+
+
+def test_the_answer_carries_what_was_searched_found_and_decided(corpus_assistant):
+    history = ["What are the cancer plans in the LSC2030 roadmap for 2026/27?"]
+    answer = corpus_assistant.ask("And the year after?", history=history)
+    search = answer.search
+    assert search.query == answer.rewritten_question == "What are the cancer plans in the LSC2030 roadmap for 2027/28?"
+    assert search.also == ("And the year after?",) and search.k == corpus_assistant.settings.search_top_k
+    scores = [p.score for p in search.passages]
+    assert scores == sorted(scores, reverse=True) and len(scores) == search.k
+    assert answer.decision.answerable and answer.decision.coverage >= answer.decision.threshold
+    # the search alone (as evaluation runs it without answers) is the answer's search
+    alone = corpus_assistant.retrieve("And the year after?", history)
+    assert alone.query == search.query and [p.id for p in alone.passages] == [p.id for p in search.passages]
+
+
+def test_a_refusal_shows_the_signal_it_was_decided_on(corpus_assistant):
+    answer = corpus_assistant.ask("What is the best recipe for a Victoria sponge cake?")
+    assert answer.status == "unanswerable"
+    assert not answer.decision.answerable and answer.decision.coverage < answer.decision.threshold
+    assert answer.search.passages  # it searched; the passages did not cover the question
+
+
+def test_an_error_has_no_trace_and_the_json_has_none(corpus_assistant):
+    error = corpus_assistant.ask("   ")
+    assert error.status == "error" and error.search is None and error.decision is None
+    data = corpus_assistant.ask(DEFICIT).to_dict()
+    assert set(data) == {"status", "answer", "citations", "contexts", "rewritten_question", "timings", "backend",
+                         "model", "supported", "notices"}
