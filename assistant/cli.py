@@ -678,7 +678,7 @@ def remove_command(
 ) -> None:
     """Remove documents from the index; a web upload's file goes too. Written to the audit log."""
     from assistant.audit import AuditLog, audit_path
-    from assistant.uploads import UploadError, remove
+    from index.uploads import UploadError, remove
 
     settings = _settings()
     indexer = _open_indexer(settings)
@@ -702,7 +702,7 @@ def publish_command(
 ) -> None:
     """Publish web uploads: they become official, for every user's questions. Written to the audit log."""
     from assistant.audit import AuditLog, audit_path
-    from assistant.uploads import UploadError, publish
+    from index.uploads import UploadError, publish
 
     settings = _settings()
     indexer = _open_indexer(settings)
