@@ -98,6 +98,36 @@ def test_an_old_catalogue_gains_provenance_and_its_documents_count_as_official(t
         catalog.close()
 
 
+def test_saving_uploads_takes_plain_arguments_and_never_replaces_anothers_document(indexer, uploads_folder, tmp_path):
+    from index.uploads import NAME_INDEXED, UNSUPPORTED, manifest_entries, save
+
+    given = {}
+    for folder, name in (("a", "kingfisher.md"), ("b", "Notes (v2).md"), ("c", "notes.exe"), ("d", ROADMAP)):
+        given[name] = tmp_path / folder / name
+        given[name].parent.mkdir()
+        given[name].write_text(f"# {name}\n\nBob's {name}.\n", encoding="utf-8")
+    indexed = {record.doc: record for record in indexer.catalog.documents()}
+
+    received = save(uploads_folder, [str(path) for path in given.values()], indexed, user="bob", title="", when="2026",
+                    kind="")
+
+    assert [(r.name, r.wanted, r.refused) for r in received] == [
+        ("kingfisher-2.md", "kingfisher.md", ""), ("Notes-v2.md", "", ""), ("notes.exe", "", UNSUPPORTED),
+        (ROADMAP, "", NAME_INDEXED)]
+    assert received[3].clash.title == indexed[ROADMAP].title
+    assert (uploads_folder / "kingfisher.md").read_text() == SECRET  # alice's upload is untouched
+    assert (uploads_folder / "kingfisher-2.md").read_text().startswith("# kingfisher.md")
+    assert not (uploads_folder / "notes.exe").exists() and not (uploads_folder / ROADMAP).exists()
+    entries = {entry["file"]: entry for entry in manifest_entries(uploads_folder)}
+    assert {name: (entry["owner"], entry["origin"], entry.get("date")) for name, entry in entries.items()} == {
+        "kingfisher.md": ("alice", "uploaded", "2025"), "kingfisher-2.md": ("bob", "uploaded", "2026"),
+        "Notes-v2.md": ("bob", "uploaded", "2026")}
+    # alice's own unpublished upload of that name is replaced, not renamed
+    again = save(uploads_folder, [str(given["kingfisher.md"])], indexed, user="alice", title="", when="", kind="")
+    assert [(r.name, r.wanted) for r in again] == [("kingfisher.md", "")]
+    assert (uploads_folder / "kingfisher.md").read_text().startswith("# kingfisher.md")
+
+
 # -- the engine and the web app's handlers -----------------------------------------------------------
 
 

@@ -93,8 +93,9 @@ def bind(handler: Callable, services: Services) -> Callable:
         def bound(*args, **kwargs):
             return handler(services, *args, **kwargs)
     functools.update_wrapper(bound, handler)
-    first, *rest = inspect.signature(handler).parameters.values()
-    bound.__signature__ = inspect.signature(handler).replace(parameters=rest)
+    signature = inspect.signature(handler)
+    first, *rest = signature.parameters.values()
+    bound.__signature__ = signature.replace(parameters=rest)
     bound.__annotations__ = {name: hint for name, hint in handler.__annotations__.items() if name != first.name}
     return bound
 
