@@ -683,7 +683,7 @@ def remove_command(
 ) -> None:
     """Remove documents from the index; a web upload's file goes too. Written to the audit log."""
     from assistant.audit import AuditLog, audit_path
-    from assistant.uploads import UploadError, remove
+    from index.uploads import UploadError, remove
 
     settings = _settings()
     indexer = _open_indexer(settings)
@@ -707,7 +707,7 @@ def publish_command(
 ) -> None:
     """Publish web uploads: they become official, for every user's questions. Written to the audit log."""
     from assistant.audit import AuditLog, audit_path
-    from assistant.uploads import UploadError, publish
+    from index.uploads import UploadError, publish
 
     settings = _settings()
     indexer = _open_indexer(settings)

@@ -15,9 +15,9 @@ from types import SimpleNamespace
 import pytest
 
 from assistant.retrieval import Filters, Retriever
-from assistant.uploads import add_to_manifest, publish
 from index.catalog import SCHEMA, Catalog
 from index.documents import Provenance
+from index.uploads import add_to_manifest, publish
 from tests.conftest import FakeEmbeddings
 
 ROADMAP = "lsc-2030-roadmap-programme-timelines-2025.txt"
@@ -98,6 +98,36 @@ def test_an_old_catalogue_gains_provenance_and_its_documents_count_as_official(t
         catalog.close()
 
 
+def test_saving_uploads_takes_plain_arguments_and_never_replaces_anothers_document(indexer, uploads_folder, tmp_path):
+    from index.uploads import NAME_INDEXED, UNSUPPORTED, manifest_entries, save
+
+    given = {}
+    for folder, name in (("a", "kingfisher.md"), ("b", "Notes (v2).md"), ("c", "notes.exe"), ("d", ROADMAP)):
+        given[name] = tmp_path / folder / name
+        given[name].parent.mkdir()
+        given[name].write_text(f"# {name}\n\nBob's {name}.\n", encoding="utf-8")
+    indexed = {record.doc: record for record in indexer.catalog.documents()}
+
+    received = save(uploads_folder, [str(path) for path in given.values()], indexed, user="bob", title="", when="2026",
+                    kind="")
+
+    assert [(r.name, r.wanted, r.refused) for r in received] == [
+        ("kingfisher-2.md", "kingfisher.md", ""), ("Notes-v2.md", "", ""), ("notes.exe", "", UNSUPPORTED),
+        (ROADMAP, "", NAME_INDEXED)]
+    assert received[3].clash.title == indexed[ROADMAP].title
+    assert (uploads_folder / "kingfisher.md").read_text() == SECRET  # alice's upload is untouched
+    assert (uploads_folder / "kingfisher-2.md").read_text().startswith("# kingfisher.md")
+    assert not (uploads_folder / "notes.exe").exists() and not (uploads_folder / ROADMAP).exists()
+    entries = {entry["file"]: entry for entry in manifest_entries(uploads_folder)}
+    assert {name: (entry["owner"], entry["origin"], entry.get("date")) for name, entry in entries.items()} == {
+        "kingfisher.md": ("alice", "uploaded", "2025"), "kingfisher-2.md": ("bob", "uploaded", "2026"),
+        "Notes-v2.md": ("bob", "uploaded", "2026")}
+    # alice's own unpublished upload of that name is replaced, not renamed
+    again = save(uploads_folder, [str(given["kingfisher.md"])], indexed, user="alice", title="", when="", kind="")
+    assert [(r.name, r.wanted) for r in again] == [("kingfisher.md", "")]
+    assert (uploads_folder / "kingfisher.md").read_text().startswith("# kingfisher.md")
+
+
 # -- the engine and the web app's handlers -----------------------------------------------------------
 
 
@@ -114,7 +144,7 @@ ALICE, BOB, ADMIN = Request("alice"), Request("bob"), Request("admin")
 
 @pytest.fixture
 def services(settings, corpus_copy):
-    from assistant import ui
+    from assistant.ui.services import Services
     from assistant.auth import add_user, users_file
     from assistant.engine import Assistant
     from assistant.feedback import FeedbackStore, feedback_path
@@ -123,7 +153,7 @@ def services(settings, corpus_copy):
         add_user(users_file(settings), name, f"{name}-password", admin=admin)
     assistant = Assistant(settings, backend="extractive", embeddings=FakeEmbeddings())
     assistant.indexer.run([corpus_copy / ROADMAP])
-    made = ui.Services(assistant, settings, FeedbackStore(feedback_path(settings)), sign_in=True)
+    made = Services(assistant, settings, FeedbackStore(feedback_path(settings)), sign_in=True)
     yield made
     made.feedback.close()
     assistant.close()
@@ -137,17 +167,19 @@ def note(tmp_path, folder: str, name: str, text: str):
 
 
 def filter_choices(services, request) -> list[str]:
-    from assistant import ui
+    from assistant.ui.chat import filter_updates
 
-    docs, _ = ui.filter_updates(services, request)
+    docs, _ = filter_updates(services, request)
     return [value for _, value in docs["choices"]]
 
 
 def test_users_see_their_own_uploads_until_an_admin_publishes_them(services, tmp_path):
-    from assistant import sources_view, ui
+    from assistant import sources_view
+    from assistant.ui import chat, documents
+    from assistant.ui.services import listed_records
 
-    report = ui.upload_files(services, [note(tmp_path, "in", "kingfisher.md", SECRET)], "LSC2030 Roadmap", "", "roadmap",
-                             request=ALICE)
+    report = documents.upload_files(services, [note(tmp_path, "in", "kingfisher.md", SECRET)], "LSC2030 Roadmap", "",
+                                    "roadmap", request=ALICE)
     assert "Added kingfisher.md" in report and "you alone" in report, report
     question = "What is the kingfisher budget?"
 
@@ -157,32 +189,32 @@ def test_users_see_their_own_uploads_until_an_admin_publishes_them(services, tmp
     assert answer.status == "answered" and "one pound" in answer.answer
     cited = next(s for s in answer.citations if s.doc == "kingfisher.md")
     assert cited.provenance.describe().startswith("uploaded by alice on ")
-    assert "uploaded by alice on " in ui.source_line(cited)
+    assert "uploaded by alice on " in chat.source_line(cited)
     assert "Uploaded by alice on " in sources_view.render_sources(answer.answer, answer.citations)
-    rows = {row[-1]: row for row in ui.document_rows(ui.listed_records(services, ALICE))}
+    rows = {row[-1]: row for row in documents.document_rows(listed_records(services, ALICE))}
     assert rows["kingfisher.md"][3].startswith("uploaded by alice on ") and rows[ROADMAP][3] == "official"
 
     # bob: not in his answers, filter list, documents table or action list; he cannot remove or publish it
     assert "kingfisher.md" not in filter_choices(services, BOB) and ROADMAP in filter_choices(services, BOB)
     assert "one pound" not in services.assistant.ask(question, filters=Filters(user="bob")).answer
-    assert "kingfisher.md" not in {row[-1] for row in ui.document_rows(ui.listed_records(services, BOB))}
-    assert ui.action_choices(services, BOB) == []
-    assert "not in the index" in ui.remove_document(services, "kingfisher.md", BOB)
-    assert "only an administrator" in ui.publish_document(services, "kingfisher.md", BOB)
-    assert "only an administrator" in ui.publish_document(services, "kingfisher.md", ALICE)
+    assert "kingfisher.md" not in {row[-1] for row in documents.document_rows(listed_records(services, BOB))}
+    assert documents.action_choices(services, BOB) == []
+    assert "not in the index" in documents.remove_document(services, "kingfisher.md", BOB)
+    assert "only an administrator" in documents.publish_document(services, "kingfisher.md", BOB)
+    assert "only an administrator" in documents.publish_document(services, "kingfisher.md", ALICE)
     assert (services.uploads_dir / "kingfisher.md").is_file()
 
     # the administrator lists it (to review it) but asks from official documents and their own
-    assert "kingfisher.md" in {doc for _, doc in ui.action_choices(services, ADMIN)}
+    assert "kingfisher.md" in {doc for _, doc in documents.action_choices(services, ADMIN)}
     assert "kingfisher.md" not in filter_choices(services, ADMIN)
-    assert "Published" in ui.publish_document(services, "kingfisher.md", ADMIN)
-    assert "already official" in ui.publish_document(services, "kingfisher.md", ADMIN)
+    assert "Published" in documents.publish_document(services, "kingfisher.md", ADMIN)
+    assert "already official" in documents.publish_document(services, "kingfisher.md", ADMIN)
 
     # published: official, for everyone; only an administrator may remove it now
     assert "kingfisher.md" in filter_choices(services, BOB)
     assert "one pound" in services.assistant.ask(question, filters=Filters(user="bob")).answer
-    assert "only an administrator" in ui.remove_document(services, "kingfisher.md", ALICE)
-    assert "Removed" in ui.remove_document(services, "kingfisher.md", ADMIN)
+    assert "only an administrator" in documents.remove_document(services, "kingfisher.md", ALICE)
+    assert "Removed" in documents.remove_document(services, "kingfisher.md", ADMIN)
     assert services.assistant.indexer.catalog.document("kingfisher.md") is None
     assert not (services.uploads_dir / "kingfisher.md").exists()
     assert "kingfisher" not in (services.uploads_dir / "manifest.json").read_text()
@@ -193,31 +225,31 @@ def test_users_see_their_own_uploads_until_an_admin_publishes_them(services, tmp
 
 
 def test_a_user_removes_their_own_upload_but_not_an_official_document(services, tmp_path):
-    from assistant import ui
+    from assistant.ui import documents
 
-    ui.upload_files(services, [note(tmp_path, "in", "heron.md", "# Heron\n\nThe heron hide opens in 2027.\n")], "", "", "",
-                    request=BOB)
-    assert [doc for _, doc in ui.action_choices(services, BOB)] == ["heron.md"]
-    refused = ui.remove_document(services, ROADMAP, BOB)
+    documents.upload_files(services, [note(tmp_path, "in", "heron.md", "# Heron\n\nThe heron hide opens in 2027.\n")], "", "",
+                           "", request=BOB)
+    assert [doc for _, doc in documents.action_choices(services, BOB)] == ["heron.md"]
+    refused = documents.remove_document(services, ROADMAP, BOB)
     assert "only an administrator" in refused and services.assistant.indexer.catalog.document(ROADMAP) is not None
-    assert "Removed" in ui.remove_document(services, "heron.md", BOB)
+    assert "Removed" in documents.remove_document(services, "heron.md", BOB)
     assert not (services.uploads_dir / "heron.md").exists()
     assert [(e["event"], e["user"], e["file"]) for e in services.audit.entries()][-1] == ("remove", "bob", "heron.md")
 
 
 def test_an_upload_named_like_another_users_upload_never_replaces_it(services, tmp_path):
-    from assistant import ui
+    from assistant.ui import documents
 
-    ui.upload_files(services, [note(tmp_path, "a", "kingfisher.md", SECRET)], "", "", "", request=ALICE)
+    documents.upload_files(services, [note(tmp_path, "a", "kingfisher.md", SECRET)], "", "", "", request=ALICE)
     other = "# Kingfisher\n\nBob's kingfisher notes: the ferry runs on Sundays.\n"
-    report = ui.upload_files(services, [note(tmp_path, "b", "kingfisher.md", other)], "", "", "", request=BOB)
+    report = documents.upload_files(services, [note(tmp_path, "b", "kingfisher.md", other)], "", "", "", request=BOB)
     assert "Added kingfisher-2.md" in report and "another document is named kingfisher.md" in report, report
     assert (services.uploads_dir / "kingfisher.md").read_text() == SECRET
     assert (services.uploads_dir / "kingfisher-2.md").read_text() == other
     catalog = services.assistant.indexer.catalog
     assert (catalog.document("kingfisher.md").owner, catalog.document("kingfisher-2.md").owner) == ("alice", "bob")
     # alice's own upload of the same name replaces hers
-    ui.upload_files(services, [note(tmp_path, "c", "kingfisher.md", SECRET + "Revised.\n")], "", "", "", request=ALICE)
+    documents.upload_files(services, [note(tmp_path, "c", "kingfisher.md", SECRET + "Revised.\n")], "", "", "", request=ALICE)
     assert (services.uploads_dir / "kingfisher.md").read_text().endswith("Revised.\n")
     assert not (services.uploads_dir / "kingfisher-3.md").exists()
 

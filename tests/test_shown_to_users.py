@@ -7,8 +7,8 @@ import os
 import subprocess
 import sys
 
-from assistant import ui
 from assistant.engine import Assistant
+from assistant.ui import chat
 from tests.conftest import REPO, FakeEmbeddings
 
 DOCUMENT = "lsc-2030-roadmap-programme-timelines-2025.txt"
@@ -32,10 +32,10 @@ def test_a_first_question_with_line_breaks_is_never_understood_as_itself(setting
             assert not [event for event in events if event.kind == "rewritten"]
             final = events[-1].answer
             assert final.rewritten_question  # the engine always says what it searched for
-            assert "Understood as" not in ui.chat_message(final, text)
-            assert "Understood as" not in ui.streaming_message("", [], final.rewritten_question, text)
+            assert "Understood as" not in chat.chat_message(final, text)
+            assert "Understood as" not in chat.streaming_message("", [], final.rewritten_question, text)
         follow_up = assistant.ask("And the year after?", history=["What are the priorities for 2025/26?"])
-        assert "Understood as: What are the priorities for 2026/27?" in ui.chat_message(follow_up, "And the year after?")
+        assert "Understood as: What are the priorities for 2026/27?" in chat.chat_message(follow_up, "And the year after?")
     finally:
         assistant.close()
 

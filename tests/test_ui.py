@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from copy import deepcopy
+from types import SimpleNamespace
 
 import pytest
 
@@ -12,6 +14,10 @@ from assistant.answers import Answer, Source
 from tests.conftest import FakeEmbeddings
 
 ui = pytest.importorskip("assistant.ui")
+import gradio as gr  # noqa: E402 - after the check that gradio is installed
+from assistant.ui import chat, documents, style  # noqa: E402
+from assistant.ui.services import Services  # noqa: E402
+from index.uploads import safe_file_name  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -29,13 +35,13 @@ ui = pytest.importorskip("assistant.ui")
     ],
 )
 def test_upload_names_are_sanitised(given, expected):
-    name = ui.safe_file_name(given)
+    name = safe_file_name(given)
     assert name == expected
     assert "/" not in name and "\\" not in name and ".." not in name and not name.startswith(".")
 
 
 def test_markdown_text_is_escaped_and_images_disarmed():
-    text = ui.md('<img src=x onerror=alert(1)> ![t](http://evil.example/x.png) [l](javascript:alert(1)) **bold**')
+    text = style.md('<img src=x onerror=alert(1)> ![t](http://evil.example/x.png) [l](javascript:alert(1)) **bold**')
     assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
     assert "![" not in text and "](" not in text
     assert "**bold**" in text
@@ -46,18 +52,129 @@ def source(n: int = 1) -> Source:
 
 
 def test_chat_messages_for_each_status():
-    answered = ui.chat_message(Answer(status="answered", answer="Beds <b>close</b> [1].", citations=[source()],
+    answered = chat.chat_message(Answer(status="answered", answer="Beds <b>close</b> [1].", citations=[source()],
                                       notices=["The language model is unavailable (x)"]), "Q?")
     assert "Beds &lt;b&gt;close&lt;/b&gt; [1]." in answered
     assert "[1] &lt;b&gt;Plan&lt;/b&gt; — 5 &gt; Urgent, page 3" in answered
     assert 'class="icb-callout icb-notice"' in answered and "language model is unavailable" in answered
-    refused = ui.chat_message(Answer(status="unanswerable", answer="The documents don't cover <this>."), "Q?")
+    refused = chat.chat_message(Answer(status="unanswerable", answer="The documents don't cover <this>."), "Q?")
     assert 'class="icb-callout icb-unanswerable"' in refused and "Not covered by the documents" in refused
     assert "&lt;this&gt;" in refused
-    failed = ui.chat_message(Answer(status="error", answer="Empty."), "Q?")
+    failed = chat.chat_message(Answer(status="error", answer="Empty."), "Q?")
     assert "Could not answer" in failed
-    followed = ui.chat_message(Answer(status="answered", answer="A [1].", citations=[source()], rewritten_question="Full Q?"), "And?")
+    followed = chat.chat_message(Answer(status="answered", answer="A [1].", citations=[source()], rewritten_question="Full Q?"), "And?")
     assert "Understood as: Full Q?" in followed
+
+
+# -- the chat loop, driven without a browser -------------------------------------------------------
+
+
+class ScriptedAssistant:
+    """Streams the events it is given (or raises ``fails``), and keeps what it was asked."""
+
+    def __init__(self, events: list | None = None, backend: str = "openai", fails: Exception | None = None):
+        self.events, self.backend, self.fails = events or [], backend, fails
+        self.asked: list[dict] = []
+
+    def stream(self, question, history, audience, filters):
+        self.asked.append({"question": question, "history": history, "audience": audience, "filters": filters})
+        if self.fails is not None:
+            raise self.fails
+        yield from self.events
+
+
+@pytest.fixture
+def chat_services(settings):
+    from assistant.feedback import FeedbackStore, feedback_path
+
+    def make(assistant: ScriptedAssistant) -> Services:
+        made = Services(assistant, settings, FeedbackStore(feedback_path(settings)), sign_in=True)
+        opened.append(made)
+        return made
+
+    opened: list[Services] = []
+    yield make
+    for made in opened:
+        made.feedback.close()
+
+
+ALICE = SimpleNamespace(username="alice", client=SimpleNamespace(host="127.0.0.9"))
+
+
+def chat_steps(services: Services, *inputs) -> list[tuple]:
+    """What the chat handler yields, each step as Gradio sends it then (the handler changes its lists in place)."""
+    return [deepcopy(step) for step in chat.respond(services, *inputs, ALICE)]
+
+
+def test_the_chat_handler_streams_an_answer_into_the_conversation(chat_services):
+    from assistant import sources_view
+    from assistant.engine import Event
+
+    final = Answer(status="answered", answer="Beds <b>close</b> [1].", citations=[source()], contexts=[source()],
+                   rewritten_question="What are the bed plans for 2026/27?")
+    assistant = ScriptedAssistant([
+        Event("rewritten", text=final.rewritten_question),
+        Event("sources", sources=(source(),)),
+        Event("token", text="Beds <b>close</b>"),
+        Event("reset"),
+        Event("notice", text="The language model is unavailable (x)"),
+        Event("token", text="Beds <b>close</b> [1]."),
+        Event("answer", answer=final),
+    ])
+    earlier = ["What are the bed plans?"]
+    steps = chat_steps(chat_services(assistant), "  And for 2026/27?  ", [{"role": "user", "content": "Hi"}], earlier, [],
+                       ["d.txt"], None, " 2024 ", "")
+
+    asked = assistant.asked[0]
+    assert (asked["question"], asked["history"], asked["audience"]) == ("And for 2026/27?", earlier, "staff")
+    assert (asked["filters"].docs, asked["filters"].kinds, asked["filters"].date_from, asked["filters"].user) == (
+        ["d.txt"], [], "2024", "alice")
+    # at once: the question is cleared and shown (escaped), with a placeholder answer
+    box, messages, panel, kept, done = steps[0]
+    assert box == "" and kept == earlier and done == []
+    assert messages[1:] == [{"role": "user", "content": "And for 2026/27?"},
+                            {"role": "assistant", "content": "*Searching the documents…*"}]
+    # an LLM's sources are shown while it writes
+    searching = [step[2] for step in steps if isinstance(step[2], str)]
+    assert searching[0] == sources_view.render_sources("", [], [source()], status="searching")
+    # the answer grows, escaped, under "Understood as"; a reset starts it again; notices show
+    written = [step[1][-1]["content"] for step in steps[1:-1]]
+    assert any("Beds &lt;b&gt;close&lt;/b&gt;" in text and "[1]" not in text for text in written)
+    assert all("Understood as: What are the bed plans for 2026/27?" in text for text in written)
+    assert "language model is unavailable" in written[-1] and written[-1].count("Beds") == 1
+    # the end: the finished message, its sources panel, the question kept for follow-ups, the turn for ratings
+    box, messages, panel, kept, done = steps[-1]
+    assert messages[-1] == {"role": "assistant", "content": chat.chat_message(final, "And for 2026/27?")}
+    assert panel == sources_view.render_sources(final.answer, final.citations, final.contexts, final.status)
+    assert kept == earlier + ["And for 2026/27?"]
+    assert done == [{"question": "And for 2026/27?", "history": earlier, "answer": final, "message": 2}]
+
+
+def test_the_chat_handler_shows_no_sources_early_for_extractive_answers(chat_services):
+    from assistant.engine import Event
+
+    final = Answer(status="answered", answer="Beds close [1].", citations=[source()], backend="extractive")
+    assistant = ScriptedAssistant([Event("sources", sources=(source(),)), Event("answer", answer=final)],
+                                  backend="extractive")
+    steps = chat_steps(chat_services(assistant), "Beds?", [], [], [], [], [], "", "")
+    assert [isinstance(step[2], str) for step in steps] == [False, True]  # only the finished answer's panel
+
+
+def test_the_chat_handler_turns_a_failure_into_a_message(chat_services):
+    assistant = ScriptedAssistant(fails=RuntimeError("boom"))
+    *_, (box, messages, panel, kept, done) = chat_steps(chat_services(assistant), "Beds?", [], ["Earlier?"], [], [], [],
+                                                       "", "")
+    assert "Could not answer" in messages[-1]["content"] and "(RuntimeError)" in messages[-1]["content"]
+    assert "boom" not in messages[-1]["content"]  # no details of the failure on screen
+    assert kept == ["Earlier?"]  # a failed question is not a follow-up's context
+    assert done[0]["answer"].status == "error"
+
+
+def test_the_chat_handler_ignores_an_empty_question(chat_services):
+    assistant = ScriptedAssistant()
+    steps = chat_steps(chat_services(assistant), "   ", [{"role": "user", "content": "Hi"}], ["Q?"], [], [], [], "", "")
+    assert steps == [(gr.update(), gr.update(), gr.update(), ["Q?"], [])]
+    assert assistant.asked == []
 
 
 @pytest.fixture
@@ -67,7 +184,7 @@ def services(settings, corpus_copy):
 
     assistant = Assistant(settings, backend="extractive", embeddings=FakeEmbeddings())
     assistant.indexer.run([corpus_copy / "lsc-2030-roadmap-programme-timelines-2025.txt"])
-    made = ui.Services(assistant, settings, FeedbackStore(feedback_path(settings)), sign_in=False)
+    made = Services(assistant, settings, FeedbackStore(feedback_path(settings)), sign_in=False)
     yield made
     made.feedback.close()
     assistant.close()
@@ -83,7 +200,7 @@ def test_upload_indexes_good_files_and_reports_bad_ones(services, tmp_path):
     odd.write_bytes(b"MZ")
     before = {r.doc for r in services.assistant.indexer.catalog.documents()}
 
-    report = ui.upload_files(services, [str(good), str(bad), str(odd)], "Heron sanctuary plan", "2025-04", "plan")
+    report = documents.upload_files(services, [str(good), str(bad), str(odd)], "Heron sanctuary plan", "2025-04", "plan")
 
     assert "Added Heron-Plan.md" in report and "1 passage" in report
     assert "Could not add broken.pdf" in report and "PDF" in report
@@ -108,7 +225,7 @@ def test_upload_while_the_document_store_is_down_keeps_nothing_half_added(servic
         raise VectorStoreError("The document store (the Chroma server at http://127.0.0.1:1) cannot be reached.")
 
     monkeypatch.setattr(services.assistant.indexer, "run", store_down)
-    report = ui.upload_files(services, [str(note)], "", "", "")
+    report = documents.upload_files(services, [str(note)], "", "", "")
     assert "Could not add the files" in report and "cannot be reached" in report and "Nothing was changed" in report
     assert not (services.uploads_dir / "kingfisher.md").exists()
     manifest = services.uploads_dir / "manifest.json"
@@ -118,7 +235,7 @@ def test_upload_while_the_document_store_is_down_keeps_nothing_half_added(servic
 def test_upload_never_replaces_a_document_from_elsewhere(services, tmp_path):
     clash = tmp_path / "lsc-2030-roadmap-programme-timelines-2025.txt"
     clash.write_text("Something else entirely.", encoding="utf-8")
-    report = ui.upload_files(services, [str(clash)], "", "", "")
+    report = documents.upload_files(services, [str(clash)], "", "", "")
     assert "already indexed" in report
     assert "LSC2030" in services.assistant.indexer.catalog.document(clash.name).title
 
@@ -132,7 +249,7 @@ def test_two_files_with_one_name_in_one_upload_are_both_kept(services, tmp_path)
         (tmp_path / folder / "report.md").write_text(text, encoding="utf-8")
         paths.append(str(tmp_path / folder / "report.md"))
 
-    report = ui.upload_files(services, paths, "", "", "")
+    report = documents.upload_files(services, paths, "", "", "")
 
     assert "Added report.md" in report and "Added report-2.md" in report, report
     assert (services.uploads_dir / "report.md").read_text() == texts["a"]

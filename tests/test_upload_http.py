@@ -84,7 +84,7 @@ def table_rows(page) -> int:
         .filter(cell => /^cell-\\d+-0$/.test(cell.dataset.testid)).length""")
 
 
-# what every upload report says (see add_files and upload_files in assistant/ui.py)
+# what every upload report says (see add_files and upload_files in assistant/ui/documents.py)
 REPORTS = ["Added ", "Could not add", "already in the index", "Nothing was added", "Choose one or more", "Only signed-in"]
 # the upload report's own text, or null while the app is still working on it (its progress shows in the box)
 REPORT_JS = """() => {

@@ -1,4 +1,5 @@
-"""The web app's uploads folder (``<home>/uploads``): its manifest, and publishing and removing documents.
+"""The web app's uploads folder (``<home>/uploads``): saving uploads into it under safe names, its
+manifest, and publishing and removing documents. Plain arguments (folders, paths, the user): no UI.
 
 The folder's ``manifest.json`` holds one entry per upload: what the uploader said about it (title,
 date, kind) and its provenance (``origin``, ``owner``, ``uploaded_at``, ``published_by``,
@@ -12,13 +13,22 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from index.catalog import DocumentRecord
 from index.corpus import MANIFEST_NAME
 from index.documents import Provenance
-from index.pipeline import Indexer
+from index.pipeline import Indexer, IndexReport
+from index.vectors import VectorStoreError
+
+UPLOAD_TYPES = [".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt"]
+MAX_UPLOAD_NAME = 120
+UNSUPPORTED = "unsupported"  # why a file was refused: not one of UPLOAD_TYPES
+NAME_INDEXED = "name indexed"  # why a file was refused: a document from elsewhere has its name
 
 
 class UploadError(ValueError):
@@ -123,3 +133,86 @@ def remove(indexer: Indexer, folder: Path, doc: str) -> DocumentRecord:
 def is_upload(record: DocumentRecord, folder: Path) -> bool:
     """Whether the document's file is in the uploads folder."""
     return Path(record.path).parent.resolve() == folder.resolve()
+
+
+def safe_file_name(name: str) -> str:
+    """A file name fit for <home>/uploads: no folders, no '..', no odd characters, extension kept."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = base.replace("..", ".").strip().strip(".")
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    stem = re.sub(r"[^\w-]+", "-", stem)  # spaces and punctuation become single dashes
+    stem = re.sub(r"-{2,}", "-", stem).strip("-_")[:MAX_UPLOAD_NAME] or "document"
+    suffix = re.sub(r"[^A-Za-z0-9]", "", suffix).lower()
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+@dataclass
+class Received:
+    """One uploaded file: saved into the uploads folder as ``name``, or refused (``refused`` says why)."""
+
+    path: str  # the file as it was received
+    name: str  # its safe name, and the name it is saved under
+    wanted: str = ""  # when another document had the name it came with: that name (``name`` is then a free one)
+    refused: str = ""  # UNSUPPORTED or NAME_INDEXED; "" when saved
+    clash: DocumentRecord | None = None  # for NAME_INDEXED: the indexed document with its name
+
+
+def save(folder: Path, paths: list[str], indexed: dict[str, DocumentRecord], user: str, title: str, when: str,
+         kind: str) -> list[Received]:
+    """Save received files into the uploads folder under safe names, each with its manifest entry
+    (``title``, ``when``, ``kind``, and that ``user`` uploaded it now). ``indexed``: the documents in
+    the index, by name.
+
+    A file of a type not in UPLOAD_TYPES, or named like an indexed document from elsewhere, is
+    refused. A name already taken (by an earlier file of this upload, another user's upload, a
+    published one, or any file in the folder) gets the first free one, ``report-2.pdf``,
+    ``report-3.pdf``...: only the user's own unpublished upload of that name is replaced."""
+    folder.mkdir(parents=True, exist_ok=True)
+    taken = set(indexed) | {p.name for p in folder.iterdir()}
+    received: list[Received] = []
+    for path in paths:
+        name = safe_file_name(Path(path).name)
+        if Path(name).suffix.lower() not in UPLOAD_TYPES:
+            received.append(Received(path, name, refused=UNSUPPORTED))
+            continue
+        known = indexed.get(name)
+        if known is not None and not is_upload(known, folder):
+            received.append(Received(path, name, refused=NAME_INDEXED, clash=known))
+            continue
+        wanted = ""
+        if name in taken and not (may_replace(known, user) and all(r.name != name for r in received if not r.refused)):
+            wanted, name = name, free_name(name, taken)
+        (folder / name).write_bytes(Path(path).read_bytes())
+        add_to_manifest(folder, name, title, when, kind, Provenance("uploaded", user, now()))
+        received.append(Received(path, name, wanted))
+        taken.add(name)
+    return received
+
+
+def index_saved(indexer: Indexer, folder: Path, saved: list[Received], indexed: dict[str, DocumentRecord],
+                progress: Callable[[int, int, str | None], None] | None = None) -> IndexReport:
+    """Index the saved uploads, and only them (not the documents another run left pending). A file
+    that cannot be indexed goes again, with its manifest entry. If the document store is down,
+    VectorStoreError is raised after every newly named file has gone: nothing is half-added.
+    ``indexed``: the documents in the index before the files were saved, by name."""
+    targets = [folder / item.name for item in saved]
+    try:
+        report = indexer.run(targets, progress=progress, prune=False, finish_pending=False)
+    except VectorStoreError:
+        for target in targets:
+            if target.name not in indexed:
+                discard(folder, target.name)
+        raise
+    failed = {Path(path).name for path, _ in report.failed}
+    for target in targets:
+        if target.name in failed:
+            discard(folder, target.name)
+    return report
+
+
+def discard(folder: Path, name: str) -> None:
+    """Delete an upload's file and its manifest entry."""
+    (folder / name).unlink(missing_ok=True)
+    remove_from_manifest(folder, name)

@@ -1,0 +1,221 @@
+"""The FAQ drafting tab: questions from the public in, plain-English drafts with sources out, to
+review, edit, approve and export (the drafts themselves are ``assistant.faq``'s).
+
+Its handlers are module functions (those that ask or export take the app's ``Services`` first);
+``faq_tab`` lays the tab out and wires them to Gradio.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import gradio as gr
+
+from assistant import faq, sources_view
+from assistant.retrieval import Filters
+from assistant.ui.services import LOG, PRIVATE, Services, bind, plural
+from assistant.ui.style import md
+
+FAQ_HEADERS = ["#", "Question", "Status", "Reading ease", "Approved"]
+STATUS_WORDS = {"answered": "Drafted", "unanswerable": "Not in the documents", "error": "Could not draft",
+                "pending": "Waiting"}
+
+
+def faq_rows(drafts: list[faq.Draft]) -> list[list]:
+    rows = []
+    for number, draft in enumerate(drafts, start=1):
+        score = draft.reading_ease
+        ease = "–" if score is None else f"{score:.0f} ({faq.reading_label(score)})"
+        status = STATUS_WORDS.get(draft.status, draft.status) + (", edited" if draft.edited else "")
+        rows.append([number, draft.question, status, ease, "Yes" if draft.approved else ""])
+    return rows
+
+
+def faq_choices(drafts: list[faq.Draft]) -> list[tuple[str, int]]:
+    return [(f"{i}. {d.question[:90]}", i - 1) for i, d in enumerate(drafts, start=1)]
+
+
+def draft_details(draft: faq.Draft | None) -> tuple[str, str, str]:
+    """(answer text, reading-ease line, sources HTML) for the editor."""
+    if draft is None:
+        return "", "", sources_view.placeholder("Pick a draft to see its sources.")
+    score = draft.reading_ease
+    if score is None:
+        reading = ""
+    else:
+        verdict = ("plain English, good for the public" if score >= 60
+                   else "harder than plain English: shorter sentences and everyday words help")
+        reading = f"**Reading ease {score:.0f}** / 100 ({faq.reading_label(score)}): {verdict}."
+    if draft.status == "unanswerable":
+        reading = ("**Not in the documents.** The documents don't answer this: write the answer yourself "
+                   "or drop the question. " + reading)
+    if draft.citations:
+        panel = sources_view.render_sources(draft.answer, draft.citations, [], draft.status)
+    else:
+        panel = sources_view.placeholder("This draft cites no sources.")
+    return draft.answer, reading, panel
+
+
+# -- handlers --------------------------------------------------------------------------------------
+
+
+def ask_public(services: Services, question: str, request: gr.Request | None) -> faq.Draft:
+    """A draft from the documents this user's questions may use (official and their own uploads)."""
+    try:
+        chosen = Filters(user=services.user(request))
+        return faq.draft_from_answer(question, services.assistant.ask(question, audience="public", filters=chosen))
+    except Exception as exc:  # noqa: BLE001 - one failed draft must not lose the others
+        LOG.exception("drafting failed")
+        failed = f"Could not draft this answer ({exc.__class__.__name__}). Try Regenerate."
+        return faq.Draft(question, failed, "error")
+
+
+def draft_all(services: Services, text, upload, drafts, request: gr.Request, progress=gr.Progress()):
+    try:
+        questions = faq.parse_questions(text or "")
+        if upload:
+            questions += [q for q in faq.read_question_file(Path(upload)) if q not in questions]
+    except faq.QuestionListError as exc:
+        return drafts, gr.update(), gr.update(), f"**Could not read the questions:** {md(str(exc))}"
+    known = {d.question for d in drafts}
+    drafts = list(drafts) + [faq.Draft(q) for q in questions if q not in known]
+    waiting = [i for i, d in enumerate(drafts) if d.status == "pending"]
+    if not waiting:
+        return drafts, faq_rows(drafts), gr.update(), "Paste or upload some new questions first."
+    started = time.perf_counter()
+    for index in progress.tqdm(waiting, desc="Drafting answers"):
+        drafts[index] = ask_public(services, drafts[index].question, request)
+    took = time.perf_counter() - started
+    first = waiting[0]
+    return (drafts, faq_rows(drafts), gr.update(choices=faq_choices(drafts), value=first),
+            f"Drafted {plural(len(waiting), 'answer')} in {took:.0f} s. Review each one below.")
+
+
+def clear_all():
+    return [], [], gr.update(choices=[], value=None), "", *draft_details(None), gr.update(value=None, visible=False)
+
+
+def show(index, drafts):
+    draft = drafts[index] if isinstance(index, int) and 0 <= index < len(drafts) else None
+    text, line, panel = draft_details(draft)
+    label = "Withdraw approval" if draft is not None and draft.approved else "Approve"
+    return text, line, panel, gr.update(value=label)
+
+
+def row_clicked(drafts, event: gr.SelectData):
+    row = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
+    return row if isinstance(row, int) and 0 <= row < len(drafts) else gr.update()
+
+
+def save_edit(index, text, drafts):
+    if not isinstance(index, int) or not 0 <= index < len(drafts):
+        return drafts, gr.update(), gr.update(), "Pick a draft first."
+    drafts = list(drafts)
+    draft = drafts[index]
+    if text != draft.answer:
+        drafts[index] = dataclasses.replace(draft, answer=text, edited=True)
+    return drafts, faq_rows(drafts), draft_details(drafts[index])[1], f"Saved draft {index + 1}."
+
+
+def toggle_approval(index, text, drafts):
+    drafts, rows, line, note = save_edit(index, text, drafts)
+    if not isinstance(index, int) or not 0 <= index < len(drafts):
+        return drafts, rows, line, note, gr.update()
+    if drafts[index].status not in ("answered", "unanswerable"):
+        return drafts, rows, line, "Only a drafted answer can be approved.", gr.update()
+    draft = dataclasses.replace(drafts[index], approved=not drafts[index].approved)
+    drafts[index] = draft
+    state = "approved" if draft.approved else "no longer approved"
+    label = "Withdraw approval" if draft.approved else "Approve"
+    return drafts, faq_rows(drafts), line, f"Draft {index + 1} is {state}.", gr.update(value=label)
+
+
+def redo(services: Services, index, drafts, request: gr.Request, progress=gr.Progress()):
+    if not isinstance(index, int) or not 0 <= index < len(drafts):
+        return drafts, gr.update(), gr.update(), gr.update(), gr.update(), "Pick a draft first.", gr.update()
+    progress(0, desc="Drafting the answer again")
+    drafts = list(drafts)
+    drafts[index] = ask_public(services, drafts[index].question, request)
+    text, line, panel = draft_details(drafts[index])
+    again = f"Drafted answer {index + 1} again."
+    return drafts, faq_rows(drafts), text, line, panel, again, gr.update(value="Approve")
+
+
+def make_files(services: Services, which, heading, drafts, request: gr.Request):
+    chosen = faq.selected(drafts, approved_only=which.startswith("Approved"))
+    if not chosen:
+        hint = ("Approve some answers first, or choose “All drafted answers”." if which.startswith("Approved")
+                else "Draft some answers first.")
+        return gr.update(value=None, visible=False), f"Nothing to export. {hint}"
+    folder = Path(tempfile.mkdtemp(dir=services.exports_dir))
+    stem = f"faq-{date.today().isoformat()}"
+    paths = faq.write_exports(chosen, folder, stem=stem, title=(heading or "").strip() or faq.DEFAULT_TITLE)
+    services.audit.record("export", user=services.user(request), address=services.address(request),
+                          what="faq", rows=len(chosen))
+    files_made = [str(p) for p in paths]
+    note = f"{plural(len(chosen), 'answer')} exported: download the files below."
+    return gr.update(value=files_made, visible=True), note
+
+
+# -- the tab ---------------------------------------------------------------------------------------
+
+
+def faq_tab(services: Services) -> None:
+    assistant = services.assistant
+    drafts_state = gr.State([])
+    gr.Markdown(
+        "Paste questions from the public (one a line) or upload a list. Each answer is drafted in plain English "
+        "for the public, with its sources. **Check every draft against its sources before you publish it.**"
+    )
+    with gr.Row():
+        pasted = gr.Textbox(label="Questions, one a line", lines=6, scale=3, elem_id="icb-faq-questions",
+                            placeholder="Will my local A&E stay open?\nHow do I register with a GP?")
+        question_file = gr.File(label="…or upload a .txt (one a line) or .csv (a 'question' column)",
+                                file_types=[".txt", ".csv"], type="filepath", scale=2, elem_id="icb-faq-file")
+    with gr.Row():
+        draft_button = gr.Button("Draft answers", variant="primary", elem_id="icb-faq-draft", scale=0, min_width=180)
+        clear_button = gr.Button("Clear all drafts", size="sm", scale=0, min_width=150)
+        faq_status = gr.Markdown("", elem_id="icb-faq-status")
+    table = gr.Dataframe(headers=FAQ_HEADERS, value=[], interactive=False, wrap=True, elem_id="icb-faq-table",
+                         elem_classes=["icb-table"], label="Drafts (click a row to review it)",
+                         column_widths=["6%", "50%", "16%", "16%", "12%"])
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            pick = gr.Dropdown(choices=[], label="Draft to review", elem_id="icb-faq-pick", value=None)
+            editor = gr.Textbox(label="Answer (edit freely; keep the [1], [2] source numbers)", lines=8,
+                                elem_id="icb-faq-editor")
+            reading = gr.Markdown("", elem_id="icb-faq-reading")
+            with gr.Row():
+                save = gr.Button("Save edit", elem_id="icb-faq-save")
+                regenerate = gr.Button("Regenerate (loses edits)", elem_id="icb-faq-regenerate")
+                approve = gr.Button("Approve", variant="primary", elem_id="icb-faq-approve")
+        with gr.Column(scale=2):
+            draft_sources = gr.HTML(sources_view.placeholder("Pick a draft to see its sources."),
+                                    elem_id="icb-faq-sources", js_on_load=None)
+    with gr.Accordion("Export", open=True):
+        with gr.Row():
+            scope = gr.Radio(["Approved answers only", "All drafted answers"], value="Approved answers only",
+                             label="Which answers", elem_id="icb-faq-scope")
+            title = gr.Textbox(label="Document title", value="Frequently asked questions", max_lines=1)
+            export = gr.Button("Make Word, Markdown and CSV files", elem_id="icb-faq-export", variant="primary")
+        export_note = gr.Markdown("")
+        files = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="icb-faq-files",
+                        visible=False)
+
+    draft_button.click(bind(draft_all, services), [pasted, question_file, drafts_state],
+                       [drafts_state, table, pick, faq_status],
+                       concurrency_id="answer", concurrency_limit=1 if assistant.backend == "local" else 2, **PRIVATE)
+    cleared = [drafts_state, table, pick, faq_status, editor, reading, draft_sources, files]
+    clear_button.click(clear_all, None, cleared, **PRIVATE)
+    pick.change(show, [pick, drafts_state], [editor, reading, draft_sources, approve], **PRIVATE)
+    table.select(row_clicked, drafts_state, pick, **PRIVATE)
+    save.click(save_edit, [pick, editor, drafts_state], [drafts_state, table, reading, faq_status], **PRIVATE)
+    approve.click(toggle_approval, [pick, editor, drafts_state], [drafts_state, table, reading, faq_status, approve],
+                  **PRIVATE)
+    redone = [drafts_state, table, editor, reading, draft_sources, faq_status, approve]
+    regenerate.click(bind(redo, services), [pick, drafts_state], redone, concurrency_id="answer", **PRIVATE)
+    export.click(bind(make_files, services), [scope, title, drafts_state], [files, export_note], **PRIVATE)
