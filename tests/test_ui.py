@@ -73,7 +73,10 @@ class ScriptedAssistant:
     """Streams the events it is given (or raises ``fails``), and keeps what it was asked."""
 
     def __init__(self, events: list | None = None, backend: str = "openai", fails: Exception | None = None):
+        from assistant.answerers import answerer_class
+
         self.events, self.backend, self.fails = events or [], backend, fails
+        self.answerer = answerer_class(backend)  # what the UI reads of it: uses_llm, concurrency
         self.asked: list[dict] = []
 
     def stream(self, question, history, audience, filters):

@@ -13,6 +13,7 @@ from pathlib import Path
 import gradio as gr
 from starlette.middleware import Middleware
 
+from assistant.answerers import FALLBACK
 from assistant.config import Settings
 from assistant.engine import Assistant
 from assistant.feedback import FeedbackStore, feedback_path
@@ -66,11 +67,11 @@ def warm_up(assistant: Assistant, log: Callable[[str], None]) -> None:
     """Load the search models and start the local model now, so the first question does not wait."""
     started = time.perf_counter()
     try:  # the embedding model, vector store, keyword index, tokenizer and caches, before anyone asks
-        assistant.ask(EXAMPLES[0], backend="extractive")
+        assistant.ask(EXAMPLES[0], backend=FALLBACK)
         log(f"Search is ready ({time.perf_counter() - started:.1f} s).")
     except Exception as exc:
         log(f"Search warm-up failed ({exc.__class__.__name__}: {exc}).")
-    if assistant.backend != "local":
+    if not assistant.answerer.starts_model:
         return
     started = time.perf_counter()
     try:

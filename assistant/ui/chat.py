@@ -117,7 +117,7 @@ def respond(services: Services, text, messages, earlier, done, docs, kinds, date
             rewritten = event.text
         elif event.kind == "sources":
             # an LLM takes seconds to start: show what it reads meanwhile (extractive answers come at once)
-            if assistant.backend != "extractive":
+            if assistant.answerer.uses_llm:
                 found = sources_view.render_sources("", [], list(event.sources), status="searching")
                 yield gr.update(), messages, found, earlier, done
             continue
@@ -242,7 +242,7 @@ def chat_tab(services: Services) -> dict:
     answer = bind(respond, services)
     outputs = [question, chatbot, sources, history, turns]
     inputs = [question, chatbot, history, turns, doc_filter, kind_filter, since, until]
-    limit = 1 if assistant.backend == "local" else 4
+    limit = assistant.answerer.concurrency
     # the chat shows its own "Searching the documents…": no spinner overlays (they cost the browser dearly)
     answering = dict(concurrency_id="answer", concurrency_limit=limit, show_progress="hidden", **PRIVATE)
     send.click(answer, inputs, outputs, **answering)

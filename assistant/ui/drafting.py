@@ -208,7 +208,7 @@ def faq_tab(services: Services) -> None:
 
     draft_button.click(bind(draft_all, services), [pasted, question_file, drafts_state],
                        [drafts_state, table, pick, faq_status],
-                       concurrency_id="answer", concurrency_limit=1 if assistant.backend == "local" else 2, **PRIVATE)
+                       concurrency_id="answer", concurrency_limit=min(2, assistant.answerer.concurrency), **PRIVATE)
     cleared = [drafts_state, table, pick, faq_status, editor, reading, draft_sources, files]
     clear_button.click(clear_all, None, cleared, **PRIVATE)
     pick.change(show, [pick, drafts_state], [editor, reading, draft_sources, approve], **PRIVATE)
