@@ -441,6 +441,7 @@ def chat_command(
 
 @app.command("eval")
 def eval_command(
+    ctx: typer.Context,
     backend: BackendOption = None,
     sample: Annotated[
         Optional[int], typer.Option("--sample", min=1, help="Run a deterministic sample of N items (see --seed).")
@@ -467,147 +468,34 @@ def eval_command(
     out: Annotated[Optional[Path], typer.Option("--out", help="Folder for run folders. Default: eval/runs/.")] = None,
     no_reference: Annotated[bool, typer.Option("--no-reference", help="Skip the naive reference (BM25 + extractive).")] = False,
     gold: Annotated[Optional[Path], typer.Option("--gold", help="The gold set. Default: eval/gold_set.jsonl.")] = None,
+    from_run: Annotated[
+        Optional[Path],
+        typer.Option("--from-run", help="Repeat a saved run from its config.json (or run folder): the same items, backend, k, mode and settings, into a new run folder beside it. Options given with it override the saved ones; --ids, --types, --sample, --seed and --gold cannot be given."),
+    ] = None,
 ) -> None:
     """Score the assistant on the gold set, write a report, and fail (exit 1) if quality fell against the baseline."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from assistant.config import REPO_ROOT
-    from eval import baseline as gate
-    from eval.gold import GOLD_PATH, GoldSetError, file_hash, load_gold, parse_id_list, read_ids, select
-    from eval.report import git_state, redact, run_folder, utc_now, write_run
-    from eval.runner import EvalError, EvalOptions, run_eval
+    from eval.console import run_and_show
+    from eval.orchestrate import EvalRequest, repeat
+    from eval.runner import EvalError
 
     _check_backend(backend)
-    settings = _settings()
-    backend = backend or settings.backend
-    gold_path = gold or GOLD_PATH
+    options = {"backend": backend, "sample": sample, "seed": seed, "ids": ids, "types": types,
+               "retrieval_only": retrieval_only, "k": k, "baseline": baseline, "update_baseline": update_baseline,
+               "reference": not no_reference, "gold": gold, "out": out}
     try:
-        items_all = load_gold(gold_path)
-        chosen = select(
-            items_all,
-            ids=read_ids(ids) if ids else None,
-            types=parse_id_list(types) if types else None,
-            sample=sample,
-            seed=seed,
-        )
-    except GoldSetError as exc:
+        if from_run is not None:
+            parameter = {"reference": "no_reference"}  # the option behind each request field, where named otherwise
+            given = {name: value for name, value in options.items()
+                     if getattr(ctx.get_parameter_source(parameter.get(name, name)), "name", "") == "COMMANDLINE"}
+            request, settings = repeat(from_run, given)
+        else:
+            settings = _settings()
+            request = EvalRequest(**{**options, "backend": backend or settings.backend})
+        code = run_and_show(request, settings, console, errors)
+    except EvalError as exc:
         raise UserError(str(exc)) from exc
-    baseline_path = baseline or gate.default_path(REPO_ROOT, backend, retrieval_only)
-    old, fits = None, False
-    try:
-        old = gate.load_baseline(baseline_path)
-        if old is not None:
-            gate.check_fits(old, backend, k, retrieval_only, baseline_path)
-            fits = True
-    except gate.BaselineError as exc:
-        if not update_baseline:
-            raise UserError(str(exc)) from exc
-        # it is being replaced: keep its tolerances (if it could be read), compare nothing with it
-
-    options = EvalOptions(backend=backend, k=k, retrieval_only=retrieval_only, reference=not no_reference)
-    mode = "retrieval-only" if retrieval_only else "full"
-    errors.print(f"Evaluating {len(chosen)} items with the {backend} backend ({mode}, k={k}).", highlight=False)
-    with Progress(
-        TextColumn("[bold]Evaluating"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[item]}"),
-        console=errors,
-        transient=False,
-        disable=not errors.is_terminal and not os.environ.get("ICB_ASSISTANT_PROGRESS"),
-    ) as bar:
-        task = bar.add_task("eval", total=len(chosen), item="indexing the corpus")
-
-        def progress(done: int, total: int, item: str) -> None:
-            bar.update(task, completed=done, total=total, item=item or "done")
-
-        try:
-            result = run_eval(chosen, settings, options, progress=progress)
-        except EvalError as exc:
-            raise UserError(str(exc)) from exc
-    if result.judge.startswith("skipped"):
-        errors.print(f"Note: the LLM judge was {result.judge}.", markup=False, highlight=False)
-
-    comparison = gate.compare(result.rows, old, baseline_path) if old is not None and fits else None
-    verdict = gate.verdict(comparison, baseline_path, updated=update_baseline)
-
-    git = git_state(REPO_ROOT)
-    models = [row.get("model") for row in result.rows if row.get("model")]
-    selection = ", ".join(
-        part for part in (
-            f"ids {ids}" if ids else "", f"types {types}" if types else "",
-            f"sample {sample} (seed {seed})" if sample else "",
-        ) if part
-    ) or "all items"
-    meta = {
-        "run": "", "backend": backend, "model": max(set(models), key=models.count) if models else "",
-        "mode": mode, "k": k, "items": len(chosen), "selection": selection,
-        "gold_set_sha256": file_hash(gold_path), "git_commit": git.get("commit"), "git_dirty": git.get("dirty"),
-        "judge": result.judge, "seconds": result.seconds, "created": utc_now(),
-    }
-    folder = run_folder(out or REPO_ROOT / "eval" / "runs", backend)
-    meta["run"] = folder.name
-    hidden = {name for name in type(settings).model_fields if name.endswith("api_key")}
-    config = {
-        "run": folder.name,
-        "created": meta["created"],
-        "command": {"backend": backend, "sample": sample, "seed": seed, "ids": ids, "types": types,
-                    "retrieval_only": retrieval_only, "k": k, "baseline": str(baseline_path),
-                    "update_baseline": update_baseline, "reference": not no_reference},
-        "items": [item.id for item in chosen],
-        "gold_set": {"path": str(gold_path), "sha256": meta["gold_set_sha256"], "items_total": len(items_all)},
-        "git": git,
-        "settings": redact(result.settings.model_dump(mode="json", exclude=hidden)),
-        "eval_index": result.index,
-        "judge": result.judge,
-        "python": sys.version.split()[0],
-    }
-    summary = write_run(folder, result, meta, config, comparison, verdict)
-
-    if update_baseline:
-        tolerances = (old or {}).get("tolerances")
-        baseline_meta = {"backend": backend, "model": meta["model"], "retrieval_only": retrieval_only, "k": k,
-                         "git_commit": git.get("commit"), "gold_set_sha256": meta["gold_set_sha256"], "run": folder.name}
-        gate.write_baseline(baseline_path, gate.make_baseline(result.rows, baseline_meta, tolerances))
-        if old is not None and len(old.get("items", {})) != len(result.rows):
-            errors.print(f"Note: the baseline now holds {len(result.rows)} items (it held {len(old['items'])}).")
-
-    _print_eval_summary(summary)
-    console.print(f"{verdict['verdict']}: {verdict['message']}", markup=False, highlight=False)
-    console.print(f"Report: {folder / 'report.html'} (and report.md, results.csv, summary.json)", markup=False, highlight=False)
-    if verdict["verdict"] == "FAILED":
-        errors.print("Quality fell against the baseline:", highlight=False)
-        for line in verdict["lines"]:
-            errors.print(f"  - {line}", markup=False, highlight=False)
-        raise typer.Exit(1)
-
-
-def _print_eval_summary(summary: dict) -> None:
-    from rich import box
-
-    def fmt(value, kind: str) -> str:
-        return "–" if value is None else f"{value:.2f}"
-
-    current, reference = summary["current"], summary.get("reference")
-    columns = [("pass_rate", "pass"), ("hit_at_k", "hit@k"), ("mrr", "MRR"), ("context_recall", "ctx"),
-               ("answer_recall", "answer"), ("fully_correct", "correct"), ("refusal_rate", "refusal"),
-               ("false_refusal_rate", "f.refusal"), ("latency_p50", "p50 s")]
-    table = Table(title="Evaluation" + (" (rows 'naive': the naive reference)" if reference else ""),
-                  box=box.SIMPLE_HEAD, padding=(0, 0), title_justify="left")
-    table.add_column("Type", no_wrap=True, min_width=12)
-    table.add_column("n", justify="right", no_wrap=True)
-    for _, label in columns:
-        table.add_column(label, justify="right", no_wrap=True, min_width=max(4, len(label)))
-    for name in list(current["by_type"]) + ["overall"]:
-        mine = current["overall"] if name == "overall" else current["by_type"][name]
-        cells = [fmt(mine.get(key), "seconds" if key.startswith("latency") else "rate") for key, _ in columns]
-        table.add_row(name, str(mine["n"]), *cells, style="bold" if name == "overall" else None)
-        ref = (reference["overall"] if name == "overall" else reference["by_type"].get(name)) if reference else None
-        if ref is not None:
-            cells = [fmt(ref.get(key), "seconds" if key.startswith("latency") else "rate") for key, _ in columns]
-            table.add_row("  naive", "", *cells, style="dim")
-    console.print(table)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command("eval-drafts")
@@ -618,23 +506,13 @@ def eval_drafts_command(
     gold: Annotated[Optional[Path], typer.Option("--gold", help="The gold set, to skip questions it already has. Default: eval/gold_set.jsonl.")] = None,
 ) -> None:
     """Turn thumbs-down feedback into draft gold items for a person to complete (see eval/README.md)."""
-    from eval.feedback_to_gold import FeedbackError, feedback_to_drafts
-    from eval.gold import GOLD_PATH
+    from eval.console import drafts_from_feedback
+    from eval.runner import EvalError
 
-    if not feedback.is_file():
-        raise UserError(f"No such file: {feedback}")
     try:
-        result = feedback_to_drafts(feedback, out, gold or GOLD_PATH, append=append)
-    except FeedbackError as exc:
+        drafts_from_feedback(feedback, out, gold, append, console, errors)
+    except EvalError as exc:
         raise UserError(str(exc)) from exc
-    for reason in result.skipped:
-        errors.print(f"Skipped {reason}", markup=False, highlight=False)
-    console.print(
-        f"Wrote {len(result.drafts)} draft items to {out} from thumbs-down feedback "
-        f"({len(result.skipped)} skipped, {result.thumbs_up} thumbs-up ignored). Complete them as eval/README.md "
-        "describes before adding them to eval/gold_set.jsonl.",
-        markup=False, highlight=False,
-    )
 
 
 @app.command("docs")

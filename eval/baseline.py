@@ -16,30 +16,14 @@ number is an absolute tolerance; ``{"absolute": a, "relative": r}`` allows the l
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from eval.runner import DIRECTION, METRIC_LABELS, summarise, summarise_by_type
+from eval.metrics_catalogue import BY_KEY, REPORTED, default_tolerances, summarise, summarise_by_type
 
 FORMAT = 1
-RATES = ["pass_rate", "hit_at_k", "mrr", "quote_recall", "context_recall", "answer_recall", "fully_correct",
-         "citation_support", "citation_coverage", "refusal_rate", "false_refusal_rate", "fallback_rate"]
-DEFAULT_TOLERANCES: dict = {
-    "overall": {
-        **{name: 0.02 for name in RATES},
-        "judge_faithfulness": 0.25,
-        "judge_correctness": 0.25,
-        "latency_p50": {"absolute": 1.0, "relative": 0.5},
-    },
-    "per_type": {
-        "min_items": 10,
-        **{name: 0.10 for name in RATES},
-    },
-    "max_item_regressions": 0,
-}
 # what a baseline keeps of each item: enough to recompute every summary metric, and to show it
 ITEM_FIELDS = ["type", "gold_digest", "passed", "status", "refused", "fallback", "hit_at_k", "rank", "rr",
                "quote_recall", "context_recall", "answer_recall", "fully_correct", "missing_facts",
@@ -83,7 +67,7 @@ def make_baseline(rows: list[dict], meta: dict, tolerances: dict | None = None) 
         "format": FORMAT,
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         **meta,
-        "tolerances": tolerances or copy.deepcopy(DEFAULT_TOLERANCES),
+        "tolerances": tolerances or default_tolerances(),
         "summary": json.loads(json.dumps(summary), parse_float=lambda s: round(float(s), 4)),
         "items": items,
     }
@@ -128,7 +112,7 @@ class MetricChange:
         return self.allowed is not None and self.worse_by > self.allowed + 1e-9
 
     def describe(self) -> str:
-        label = METRIC_LABELS.get(self.metric, self.metric)
+        label = BY_KEY[self.metric].label
         delta = self.after - self.before
         return (f"{self.scope} {label}: {self.before:.3f} → {self.after:.3f} ({delta:+.3f}; "
                 f"tolerance {self.allowed:.3f})" if self.allowed is not None else
@@ -192,14 +176,14 @@ NOISE = 1e-3  # baselines keep 4 decimals: smaller differences are rounding, not
 def _changes(scope: str, before: dict, after: dict, tolerances: dict, latency: bool = True) -> list[MetricChange]:
     """Every gated metric, and every other metric that changed (latency only if asked)."""
     found = []
-    for metric, direction in DIRECTION.items():
-        old, new = before.get(metric), after.get(metric)
-        if old is None or new is None or (metric.startswith("latency") and not latency):
+    for metric in REPORTED:
+        old, new = before.get(metric.key), after.get(metric.key)
+        if old is None or new is None or (metric.kind == "seconds" and not latency):
             continue
-        allowed = allowed_worsening(tolerances.get(metric), old)
-        worse_by = -direction * (new - old)
+        allowed = allowed_worsening(tolerances.get(metric.key), old)
+        worse_by = -metric.direction * (new - old)
         if abs(new - old) > NOISE or allowed is not None:
-            found.append(MetricChange(scope, metric, old, new, allowed, worse_by))
+            found.append(MetricChange(scope, metric.key, old, new, allowed, worse_by))
     return found
 
 
@@ -220,7 +204,7 @@ def _what_changed(before: dict, after: dict) -> str:
 
 
 def compare(rows: list[dict], baseline: dict, path: Path | str = "") -> Comparison:
-    tolerances = {**copy.deepcopy(DEFAULT_TOLERANCES), **(baseline.get("tolerances") or {})}
+    tolerances = {**default_tolerances(), **(baseline.get("tolerances") or {})}
     result = Comparison(path=str(path), max_item_regressions=int(tolerances.get("max_item_regressions", 0)))
     base_items: dict = baseline["items"]
     current = {row["id"]: row for row in rows}

@@ -3,6 +3,9 @@
 report.html is one self-contained file (no CDN, no scripts): the charts are matplotlib figures
 (Agg) embedded as inline SVG; the tables compare the system with the naive reference per type
 and list what changed against the baseline.
+
+It is over 400 lines because it holds the HTML template beside the Markdown writer: both render
+the one ``report_data`` and are read together when the report changes.
 """
 
 from __future__ import annotations
@@ -17,28 +20,9 @@ from pathlib import Path
 from assistant.csv_safety import safe_row
 from eval.baseline import NOISE, Comparison
 from eval.gold import TYPES
-from eval.runner import KIND, METRIC_LABELS, RunResult
+from eval.metrics_catalogue import BY_KEY, CHARTS, COLUMNS, REPORTED, fmt, summarise_by_type
+from eval.runner import RunResult
 
-# the columns of the per-type tables: (summary key, short label)
-TYPE_COLUMNS = [
-    ("pass_rate", "pass"),
-    ("hit_at_k", "hit@k"),
-    ("mrr", "MRR"),
-    ("context_recall", "ctx recall"),
-    ("answer_recall", "ans recall"),
-    ("fully_correct", "fully correct"),
-    ("citation_support", "cit. support"),
-    ("citation_coverage", "cit. coverage"),
-    ("refusal_rate", "refusal"),
-    ("false_refusal_rate", "false refusal"),
-    ("latency_p50", "p50 s"),
-]
-OVERALL_METRICS = [
-    "pass_rate", "hit_at_k", "mrr", "quote_recall", "context_recall", "answer_recall", "fully_correct",
-    "citation_support", "citation_coverage", "refusal_rate", "false_refusal_rate", "fallback_rate",
-    "judge_faithfulness", "judge_correctness", "latency_p50", "latency_p95",
-]
-CHART_METRICS = ["hit_at_k", "mrr", "context_recall", "answer_recall", "fully_correct", "pass_rate"]
 CSV_FIELDS = [
     "id", "type", "question", "history", "rewritten_question", "status", "refused", "passed", "hit_at_k", "rank",
     "rr", "quote_recall", "context_recall", "answer_recall", "fully_correct", "missing_facts", "citation_support",
@@ -63,20 +47,6 @@ def run_folder(out: Path, backend: str, now: datetime | None = None) -> Path:
         except FileExistsError:
             n += 1
             folder = out / f"{stamp}-{backend}-{n}"
-
-
-def fmt(value, kind: str = "rate") -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if kind == "seconds":
-        return f"{value:.2f}"
-    if kind == "score":
-        return f"{value:.2f}"
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
 
 
 def worst_items(rows: list[dict], count: int = 10) -> list[dict]:
@@ -145,9 +115,9 @@ def metric_bars_svg(current: dict, reference: dict | None) -> str:
     figure = Figure(figsize=(11, 6.2))
     axes = figure.subplots(2, 3, sharex=True, sharey=True)  # shared ticks: a third of the text to lay out
     width = 0.4 if reference else 0.7
-    for ax, metric in zip(axes.flat, CHART_METRICS):
+    for ax, metric in zip(axes.flat, CHARTS):
         def values(summary):
-            return [((summary["overall"] if t == "overall" else summary["by_type"].get(t, {})).get(metric)) for t in types]
+            return [((summary["overall"] if t == "overall" else summary["by_type"].get(t, {})).get(metric.key)) for t in types]
 
         mine = values(current)
         xs = list(range(len(types)))
@@ -159,7 +129,7 @@ def metric_bars_svg(current: dict, reference: dict | None) -> str:
         for x, v in zip(xs, mine):
             if v is None:
                 ax.text(x, 0.02, "–", ha="center", fontsize=8)
-        ax.set_title(METRIC_LABELS[metric], fontsize=10)
+        ax.set_title(metric.label, fontsize=10)
         ax.set_ylim(0, 1.05)
         ax.grid(axis="y", alpha=0.3)
     for ax in axes[-1]:
@@ -190,8 +160,8 @@ def latency_svg(rows: list[dict]) -> str:
 # -- the report's content, shared by Markdown and HTML ----------------------------------------------
 
 
-def _cell(summary: dict | None, metric: str) -> str:
-    return fmt(summary.get(metric) if summary else None, KIND.get(metric, "rate"))
+def _cell(summary: dict | None, metric) -> str:
+    return fmt(summary.get(metric.key) if summary else None, metric.kind)
 
 
 def report_data(result: RunResult, meta: dict, summary: dict, comparison: Comparison | None, gate: dict) -> dict:
@@ -202,23 +172,23 @@ def report_data(result: RunResult, meta: dict, summary: dict, comparison: Compar
         mine = current["overall"] if t == "overall" else current["by_type"][t]
         ref = (reference["overall"] if t == "overall" else reference["by_type"].get(t)) if reference else None
         cells = []
-        for key, _ in TYPE_COLUMNS:
-            cells.append(_cell(mine, key) + (f" / {_cell(ref, key)}" if reference else ""))
+        for metric in COLUMNS:
+            cells.append(_cell(mine, metric) + (f" / {_cell(ref, metric)}" if reference else ""))
         type_rows.append({"type": t, "n": mine["n"], "cells": cells})
     before = {c.metric: c for c in comparison.changes if c.scope == "overall"} if comparison else {}
     overall_rows = []
-    for metric in OVERALL_METRICS:
-        mine = current["overall"].get(metric)
-        ref = reference["overall"].get(metric) if reference else None
+    for metric in REPORTED:
+        mine = current["overall"].get(metric.key)
+        ref = reference["overall"].get(metric.key) if reference else None
         if mine is None and ref is None:
             continue
-        change = before.get(metric)
-        old = comparison.before.get(metric) if comparison else None
+        change = before.get(metric.key)
+        old = comparison.before.get(metric.key) if comparison else None
         overall_rows.append({
-            "label": METRIC_LABELS[metric],
+            "label": metric.label,
             "current": _cell(current["overall"], metric),
             "reference": _cell(reference["overall"] if reference else None, metric),
-            "baseline": fmt(old, KIND[metric]),
+            "baseline": fmt(old, metric.kind),
             "delta": f"{change.after - change.before:+.3f}" if change and abs(change.after - change.before) > NOISE else "",
             "flag": "REGRESSION" if change and change.regressed else "",
         })
@@ -226,9 +196,9 @@ def report_data(result: RunResult, meta: dict, summary: dict, comparison: Compar
     item_changes = []
     if comparison:
         metric_changes = [
-            {"scope": c.scope, "label": METRIC_LABELS[c.metric], "before": fmt(c.before, KIND[c.metric]),
-             "after": fmt(c.after, KIND[c.metric]), "delta": f"{c.after - c.before:+.3f}",
-             "allowed": fmt(c.allowed, KIND[c.metric]) if c.allowed is not None else "not gated",
+            {"scope": c.scope, "label": BY_KEY[c.metric].label, "before": fmt(c.before, BY_KEY[c.metric].kind),
+             "after": fmt(c.after, BY_KEY[c.metric].kind), "delta": f"{c.after - c.before:+.3f}",
+             "allowed": fmt(c.allowed, BY_KEY[c.metric].kind) if c.allowed is not None else "not gated",
              "flag": "REGRESSION" if c.regressed else ("better" if c.worse_by < -NOISE else "worse" if c.worse_by > NOISE else "")}
             for c in comparison.changes if c.regressed or abs(c.after - c.before) > NOISE
         ]
@@ -262,7 +232,7 @@ def report_data(result: RunResult, meta: dict, summary: dict, comparison: Compar
     return {
         "meta": meta,
         "gate": gate,
-        "columns": [label for _, label in TYPE_COLUMNS],
+        "columns": [metric.column for metric in COLUMNS],
         "type_rows": type_rows,
         "overall_rows": overall_rows,
         "metric_changes": metric_changes,
@@ -409,8 +379,6 @@ def write_run(
     folder: Path, result: RunResult, meta: dict, config: dict, comparison: Comparison | None, gate: dict
 ) -> dict:
     """Write every file of the run folder; returns the summary written to summary.json."""
-    from eval.runner import summarise_by_type
-
     folder = Path(folder)
     baseline_passed = comparison.baseline_passed if comparison else {}
     changes = {c.id: c.kind for c in comparison.items} if comparison else {}

@@ -3,7 +3,8 @@
     from eval.runner import EvalOptions, run_eval
     result = run_eval(items, settings, EvalOptions(backend="extractive", k=5))
     result.rows      # one dict per item: answer, retrieval, every metric, pass/fail, reference
-    summarise(result.rows)   # per type and overall
+
+eval/metrics_catalogue.py declares the metrics these rows are summarised into.
 
 The run uses its own index of the corpus (``<home>/eval/``), brought up to date at the start
 (unchanged documents are skipped), so documents indexed by hand never change the figures and a
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from assistant.config import Settings
 from eval import metrics
-from eval.gold import TYPES, GoldItem
+from eval.gold import GoldItem
 
 Progress = Callable[[int, int, str], None]  # (done, total, current item id)
 
@@ -47,67 +48,6 @@ class RunResult:
     quotes_not_found: list[str] = field(default_factory=list)  # "id: doc" of gold quotes missing from the text
     judge: str = "not configured"  # "model name", "not configured" or "skipped: reason"
     seconds: float = 0.0
-
-
-# -- the metrics each summary holds: key, label, kind, direction (+1: higher is better) -------
-METRICS: list[tuple[str, str, str, int]] = [
-    ("pass_rate", "pass rate", "rate", 1),
-    ("hit_at_k", "hit@k", "rate", 1),
-    ("mrr", "MRR", "rate", 1),
-    ("quote_recall", "gold-quote recall@k", "rate", 1),
-    ("context_recall", "key-fact recall of context", "rate", 1),
-    ("answer_recall", "key-fact recall of answer", "rate", 1),
-    ("fully_correct", "fully correct", "rate", 1),
-    ("citation_support", "citation support", "rate", 1),
-    ("citation_coverage", "citation coverage", "rate", 1),
-    ("refusal_rate", "refusal rate (unanswerable)", "rate", 1),
-    ("false_refusal_rate", "false-refusal rate (answerable)", "rate", -1),
-    ("fallback_rate", "extractive fallback rate", "rate", -1),
-    ("judge_faithfulness", "judge: faithfulness (1-5)", "score", 1),
-    ("judge_correctness", "judge: correctness (1-5)", "score", 1),
-    ("latency_p50", "latency p50 (s)", "seconds", -1),
-    ("latency_p95", "latency p95 (s)", "seconds", -1),
-]
-METRIC_LABELS = {key: label for key, label, _, _ in METRICS}
-DIRECTION = {key: direction for key, _, _, direction in METRICS}
-KIND = {key: kind for key, _, kind, _ in METRICS}
-
-
-def summarise(rows: list[dict]) -> dict:
-    """The metrics of a set of result rows (system or reference: the same keys)."""
-    answerable = [r for r in rows if r["type"] != "unanswerable"]
-    unanswerable = [r for r in rows if r["type"] == "unanswerable"]
-    latencies = [r.get("latency_s") for r in rows if r.get("latency_s") is not None]
-    summary = {
-        "n": len(rows),
-        "n_answerable": len(answerable),
-        "n_unanswerable": len(unanswerable),
-        "passed": sum(1 for r in rows if r.get("passed") is True),
-        "pass_rate": metrics.mean(r.get("passed") for r in rows),
-        "hit_at_k": metrics.mean(r.get("hit_at_k") for r in answerable),
-        "mrr": metrics.mean(r.get("rr") for r in answerable),
-        "quote_recall": metrics.mean(r.get("quote_recall") for r in answerable),
-        "context_recall": metrics.mean(r.get("context_recall") for r in answerable),
-        "answer_recall": metrics.mean(r.get("answer_recall") for r in answerable),
-        "fully_correct": metrics.mean(r.get("fully_correct") for r in answerable),
-        "citation_support": metrics.mean(r.get("citation_support") for r in rows),
-        "citation_coverage": metrics.mean(r.get("citation_coverage") for r in rows),
-        "refusal_rate": metrics.mean(r.get("refused") for r in unanswerable),
-        "false_refusal_rate": metrics.mean(r.get("refused") for r in answerable),
-        "fallback_rate": metrics.mean(r.get("fallback") for r in rows),
-        "judge_faithfulness": metrics.mean(r.get("judge_faithfulness") for r in rows),
-        "judge_correctness": metrics.mean(r.get("judge_correctness") for r in rows),
-        "latency_p50": metrics.percentile(latencies, 50),
-        "latency_p95": metrics.percentile(latencies, 95),
-        "latency_mean": metrics.mean(latencies),
-    }
-    return summary
-
-
-def summarise_by_type(rows: list[dict]) -> dict:
-    """{"overall": {...}, "by_type": {type: {...}}} in the gold set's type order."""
-    by_type = {t: summarise([r for r in rows if r["type"] == t]) for t in TYPES if any(r["type"] == t for r in rows)}
-    return {"overall": summarise(rows), "by_type": by_type}
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -322,12 +262,13 @@ def score_answer(item: GoldItem, status: str, text: str, citations, all_spans) -
     }
     if item.answerable:
         recall = metrics.key_fact_recall(item.key_facts, text) if answered else 0.0
+        correct = answered and recall == 1.0  # an answerable item passes when it is fully correct
         row.update(
             answer_recall=recall,
-            fully_correct=answered and recall == 1.0,
+            fully_correct=correct,
             missing_facts=metrics.missing_facts(item.key_facts, text) if answered else [f[0] for f in item.key_facts],
             citation_support=metrics.citation_support(citations, item.key_facts, all_spans) if answered else None,
-            passed=answered and recall == 1.0,
+            passed=correct,
         )
     else:
         row.update(

@@ -171,6 +171,56 @@ def test_bad_selection_is_a_message(cli, tmp_path):
     assert result.exit_code != 0 and "Unknown types" in str(result.exception)
 
 
+def test_a_run_is_repeated_from_its_config(cli, tmp_path, monkeypatch):
+    out, baseline = tmp_path / "runs", tmp_path / "b.json"
+    monkeypatch.setenv("ICB_ASSISTANT_KEYWORD_WEIGHT", "0.5")
+    first = cli("eval", "--types", "fact,unanswerable", "--sample", "3", "--seed", "7", "--no-reference",
+                "--out", str(out), "--baseline", str(baseline))
+    assert first.exit_code == 0, first.output
+    monkeypatch.delenv("ICB_ASSISTANT_KEYWORD_WEIGHT")  # the repeat takes its settings from config.json
+    original = _only_run(out)
+    saved = json.loads((original / "config.json").read_text())
+
+    again = cli("eval", "--from-run", str(original / "config.json"))
+    assert again.exit_code == 0, again.output
+    repeated = _only_run(out)  # a new folder beside the first
+    assert repeated != original and repeated.parent == original.parent
+    config = json.loads((repeated / "config.json").read_text())
+    assert config["items"] == saved["items"] and len(config["items"]) == 3
+    assert config["command"] == {**saved["command"], "update_baseline": False}
+    assert config["repeat_of"] == original.name and saved["repeat_of"] is None
+    assert config["settings"]["keyword_weight"] == 0.5
+    assert config["gold_set"] == saved["gold_set"]
+
+    def results(folder):
+        rows = map(json.loads, (folder / "results.jsonl").read_text().splitlines())
+        return [(r["id"], r["passed"], r["answer"], r.get("reference")) for r in rows]
+
+    assert results(repeated) == results(original)
+    assert f"repeat of {original.name}" in (repeated / "report.md").read_text()
+
+    # options given again win over the saved ones; a repeat of the folder works as well
+    changed = cli("eval", "--from-run", str(original), "--k", "3", "--out", str(tmp_path / "other"))
+    assert changed.exit_code == 0, changed.output
+    config = json.loads((_only_run(tmp_path / "other") / "config.json").read_text())
+    assert config["command"]["k"] == 3 and config["items"] == saved["items"]
+
+
+def test_a_repeat_keeps_its_items_and_needs_a_run_config(cli, tmp_path):
+    out = tmp_path / "runs"
+    assert cli("eval", "--ids", "rm-001", "--no-reference", "--out", str(out),
+               "--baseline", str(tmp_path / "b.json")).exit_code == 0
+    refused = cli("eval", "--from-run", str(_only_run(out)), "--ids", "ci-001", "--seed", "2")
+    assert refused.exit_code != 0 and "--ids, --seed" in str(refused.exception)
+    other = tmp_path / "other.json"
+    other.write_text('{"run": "x"}')
+    wrong = cli("eval", "--from-run", str(other))
+    assert wrong.exit_code != 0 and "not the config.json of an evaluation run" in str(wrong.exception)
+    missing = cli("eval", "--from-run", str(tmp_path / "nowhere" / "config.json"))
+    assert missing.exit_code != 0 and "Could not read" in str(missing.exception)
+    assert len(list(out.iterdir())) == 1  # nothing was run
+
+
 # -- the gate's arithmetic --------------------------------------------------------------------------
 
 

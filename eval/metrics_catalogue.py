@@ -1,0 +1,126 @@
+"""Every metric of a run, declared once, and the summaries built from them.
+
+Each :class:`Metric` says which per-item field it averages (and over which items), whether
+higher is better, how it is printed, its default tolerances in the baseline gate, and where it
+appears: a column of the per-type tables, a column of the terminal summary, a bar chart. The
+runner's summaries, the report, the baseline gate and the command line all read this table.
+
+    summarise(rows)            # {"n": ..., "pass_rate": ..., ...} for a set of result rows
+    summarise_by_type(rows)    # {"overall": {...}, "by_type": {type: {...}}}
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from eval import metrics
+from eval.gold import TYPES
+
+DECIMALS = {"rate": 3, "score": 2, "seconds": 2}  # how each kind of figure is printed
+LATENCY_TOLERANCE = {"absolute": 1.0, "relative": 0.5}  # the larger of 1 s and 50 % of the baseline
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str  # its name in summary.json and the baseline
+    label: str  # its name in the reports and the gate's messages
+    kind: str  # "rate" (0-1), "score" (the judge's 1-5) or "seconds"
+    higher_is_better: bool
+    field: str  # the per-item field it aggregates
+    over: str = "all"  # the items it is computed over: "all", "answerable" or "unanswerable"
+    percentile: float | None = None  # None: the mean of the field; else this percentile of it
+    tolerance: float | dict | None = None  # how much worse it may get overall (None: not gated)
+    type_tolerance: float | None = None  # how much worse it may get within a type (None: not gated)
+    column: str = ""  # its heading in the report's per-type table ("": not a column)
+    console: str = ""  # its heading in the terminal's summary table ("": not shown)
+    chart: int | None = None  # its place among the report's bar charts (None: no chart)
+    reported: bool = True  # in the report's overall table and compared with the baseline
+
+    @property
+    def direction(self) -> int:
+        """+1 when higher is better, -1 when lower is better."""
+        return 1 if self.higher_is_better else -1
+
+    def of(self, rows: list[dict]) -> float | None:
+        """The metric over a set of result rows (None when no row has a value)."""
+        if self.over == "answerable":
+            rows = [r for r in rows if r["type"] != "unanswerable"]
+        elif self.over == "unanswerable":
+            rows = [r for r in rows if r["type"] == "unanswerable"]
+        values = [r.get(self.field) for r in rows]
+        if self.percentile is None:
+            return metrics.mean(values)
+        return metrics.percentile(values, self.percentile)
+
+
+def _rate(key: str, label: str, field: str, over: str = "all", higher_is_better: bool = True, **where) -> Metric:
+    return Metric(key, label, "rate", higher_is_better, field, over, tolerance=0.02, type_tolerance=0.10, **where)
+
+
+METRICS: tuple[Metric, ...] = (
+    _rate("pass_rate", "pass rate", "passed", column="pass", console="pass", chart=5),
+    _rate("hit_at_k", "hit@k", "hit_at_k", "answerable", column="hit@k", console="hit@k", chart=0),
+    _rate("mrr", "MRR", "rr", "answerable", column="MRR", console="MRR", chart=1),
+    _rate("quote_recall", "gold-quote recall@k", "quote_recall", "answerable"),
+    _rate("context_recall", "key-fact recall of context", "context_recall", "answerable",
+          column="ctx recall", console="ctx", chart=2),
+    _rate("answer_recall", "key-fact recall of answer", "answer_recall", "answerable",
+          column="ans recall", console="answer", chart=3),
+    _rate("fully_correct", "fully correct", "fully_correct", "answerable",
+          column="fully correct", console="correct", chart=4),
+    _rate("citation_support", "citation support", "citation_support", column="cit. support"),
+    _rate("citation_coverage", "citation coverage", "citation_coverage", column="cit. coverage"),
+    _rate("refusal_rate", "refusal rate (unanswerable)", "refused", "unanswerable", column="refusal", console="refusal"),
+    _rate("false_refusal_rate", "false-refusal rate (answerable)", "refused", "answerable", higher_is_better=False,
+          column="false refusal", console="f.refusal"),
+    _rate("fallback_rate", "extractive fallback rate", "fallback", higher_is_better=False),
+    Metric("judge_faithfulness", "judge: faithfulness (1-5)", "score", True, "judge_faithfulness", tolerance=0.25),
+    Metric("judge_correctness", "judge: correctness (1-5)", "score", True, "judge_correctness", tolerance=0.25),
+    Metric("latency_p50", "latency p50 (s)", "seconds", False, "latency_s", percentile=50,
+           tolerance=LATENCY_TOLERANCE, column="p50 s", console="p50 s"),
+    Metric("latency_p95", "latency p95 (s)", "seconds", False, "latency_s", percentile=95),
+    Metric("latency_mean", "latency mean (s)", "seconds", False, "latency_s", reported=False),
+)
+BY_KEY = {metric.key: metric for metric in METRICS}
+REPORTED = [metric for metric in METRICS if metric.reported]
+COLUMNS = [metric for metric in METRICS if metric.column]
+CONSOLE = [metric for metric in METRICS if metric.console]
+CHARTS = sorted((metric for metric in METRICS if metric.chart is not None), key=lambda metric: metric.chart)
+
+
+def fmt(value, kind: str = "rate") -> str:
+    """A figure as the reports print it: its kind's decimals, yes/no for a boolean, – for none."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) or (isinstance(value, int) and kind != "rate"):
+        return f"{value:.{DECIMALS[kind]}f}"
+    return str(value)  # a count, or text
+
+
+def default_tolerances() -> dict:
+    """The gate's tolerances for a new baseline (then edited in the baseline file itself)."""
+    return copy.deepcopy({
+        "overall": {m.key: m.tolerance for m in METRICS if m.tolerance is not None},
+        "per_type": {"min_items": 10, **{m.key: m.type_tolerance for m in METRICS if m.type_tolerance is not None}},
+        "max_item_regressions": 0,
+    })
+
+
+def summarise(rows: list[dict]) -> dict:
+    """Every metric of a set of result rows (system or reference: the same keys), with the counts."""
+    return {
+        "n": len(rows),
+        "n_answerable": sum(1 for r in rows if r["type"] != "unanswerable"),
+        "n_unanswerable": sum(1 for r in rows if r["type"] == "unanswerable"),
+        "passed": sum(1 for r in rows if r.get("passed") is True),
+        **{metric.key: metric.of(rows) for metric in METRICS},
+    }
+
+
+def summarise_by_type(rows: list[dict]) -> dict:
+    """{"overall": {...}, "by_type": {type: {...}}} in the gold set's type order."""
+    by_type = {t: summarise([r for r in rows if r["type"] == t]) for t in TYPES if any(r["type"] == t for r in rows)}
+    return {"overall": summarise(rows), "by_type": by_type}
