@@ -2,6 +2,11 @@
 
 Heavy libraries (Chroma, onnxruntime, LangChain, Gradio) are imported inside the commands
 that need them, so `icb-assistant --help` stays quick.
+
+Why one module of ~680 lines: it is a list of about fifteen typer commands, each a short mapping
+of options to a call into index/, assistant/ or eval/ (where the work is), plus the one place that
+turns every failure into a message and an exit code. Split, the commands would need a shared
+``app`` module importing them back, for no gain in reading.
 """
 
 from __future__ import annotations
