@@ -4,7 +4,7 @@ read-only index of the shipped corpus for the whole session.
 Fast tests never load the real model: :class:`FakeEmbeddings` hashes words into a small
 vector, so texts that share words are close and every run gives the same numbers.
 
-Tests that only search or ask use ``corpus_index`` (or ``corpus_indexer``): the corpus is indexed
+Tests that only search or ask use ``corpus_settings`` (or ``corpus_indexer``): the corpus is indexed
 once per session, its catalogue is opened query-only and its vector store refuses writes, and at
 the session's end the index must be as it was built. A test that adds, changes or removes
 documents indexes ``corpus_copy`` into its own ``home`` instead.
@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -110,12 +109,6 @@ def corpus_copy(tmp_path) -> Path:
 # -- one read-only index of the corpus for the whole session ----------------------------------------
 
 
-@dataclass(frozen=True)
-class CorpusIndex:
-    settings: object  # assistant.config.Settings, its home holding the index
-    corpus: Path  # the indexed copy of the shipped corpus
-
-
 def fingerprint(folder: Path) -> dict[str, str]:
     """What every file under ``folder`` holds: an SQLite database by its rows (committed pages in
     its write-ahead log included), any other file by its bytes."""
@@ -166,26 +159,25 @@ def _shared_corpus_index(tmp_path_factory):
             indexer.catalog.close()
     assert len(report.indexed) == 5 and not report.failed, report
     built = fingerprint(root)
-    yield root / "home", corpus
+    yield root / "home"
     assert fingerprint(root) == built, "a test changed the shared read-only index of the corpus"
 
 
 @pytest.fixture
-def corpus_index(_shared_corpus_index, monkeypatch) -> CorpusIndex:
-    """The session's index of the shipped corpus, built with :class:`FakeEmbeddings`; its home is
-    this test's ICB_ASSISTANT_HOME. Only for reading: open it through :func:`read_only`."""
+def corpus_settings(_shared_corpus_index, monkeypatch):
+    """Settings whose home (this test's ICB_ASSISTANT_HOME) holds the session's index of the shipped
+    corpus, built with :class:`FakeEmbeddings`. Only for reading: open it through :func:`read_only`."""
     from assistant.config import load_settings
 
-    folder, corpus = _shared_corpus_index
-    use_home(folder, monkeypatch)
-    return CorpusIndex(settings=load_settings(), corpus=corpus)
+    use_home(_shared_corpus_index, monkeypatch)
+    return load_settings()
 
 
 @pytest.fixture
-def corpus_indexer(corpus_index):
+def corpus_indexer(corpus_settings):
     """A read-only indexer over the session's index of the corpus."""
     from assistant.components import open_indexer
 
-    opened = read_only(open_indexer(corpus_index.settings, embeddings=FakeEmbeddings()))
+    opened = read_only(open_indexer(corpus_settings, embeddings=FakeEmbeddings()))
     yield opened
     opened.catalog.close()

@@ -106,9 +106,9 @@ def assistants(settings, guard=lambda indexer: indexer):
 
 
 @pytest.fixture
-def make_assistant(corpus_index):
+def make_assistant(corpus_settings):
     """Assistants over the session's read-only index of the corpus."""
-    yield from assistants(corpus_index.settings, guard=read_only)
+    yield from assistants(corpus_settings, guard=read_only)
 
 
 @pytest.fixture

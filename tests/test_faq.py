@@ -142,10 +142,10 @@ def test_write_exports_makes_three_files(tmp_path):
     assert all(p.stat().st_size > 0 for p in paths)
 
 
-def test_drafting_public_answers_over_the_corpus(corpus_index):
+def test_drafting_public_answers_over_the_corpus(corpus_settings):
     from assistant.engine import Assistant
 
-    assistant = Assistant(corpus_index.settings, backend="extractive", embeddings=FakeEmbeddings())
+    assistant = Assistant(corpus_settings, backend="extractive", embeddings=FakeEmbeddings())
     read_only(assistant.indexer)
     try:
         question = "What are the urgent and emergency care priorities?"
