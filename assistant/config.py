@@ -21,10 +21,11 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from assistant.resources import REPO_ROOT, shipped_folder
+
 ENV_PREFIX = "ICB_ASSISTANT_"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS_DIR = REPO_ROOT / "corpus"
-PROMPTS_DIR = REPO_ROOT / "prompts"
+DEFAULT_CORPUS_DIR = shipped_folder("corpus")  # in the wheel too (assistant.resources)
+PROMPTS_DIR = shipped_folder("prompts")
 
 
 def default_home() -> Path:

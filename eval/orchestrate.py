@@ -26,6 +26,12 @@ from eval.report import git_state, redact, run_folder, utc_now, write_run
 from eval.runner import EvalError, EvalOptions, Progress, run_eval
 
 RUNS = REPO_ROOT / "eval" / "runs"
+
+
+def runs_folder(settings: Settings) -> Path:
+    """Where a run's folder goes by default: ``eval/runs`` in a source checkout; for an installed
+    package (a wheel, where REPO_ROOT is site-packages) ``<home>/eval-runs``."""
+    return RUNS if (REPO_ROOT / "pyproject.toml").is_file() else settings.home / "eval-runs"
 SELECTION = ("ids", "types", "sample", "seed", "gold")  # the options that choose the items
 
 
@@ -136,7 +142,7 @@ def execute(plan: Plan, progress: Progress | None = None) -> Outcome:
         "gold_set_sha256": file_hash(plan.gold_path), "git_commit": git.get("commit"), "git_dirty": git.get("dirty"),
         "judge": result.judge, "seconds": result.seconds, "created": utc_now(),
     }
-    folder = run_folder(request.out or RUNS, request.backend)
+    folder = run_folder(request.out or runs_folder(plan.settings), request.backend)
     meta["run"] = folder.name
     hidden = {name for name in Settings.model_fields if name.endswith("api_key")}
     config = {

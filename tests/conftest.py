@@ -1,7 +1,13 @@
-"""Shared fixtures: an isolated home folder per test, and a deterministic fake embedder.
+"""Shared fixtures: an isolated home folder per test, a deterministic fake embedder, and one
+read-only index of the shipped corpus for the whole session.
 
 Fast tests never load the real model: :class:`FakeEmbeddings` hashes words into a small
 vector, so texts that share words are close and every run gives the same numbers.
+
+Tests that only search or ask use ``corpus_settings`` (or ``corpus_indexer``): the corpus is indexed
+once per session, its catalogue is opened query-only and its vector store refuses writes, and at
+the session's end the index must be as it was built. A test that adds, changes or removes
+documents indexes ``corpus_copy`` into its own ``home`` instead.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import math
 import os
 import re
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -55,16 +62,19 @@ def _offline_tiktoken(tmp_path_factory):
     yield cache
 
 
+def use_home(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point ICB_ASSISTANT_HOME at ``folder``; no other ICB_ASSISTANT_* setting, no user config file."""
+    monkeypatch.setenv("ICB_ASSISTANT_HOME", str(folder))
+    for name in list(os.environ):
+        if name.startswith("ICB_ASSISTANT_") and name != "ICB_ASSISTANT_HOME":
+            monkeypatch.delenv(name, raising=False)
+    return folder
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
     """A fresh ICB_ASSISTANT_HOME for one test; no config file from the user's machine."""
-    folder = tmp_path / "home"
-    monkeypatch.setenv("ICB_ASSISTANT_HOME", str(folder))
-    monkeypatch.delenv("ICB_ASSISTANT_CONFIG", raising=False)
-    for name in list(os.environ):
-        if name.startswith("ICB_ASSISTANT_") and name not in ("ICB_ASSISTANT_HOME",):
-            monkeypatch.delenv(name, raising=False)
-    return folder
+    return use_home(tmp_path / "home", monkeypatch)
 
 
 @pytest.fixture
@@ -94,3 +104,80 @@ def corpus_copy(tmp_path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(CORPUS, target)
     return target
+
+
+# -- one read-only index of the corpus for the whole session ----------------------------------------
+
+
+def fingerprint(folder: Path) -> dict[str, str]:
+    """What every file under ``folder`` holds: an SQLite database by its rows (committed pages in
+    its write-ahead log included), any other file by its bytes."""
+    seen = {}
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.name.endswith(("-wal", "-shm", "-journal")):
+            continue
+        if path.suffix in (".sqlite3", ".sqlite"):
+            db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+            try:
+                content = "\n".join(db.iterdump()).encode()
+            finally:
+                db.close()
+        else:
+            content = path.read_bytes()
+        seen[path.relative_to(folder).as_posix()] = hashlib.sha256(content).hexdigest()
+    return seen
+
+
+def read_only(indexer):
+    """Make ``indexer`` (an index.pipeline.Indexer over the shared index) refuse every write: its
+    catalogue connection becomes query-only and its vector store's writing methods raise."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a test wrote into the shared read-only index: give it its own (corpus_copy)")
+
+    indexer.catalog.db.execute("PRAGMA query_only = ON")
+    for name in ("add", "delete_document", "delete_ids", "reset"):
+        setattr(indexer.vectors, name, refuse)
+    indexer.run = refuse
+    return indexer
+
+
+@pytest.fixture(scope="session")
+def _shared_corpus_index(tmp_path_factory):
+    from assistant.components import open_indexer
+    from assistant.config import load_settings
+
+    root = tmp_path_factory.mktemp("corpus-index")
+    corpus = shutil.copytree(CORPUS, root / "corpus")
+    with pytest.MonkeyPatch.context() as patch:
+        use_home(root / "home", patch)
+        settings = load_settings()
+        indexer = open_indexer(settings, embeddings=FakeEmbeddings())
+        try:
+            report = indexer.run([corpus])
+        finally:
+            indexer.catalog.close()
+    assert len(report.indexed) == 5 and not report.failed, report
+    built = fingerprint(root)
+    yield root / "home"
+    assert fingerprint(root) == built, "a test changed the shared read-only index of the corpus"
+
+
+@pytest.fixture
+def corpus_settings(_shared_corpus_index, monkeypatch):
+    """Settings whose home (this test's ICB_ASSISTANT_HOME) holds the session's index of the shipped
+    corpus, built with :class:`FakeEmbeddings`. Only for reading: open it through :func:`read_only`."""
+    from assistant.config import load_settings
+
+    use_home(_shared_corpus_index, monkeypatch)
+    return load_settings()
+
+
+@pytest.fixture
+def corpus_indexer(corpus_settings):
+    """A read-only indexer over the session's index of the corpus."""
+    from assistant.components import open_indexer
+
+    opened = read_only(open_indexer(corpus_settings, embeddings=FakeEmbeddings()))
+    yield opened
+    opened.catalog.close()

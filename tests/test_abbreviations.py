@@ -24,11 +24,10 @@ def test_expansion_goes_both_ways():
     assert glossary.expand("What is the ICB's vision?") == "What is the ICB's vision?"  # too common to help
 
 
-def test_retrieval_uses_the_glossary(indexer, corpus_copy):
+def test_retrieval_uses_the_glossary(corpus_indexer):
     from assistant.retrieval import Retriever
 
-    indexer.run([corpus_copy])
-    retriever = Retriever(indexer.catalog, indexer.vectors)
+    retriever = Retriever(corpus_indexer.catalog, corpus_indexer.vectors)
     assert retriever.glossary().terms["MBRN"] == "morecambe bay respiratory network"
     sections = [p.section for p in retriever.search("What does the roadmap say for CYP in 2027/28?", k=5)]
     assert "LSC2030 Roadmap > Children & Young People > 2027/28" in sections

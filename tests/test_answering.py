@@ -11,7 +11,7 @@ from assistant.citations import check_citations
 from assistant.language import NOT_ENGLISH_NOTICE, looks_english
 from assistant.local_model import free_port  # a port nobody listens on
 from assistant.rewrite import rewrite_by_rule
-from tests.conftest import CORPUS, FakeEmbeddings
+from tests.conftest import CORPUS, FakeEmbeddings, read_only
 from tests.fake_llm import FakeLLM
 
 
@@ -87,22 +87,37 @@ def test_elliptical_follow_up_keeps_the_earlier_question():
 # -- the engine over the real corpus, extractive --------------------------------------------------
 
 
-@pytest.fixture
-def make_assistant(settings, corpus_copy):
-    from assistant.components import open_indexer
+def assistants(settings, guard=lambda indexer: indexer):
+    """make(backend, **setting overrides): Assistants over the index in ``settings``' home, each
+    ``guard``ed; all closed at the end."""
     from assistant.engine import Assistant
 
-    open_indexer(settings, embeddings=FakeEmbeddings()).run([corpus_copy])
     made = []
 
     def make(backend="extractive", **overrides):
         assistant = Assistant(settings.model_copy(update=overrides), backend=backend, embeddings=FakeEmbeddings())
         made.append(assistant)
+        guard(assistant.indexer)
         return assistant
 
     yield make
     for assistant in made:
         assistant.close()
+
+
+@pytest.fixture
+def make_assistant(corpus_settings):
+    """Assistants over the session's read-only index of the corpus."""
+    yield from assistants(corpus_settings, guard=read_only)
+
+
+@pytest.fixture
+def make_own_assistant(settings, corpus_copy):
+    """Assistants over this test's own index of the corpus, for a test that adds to it."""
+    from assistant.components import open_indexer
+
+    open_indexer(settings, embeddings=FakeEmbeddings()).run([corpus_copy])
+    yield from assistants(settings)
 
 
 def test_extractive_answer_quotes_and_cites_the_documents(make_assistant):
@@ -289,7 +304,7 @@ def test_unknown_model_name_falls_back_with_the_name(make_assistant):
     assert "£350million" in answer.answer  # the quoted answer still comes
 
 
-def test_instructions_inside_a_document_stay_data(settings, tmp_path, make_assistant):
+def test_instructions_inside_a_document_stay_data(settings, tmp_path, make_own_assistant):
     from assistant.components import open_indexer
 
     folder = tmp_path / "injected"
@@ -300,7 +315,7 @@ def test_instructions_inside_a_document_stay_data(settings, tmp_path, make_assis
     )
     open_indexer(settings, embeddings=FakeEmbeddings()).run([folder])
     with FakeLLM(reply="The committee approved the Fleetwood hub refurbishment [1].") as llm:
-        assistant = make_assistant("openai", openai_base_url=llm.base_url)
+        assistant = make_own_assistant("openai", openai_base_url=llm.base_url)
         answer = assistant.ask("What did the estates committee approve for Fleetwood?")
     messages = llm.requests[-1]["messages"]
     assert "HACKED" not in messages[0]["content"]  # the system prompt is ours alone

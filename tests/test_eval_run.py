@@ -376,3 +376,11 @@ def test_eval_run_with_a_judge(cli, tmp_path, monkeypatch):
     assert summary["current"]["overall"]["judge_faithfulness"] == 4.0
     assert json.loads((folder / "config.json").read_text())["judge"] == "judge-model"
     assert len(server.requests) == 1
+
+
+def test_an_installed_eval_writes_its_runs_in_the_home_folder_not_beside_its_code(settings, tmp_path, monkeypatch):
+    from eval import orchestrate
+
+    assert orchestrate.runs_folder(settings) == orchestrate.RUNS  # this checkout: eval/runs
+    monkeypatch.setattr(orchestrate, "REPO_ROOT", tmp_path / "site-packages")  # a wheel: no pyproject.toml
+    assert orchestrate.runs_folder(settings) == settings.home / "eval-runs"

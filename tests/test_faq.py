@@ -25,7 +25,7 @@ from assistant.faq import (
     selected,
     write_exports,
 )
-from tests.conftest import FakeEmbeddings
+from tests.conftest import FakeEmbeddings, read_only
 
 
 def source(n: int, title: str = "The plan", page: int | None = 3) -> Source:
@@ -142,12 +142,11 @@ def test_write_exports_makes_three_files(tmp_path):
     assert all(p.stat().st_size > 0 for p in paths)
 
 
-def test_drafting_public_answers_over_the_corpus(settings, corpus_copy):
-    from assistant.components import open_indexer
+def test_drafting_public_answers_over_the_corpus(corpus_settings):
     from assistant.engine import Assistant
 
-    open_indexer(settings, embeddings=FakeEmbeddings()).run([corpus_copy])
-    assistant = Assistant(settings, backend="extractive", embeddings=FakeEmbeddings())
+    assistant = Assistant(corpus_settings, backend="extractive", embeddings=FakeEmbeddings())
+    read_only(assistant.indexer)
     try:
         question = "What are the urgent and emergency care priorities?"
         draft = draft_from_answer(question, assistant.ask(question, audience="public"))

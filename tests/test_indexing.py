@@ -187,21 +187,19 @@ def test_a_different_embedding_model_is_refused(settings, corpus_copy):
     assert other.vectors.built_with() == "another-model"
 
 
-def test_keyword_search_handles_any_input(indexer, corpus_copy):
-    indexer.run([corpus_copy])
+def test_keyword_search_handles_any_input(corpus_indexer):
     for query in ['"unbalanced', "AND OR NOT", "NEAR(", "*", "💉🏥", "  ", "c.£56m", "2027/28"]:
-        indexer.catalog.keyword_search(query, k=3)  # must not raise
-    hits = indexer.catalog.keyword_search("c.£56m capital investment", k=3)
+        corpus_indexer.catalog.keyword_search(query, k=3)  # must not raise
+    hits = corpus_indexer.catalog.keyword_search("c.£56m capital investment", k=3)
     assert hits and hits[0].chunk.doc == "lsc-2030-roadmap-programme-timelines-2025.txt"
 
 
-def test_keyword_search_finds_a_hyphenated_word_written_as_one(indexer, corpus_copy):
+def test_keyword_search_finds_a_hyphenated_word_written_as_one(corpus_indexer):
     """The question says "co-produce"; the commissioning intentions write "coproduce"."""
     from index.keyword import query_terms
 
     assert query_terms("co-produce the follow-up") == ['"co-produce"', '"coproduce"', '"follow-up"', '"followup"']
-    indexer.run([corpus_copy])
-    hits = indexer.catalog.keyword_search("groups co-produce engagement consultation", k=3)
+    hits = corpus_indexer.catalog.keyword_search("groups co-produce engagement consultation", k=3)
     assert any("Citizens Health Reference Group" in hit.chunk.text for hit in hits)
 
 

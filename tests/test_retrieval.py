@@ -34,12 +34,11 @@ def test_a_question_names_documents_by_year_kind_or_title():
     assert both == ["ns.txt", "sos.txt"]
 
 
-def test_rare_words_pick_out_their_passage(indexer, corpus_copy):
-    indexer.run([corpus_copy])
-    catalog = indexer.catalog
+def test_rare_words_pick_out_their_passage(corpus_indexer):
+    catalog = corpus_indexer.catalog
     assert catalog.rare_terms("What is planned in Millom?", limit=3) == ["millom"]
     assert catalog.rare_terms("What is planned for care?", limit=3) == []  # common words are not rare
-    retriever = Retriever(catalog, indexer.vectors)
+    retriever = Retriever(catalog, corpus_indexer.vectors)
     passages = retriever.search("What is planned in Millom?", k=5)
     assert "Millom" in passages[0].text  # the fake embedder knows nothing; the rare word finds it
 
