@@ -534,8 +534,11 @@ def docs_command(
     catalog = open_catalog(settings)
     records = catalog.documents()
     if as_json:
-        print(json.dumps([dict(dataclasses.asdict(r), source=r.provenance.describe()) for r in records],
-                         ensure_ascii=False, indent=2))
+        flat = [{**dataclasses.asdict(r), **dataclasses.asdict(r.provenance), "source": r.provenance.describe()}
+                for r in records]  # the provenance fields beside the others, as the catalogue stores them
+        for entry in flat:
+            del entry["provenance"]
+        print(json.dumps(flat, ensure_ascii=False, indent=2))
         return
     if not records:
         console.print("Nothing is indexed yet. Run `icb-assistant index`.")

@@ -104,15 +104,13 @@ class DocumentRecord:
     characters: int
     pages: int | None
     indexed_at: str
-    origin: str = "official"
-    owner: str = ""
-    uploaded_at: str = ""
-    published_by: str = ""
-    published_at: str = ""
+    provenance: Provenance = Provenance()  # stored as one column per field
 
-    @property
-    def provenance(self) -> Provenance:
-        return Provenance(self.origin, self.owner, self.uploaded_at, self.published_by, self.published_at)
+
+def _record(row: sqlite3.Row) -> DocumentRecord:
+    values = dict(row)
+    provenance = Provenance(**{name: values.pop(name) for name in PROVENANCE_COLUMNS})
+    return DocumentRecord(**values, provenance=provenance)
 
 
 @dataclass(frozen=True)
@@ -185,11 +183,11 @@ class Catalog(KeywordSearch):
     # -- documents ---------------------------------------------------------------------------
     def documents(self) -> list[DocumentRecord]:
         rows = self.db.execute("SELECT * FROM documents ORDER BY title COLLATE NOCASE").fetchall()
-        return [DocumentRecord(**dict(row)) for row in rows]
+        return [_record(row) for row in rows]
 
     def document(self, doc: str) -> DocumentRecord | None:
         row = self.db.execute("SELECT * FROM documents WHERE doc = ?", (doc,)).fetchone()
-        return DocumentRecord(**dict(row)) if row else None
+        return _record(row) if row else None
 
     def is_current(self, doc: str, content_hash: str) -> bool:
         row = self.db.execute("SELECT content_hash, state FROM documents WHERE doc = ?", (doc,)).fetchone()

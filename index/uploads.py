@@ -91,7 +91,7 @@ def free_name(name: str, taken: set[str]) -> str:
 
 def may_replace(record: DocumentRecord | None, user: str) -> bool:
     """May ``user``'s upload of the same name replace this document? Only their own unpublished upload."""
-    return record is not None and not record.provenance.official and record.owner == user
+    return record is not None and not record.provenance.official and record.provenance.owner == user
 
 
 def may_remove(record: DocumentRecord, user: str, admin: bool) -> bool:

@@ -58,7 +58,7 @@ def test_an_upload_reaches_only_its_uploaders_searches_until_published(indexer, 
     publish(indexer, uploads_folder, "kingfisher.md", by="admin")
     assert "kingfisher.md" in found(retriever, query, "bob")
     record = indexer.catalog.document("kingfisher.md")
-    assert record.provenance.official and record.published_by == "admin"
+    assert record.provenance.official and record.provenance.published_by == "admin"
     assert record.provenance.describe().startswith("official (uploaded by alice on 2026-12-02, published by admin on ")
     entry = next(e for e in json.loads((uploads_folder / "manifest.json").read_text()) if e["file"] == "kingfisher.md")
     assert (entry["origin"], entry["owner"], entry["published_by"]) == ("official", "alice", "admin")
@@ -247,7 +247,7 @@ def test_an_upload_named_like_another_users_upload_never_replaces_it(services, t
     assert (services.uploads_dir / "kingfisher.md").read_text() == SECRET
     assert (services.uploads_dir / "kingfisher-2.md").read_text() == other
     catalog = services.assistant.indexer.catalog
-    assert (catalog.document("kingfisher.md").owner, catalog.document("kingfisher-2.md").owner) == ("alice", "bob")
+    assert (catalog.document("kingfisher.md").provenance.owner, catalog.document("kingfisher-2.md").provenance.owner) == ("alice", "bob")
     # alice's own upload of the same name replaces hers
     documents.upload_files(services, [note(tmp_path, "c", "kingfisher.md", SECRET + "Revised.\n")], "", "", "", request=ALICE)
     assert (services.uploads_dir / "kingfisher.md").read_text().endswith("Revised.\n")
