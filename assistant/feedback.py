@@ -111,10 +111,12 @@ class FeedbackStore:
             )
         return cursor.rowcount == 1
 
-    def rows(self) -> list[dict]:
-        """Every rating, oldest first, as the CSV has them (history and citations as JSON text)."""
+    def rows(self, user: str | None = None) -> list[dict]:
+        """Every rating, oldest first, as the CSV has them (history and citations as JSON text);
+        ``user``: only that user's ratings (None: everyone's)."""
+        where, values = ("WHERE user = ?", (user,)) if user is not None else ("", ())
         with self._lock:
-            found = self.db.execute(f"SELECT {', '.join(COLUMNS)} FROM feedback ORDER BY id").fetchall()
+            found = self.db.execute(f"SELECT {', '.join(COLUMNS)} FROM feedback {where} ORDER BY id", values).fetchall()
         return [dict(row) for row in found]
 
     def get(self, feedback_id: int) -> Feedback | None:
@@ -127,14 +129,16 @@ class FeedbackStore:
         data["citations"] = json.loads(data["citations"])
         return Feedback(**data)
 
-    def count(self) -> int:
+    def count(self, user: str | None = None) -> int:
+        where, values = ("WHERE user = ?", (user,)) if user is not None else ("", ())
         with self._lock:
-            return int(self.db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
+            return int(self.db.execute(f"SELECT COUNT(*) FROM feedback {where}", values).fetchone()[0])
 
-    def export_csv(self, out: Path) -> int:
-        """Write every rating to ``out`` with exactly ``COLUMNS``; returns how many rows. Cells a
-        spreadsheet would run as a formula get a leading ``'`` (``csv_safety``; eval-drafts removes it)."""
-        rows = self.rows()
+    def export_csv(self, out: Path, user: str | None = None) -> int:
+        """Write every rating (``user``: only theirs) to ``out`` with exactly ``COLUMNS``; returns how
+        many rows. Cells a spreadsheet would run as a formula get a leading ``'`` (``csv_safety``;
+        eval-drafts removes it)."""
+        rows = self.rows(user)
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         with out.open("w", encoding="utf-8", newline="") as handle:

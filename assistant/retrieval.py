@@ -267,16 +267,13 @@ class Retriever:
             if chunk is None:  # a vector the catalogue no longer knows
                 continue
             record = records.get(chunk.doc)
+            # fail closed: a document completed after this search began (an upload committing now)
+            # is not in its snapshot, so nobody is known to be allowed to see it yet
+            if record is None or (filters is not None and not filters.allows(record)):
+                continue
             passages.append(
-                _passage(
-                    chunk,
-                    record.title if record else chunk.doc,
-                    record.date if record else "",
-                    scores[chunk_id],
-                    dense_scores.get(chunk_id),
-                    keyword_scores.get(chunk_id),
-                    record.provenance if record else Provenance(),
-                )
+                _passage(chunk, record.title, record.date, scores[chunk_id], dense_scores.get(chunk_id),
+                         keyword_scores.get(chunk_id), record.provenance)
             )
         return passages
 

@@ -149,6 +149,10 @@ class SignIn:
         self.directory, self.limiter, self.audit, self.log = directory, limiter, audit, log
         self._names, self._addresses = _KeyedLocks(), _KeyedLocks()
 
+    async def _audit(self, event: str, name: str, address: str, **details) -> None:
+        """An audit entry, written (and fsync-ed) off the event loop."""
+        await asyncio.to_thread(self.audit.record, event, name, address, **details)
+
     async def check(self, name: str, password: str) -> bool:
         """Signed in? Raises a 400 with the lockout message while the name or address is locked.
 
@@ -160,22 +164,22 @@ class SignIn:
             async with self._addresses.hold(address):
                 locked = self.limiter.locked(name, address)
                 if locked is not None:
-                    self.audit.record("sign-in-failed", name, address, reason="locked")
+                    await self._audit("sign-in-failed", name, address, reason="locked")
                     self.log(f"Sign-in refused for {shown} from {address}: locked for {locked.minutes} more minutes.")
                     raise HTTPException(status_code=400, detail=locked.message(),
                                         headers={"Retry-After": str(math.ceil(locked.seconds))})
                 # scrypt takes ~50 ms: off the event loop, so other users' pages keep moving
                 if await asyncio.to_thread(self.directory.check, name, password):
                     self.limiter.succeeded(name)
-                    self.audit.record("sign-in", name, address)
+                    await self._audit("sign-in", name, address)
                     self.log(f"{name} signed in from {address}.")
                     return True
                 failure = self.limiter.failed(name, address)
-                self.audit.record("sign-in-failed", name, address, reason="wrong user name or password")
+                await self._audit("sign-in-failed", name, address, reason="wrong user name or password")
                 self.log(f"Sign-in failed for {shown} from {address}: wrong user name or password.")
                 lockout_minutes = round(self.limiter.lockout_s / 60, 1)
                 for scope in failure.locked:
-                    self.audit.record("locked-out", name, address, scope=scope, minutes=lockout_minutes)
+                    await self._audit("locked-out", name, address, scope=scope, minutes=lockout_minutes)
                     self.log(f"Locked out {'the user name ' + shown if scope == 'user' else 'the address ' + address} "
                              f"for {lockout_minutes:g} minutes after too many wrong passwords.")
             await asyncio.sleep(failure.delay_s)

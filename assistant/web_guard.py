@@ -15,8 +15,10 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +32,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from assistant.auth import UserDirectory
 from assistant.signin import CLIENT_ADDRESS
 
+MAX_BODY_BYTES = 2 * 1024 * 1024  # a request body the guard reads whole (chat payloads are small; files are multipart)
+_SESSION_KEY = secrets.token_bytes(32)  # made once per process: a renamed session is never sent to a browser
 TOKEN_COOKIE = "access-token-"  # Gradio's cookie names: access-token-<id> and access-token-unsecure-<id>
 _HEARTBEAT = re.compile(r"^(/gradio_api/heartbeat/)([^/]+)(/?)$")
 
@@ -106,8 +110,15 @@ def same_origin(headers: Headers) -> bool:
 
 
 def owned_session(session_hash: str, user: str) -> str:
-    """The session name Gradio sees: the browser's ``session_hash`` plus a mark of the user."""
-    return f"{session_hash}.{hashlib.sha256(user.encode('utf-8')).hexdigest()[:16]}"
+    """The session name Gradio sees: the browser's ``session_hash`` plus a mark only this process can
+    make (an HMAC of the user and the hash under a key that never leaves it). Nobody can name another
+    user's session, so a route the guard does not rewrite reaches only a session of its own."""
+    mark = hmac.new(_SESSION_KEY, f"{user}\0{session_hash}".encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+    return f"{session_hash}.{mark}"
+
+
+class BodyTooLarge(Exception):
+    """A request body over ``MAX_BODY_BYTES`` that the guard would have to read whole."""
 
 
 class SignInGuard:
@@ -125,7 +136,12 @@ class SignInGuard:
             return
         user = self.user(scope) if scope["path"].startswith("/gradio_api/") else None
         if user:
-            scope, receive = await own_sessions(scope, receive, user)
+            try:
+                scope, receive = await own_sessions(scope, receive, user)
+            except BodyTooLarge:
+                response = JSONResponse({"detail": "The request is too large."}, status_code=413)
+                await response(scope, receive, send)
+                return
         await self.app(scope, receive, send)
 
     async def sign_in(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -155,8 +171,8 @@ class SignInGuard:
 
 
 async def own_sessions(scope: Scope, receive: Receive, user: str) -> tuple[Scope, Receive]:
-    """The request with every ``session_hash`` in it (query, heartbeat path, JSON body) renamed
-    by ``owned_session``."""
+    """The request with every ``session_hash`` in it (query, heartbeat path, a JSON body under any
+    content type) renamed by ``owned_session``. A non-file body over ``MAX_BODY_BYTES``: BodyTooLarge."""
     scope = dict(scope)
     pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     if any(key == "session_hash" for key, _ in pairs):
@@ -167,17 +183,23 @@ async def own_sessions(scope: Scope, receive: Receive, user: str) -> tuple[Scope
         scope["path"] = heartbeat.group(1) + owned_session(heartbeat.group(2), user) + heartbeat.group(3)
         scope["raw_path"] = scope["path"].encode("utf-8")
     headers = Headers(scope=scope)
-    if scope["method"] != "POST" or not headers.get("content-type", "").startswith("application/json"):
+    media = headers.get("content-type", "").split(";")[0].strip().lower()
+    if scope["method"] != "POST" or media.startswith("multipart/"):  # files: no session_hash in their body
         return scope, receive
-    body, messages = b"", []
+    # any other POST body may be JSON to Gradio, whatever its content type says: read it whole (bounded)
+    chunks, size, messages = [], 0, []
     while True:
         message = await receive()
         messages.append(message)
         if message["type"] != "http.request":
             return scope, replay(messages, receive)  # the client went away: let Gradio see it
-        body += message.get("body", b"")
+        chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if size > MAX_BODY_BYTES:
+            raise BodyTooLarge
         if not message.get("more_body", False):
             break
+    body = b"".join(chunks)
     try:
         data = json.loads(body)
     except ValueError:

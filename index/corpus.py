@@ -48,8 +48,13 @@ def read_manifest(folder: Path) -> dict[str, dict]:
     return {str(entry["file"]): entry for entry in entries}
 
 
-def describe(path: Path, manifest: dict[str, dict]) -> DocumentInfo:
-    entry = manifest.get(path.name, {})
+def describe(path: Path, manifest: dict[str, dict], in_uploads: bool = False) -> DocumentInfo:
+    """What the manifest says of ``path``. A file in the app's uploads folder that its manifest does
+    not describe (an entry lost, say, to two app workers writing the manifest at once) is an upload
+    of nobody known, seen by no user until an administrator publishes it, never official."""
+    entry = manifest.get(path.name)
+    if entry is None:
+        entry = {"origin": "uploaded"} if in_uploads else {}
     return DocumentInfo(
         path=path.resolve(),
         title=str(entry.get("title") or ""),
@@ -108,7 +113,8 @@ def discover(paths: list[Path], app_home: Path | None = None) -> Discovery:
                 found.skipped.append((path, f"another file named {resolved.name} is already included ({previous})"))
             return
         seen[resolved.name] = resolved
-        found.documents.append(describe(path, manifest_for(path.parent)))
+        in_uploads = app_home is not None and path.resolve().is_relative_to(app_home.resolve() / UPLOADS_FOLDER)
+        found.documents.append(describe(path, manifest_for(path.parent), in_uploads))
 
     for given in paths:
         given = Path(given).expanduser()

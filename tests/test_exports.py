@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 from html.parser import HTMLParser
+from pathlib import Path
 from types import SimpleNamespace
 
 from assistant.answers import Source
@@ -222,6 +223,42 @@ def test_web_exports_are_in_the_audit_log(settings):
     entries = [e for e in AuditLog(audit_path(settings)).entries() if e["event"] == "export"]
     assert [(e["user"], e["address"], e["what"], e["rows"]) for e in entries] == [
         ("alice", "10.1.2.3", "faq", 3), ("alice", "10.1.2.3", "feedback", 2)]
+
+
+def test_with_sign_in_a_user_sees_and_exports_only_their_own_ratings(home, monkeypatch):
+    """A rating carries its question, answer and sources, which may quote the rater's unpublished
+    upload: another user must not read it in the ratings table or the export; an administrator may."""
+    from assistant import auth, ui
+    from assistant.config import load_settings
+    from assistant.engine import Assistant
+
+    hashed = auth.hash_password("long enough password", n=2**10)
+    monkeypatch.setenv("ICB_ASSISTANT_UI_USERS", f"alice:{hashed},bob:{hashed},root:{hashed}:admin")
+    settings = load_settings()
+    assistant = Assistant(settings, backend="extractive", embeddings=FakeEmbeddings())
+    try:
+        demo = ui.build_app(assistant, settings, sign_in=True)
+        store = demo.services.feedback
+        store.add(Feedback(rating="up", question="What is the kingfisher budget?", answer="One pound [1].", user="alice"))
+        store.add(Feedback(rating="down", question="Where are the ferries?", user="bob"))
+        as_user = {name: SimpleNamespace(username=name, client=SimpleNamespace(host="127.0.0.1"))
+                   for name in ("alice", "bob", "root")}
+        exported = {}
+        for name, request in as_user.items():
+            download, note = handler(demo, "make_csv")(request)
+            exported[name] = [row["question"] for row in read_csv(Path(download["value"]))]
+        assert exported == {"alice": ["What is the kingfisher budget?"], "bob": ["Where are the ferries?"],
+                            "root": ["What is the kingfisher budget?", "Where are the ferries?"]}
+        loads = [block.fn for block in demo.fns.values() if getattr(block.fn, "__name__", "") == "on_load"]
+        tables = {}
+        for name, request in as_user.items():
+            shown = [output for fn in loads for output in fn(request) if isinstance(output, list)]
+            tables[name] = {row[2] for rows in shown for row in rows if len(row) == 5 and row[1] in ("Helpful", "Not helpful")}
+        assert tables == {"alice": {"What is the kingfisher budget?"}, "bob": {"Where are the ferries?"},
+                          "root": {"What is the kingfisher budget?", "Where are the ferries?"}}
+        store.close()
+    finally:
+        assistant.close()
 
 
 def test_feedback_export_command_is_in_the_audit_log(settings, tmp_path):

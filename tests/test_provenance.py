@@ -64,6 +64,18 @@ def test_an_upload_reaches_only_its_uploaders_searches_until_published(indexer, 
     assert (entry["origin"], entry["owner"], entry["published_by"]) == ("official", "alice", "admin")
 
 
+def test_an_upload_committed_while_a_search_runs_reaches_nobody_through_it(indexer, uploads_folder, monkeypatch):
+    """Its vectors are in Chroma and its chunks in the catalogue, but the search's snapshot of the
+    documents was taken before it completed: the search must leave it out, not show it as official."""
+    retriever = Retriever(indexer.catalog, indexer.vectors)
+    query = "What is the kingfisher budget?"
+    records, names = retriever._document_index(indexer.catalog.version())
+    before = {doc: record for doc, record in records.items() if doc != "kingfisher.md"}
+    monkeypatch.setattr(retriever, "_document_index", lambda state: (before, names))
+    for user in ("bob", None):
+        assert "kingfisher.md" not in {p.doc for p in retriever.search(query, k=10, filters=Filters(user=user))}
+
+
 def test_a_rebuild_from_the_uploads_folder_keeps_each_uploads_provenance(indexer, uploads_folder, corpus_copy):
     (uploads_folder / "heron.md").write_text("# Heron\n\nThe heron sanctuary opens in 2027.\n", encoding="utf-8")
     add_to_manifest(uploads_folder, "heron.md", "", "", "", Provenance("uploaded", "bob", "2026-12-01T09:00:00+00:00"))
@@ -75,6 +87,15 @@ def test_a_rebuild_from_the_uploads_folder_keeps_each_uploads_provenance(indexer
     indexer.rebuild()
     indexer.run([corpus_copy / ROADMAP, uploads_folder])
     assert {r.doc: r.provenance for r in indexer.catalog.documents()} == before
+
+
+def test_an_upload_its_manifest_does_not_describe_is_nobodys_and_never_official(settings, indexer, uploads_folder):
+    (uploads_folder / "stray.md").write_text("# Stray\n\nThe stray budget is two pounds.\n", encoding="utf-8")
+    indexer.run([uploads_folder], prune=False)  # as `index --rebuild` does, with no manifest entry for it
+    record = indexer.catalog.document("stray.md")
+    assert record is not None and not record.provenance.official and record.provenance.owner == ""
+    retriever = Retriever(indexer.catalog, indexer.vectors)
+    assert "stray.md" not in found(retriever, "What is the stray budget?", "alice")
 
 
 def test_an_old_catalogue_gains_provenance_and_its_documents_count_as_official(tmp_path):

@@ -135,6 +135,48 @@ def test_a_conversation_belongs_to_the_user_who_started_it(site):
         assert "Understood as" in own and "cancer plans" in own.lower(), own
 
 
+def test_no_route_or_content_type_reaches_another_users_conversation(site):
+    """Bob guesses the name Alice's session has on the server (her session hash, or it with a mark
+    of her name) and sends it in ways the browser never does: a JSON body under another content
+    type, then reads the event back from the route that needs no session hash. Whatever he sends
+    must land in a session of his own, not in Alice's conversation."""
+    import hashlib
+
+    from load_test import Session, chat_event
+
+    deadline = time.monotonic() + 600  # only ends a hung request
+    with httpx.Client(timeout=120) as alice, httpx.Client(timeout=120) as bob:
+        assert sign_in(alice, site.url, "alice", PASSWORDS["alice"]).status_code == 200
+        assert sign_in(bob, site.url, "bob", PASSWORDS["bob"]).status_code == 200
+        event = chat_event(alice, site.url)
+        hers = Session(alice, site.url, event)
+        hers.session = "alices-tab"
+        hers.ask("What are the cancer plans in the roadmap for 2027/28?", deadline)
+        guesses = ["alices-tab", "alices-tab." + hashlib.sha256(b"alice").hexdigest()[:16]]
+        for guess in guesses:
+            for content_type in ("Application/JSON", "text/plain", "application/json"):
+                body = {"data": ["And in 2028/29?", [], None, None, [], [], "", ""], "fn_index": event,
+                        "session_hash": guess, "event_data": None, "trigger_id": None}
+                joined = bob.post(site.url + "gradio_api/queue/join", content=json.dumps(body).encode(),
+                                  headers={"content-type": content_type})
+                if joined.status_code != 200:
+                    continue  # refused outright: nothing reached
+                read = ""
+                with bob.stream("GET", f"{site.url}gradio_api/call/chat/{joined.json()['event_id']}") as stream:
+                    for line in stream.iter_lines():
+                        read += line + "\n"
+                assert "Understood as" not in read and "cancer" not in read.lower(), (guess, content_type, read[-800:])
+
+
+def test_a_request_body_too_large_to_read_whole_is_refused(site):
+    with httpx.Client(timeout=120) as http:
+        assert sign_in(http, site.url, "bob", PASSWORDS["bob"]).status_code == 200
+        huge = b'{"session_hash": "x", "data": "' + b"a" * (3 * 1024 * 1024) + b'"}'
+        answer = http.post(site.url + "gradio_api/queue/join", content=huge, headers={"content-type": "application/json"})
+        assert answer.status_code == 413
+        assert signed_in(http, site.url)  # the app goes on serving
+
+
 def test_a_session_ends_after_its_lifetime(tmp_path):
     corpus = small_corpus(tmp_path / "corpus", [DOCUMENT])
     users = tmp_path / "users.txt"

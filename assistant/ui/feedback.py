@@ -17,8 +17,15 @@ from assistant.ui.services import PRIVATE, Services, bind, plural
 RECENT_HEADERS = ["Time (UTC)", "Rating", "Question", "Comment", "User"]
 
 
-def recent_feedback(store: FeedbackStore, limit: int = 20) -> list[list]:
-    rows = store.rows()[-limit:][::-1]
+def whose(services: Services, request: gr.Request | None) -> str | None:
+    """Whose ratings this request may see and export: an administrator everyone's (None), a user
+    only their own (a rating carries its question, answer and sources, which may quote the user's
+    unpublished uploads)."""
+    return None if services.is_admin(request) else services.user(request)
+
+
+def recent_feedback(store: FeedbackStore, limit: int = 20, user: str | None = None) -> list[list]:
+    rows = store.rows(user)[-limit:][::-1]
     return [[r["time"].replace("T", " ")[:16], "Helpful" if r["rating"] == "up" else "Not helpful",
              r["question"], r["comment"], r["user"] or "–"] for r in rows]
 
@@ -28,17 +35,18 @@ def make_csv(services: Services, request: gr.Request):
         return gr.update(visible=False), "Only signed-in users can export feedback."
     folder = Path(tempfile.mkdtemp(dir=services.exports_dir))
     path = folder / f"feedback-{date.today().isoformat()}.csv"
-    rows = services.feedback.export_csv(path)
+    rows = services.feedback.export_csv(path, whose(services, request))
     services.audit.record("export", user=services.user(request), address=services.address(request),
                           what="feedback", rows=rows)
     return gr.update(value=str(path), visible=True), f"{plural(rows, 'rating')} exported: download the file below."
 
 
 def on_load(services: Services, request: gr.Request):
-    allowed = services.allowed(request)
-    total = services.feedback.count()
-    return (gr.update(visible=allowed), gr.update(visible=not allowed), f"{plural(total, 'rating')} so far.",
-            recent_feedback(services.feedback))
+    allowed, user = services.allowed(request), whose(services, request)
+    total = services.feedback.count(user)
+    so_far = f"{plural(total, 'rating')} so far" + ("." if user is None else " of yours (an administrator sees everyone's).")
+    return (gr.update(visible=allowed), gr.update(visible=not allowed), so_far,
+            recent_feedback(services.feedback, user=user))
 
 
 def feedback_tab(services: Services) -> tuple[Callable, list]:
@@ -53,7 +61,7 @@ def feedback_tab(services: Services) -> tuple[Callable, list]:
                           elem_classes=["icb-table"], label="Latest ratings",
                           column_widths=["14%", "10%", "44%", "24%", "8%"])
     with gr.Column(visible=not services.sign_in) as export_box:
-        export = gr.Button("Export all feedback as CSV", elem_id="icb-feedback-export", variant="primary", scale=0,
+        export = gr.Button("Export feedback as CSV", elem_id="icb-feedback-export", variant="primary", scale=0,
                            min_width=260)
         download = gr.File(label="Download", interactive=False, elem_id="icb-feedback-file", visible=False)
     signed_out = gr.Markdown("Sign in to export feedback.", visible=False)
