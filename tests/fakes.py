@@ -1,5 +1,5 @@
 """A scripted answerer, registered for a test as simonw/llm's conftest registers its mock model,
-and an assistant over the default corpus indexed once per module (fake embeddings).
+and an assistant over the session's read-only index of the default corpus (fake embeddings).
 
     from tests.fakes import corpus_assistant, scripted  # noqa: F401 (fixtures)
     def test_x(corpus_assistant, scripted):
@@ -13,7 +13,7 @@ import pytest
 
 from assistant.answerers import ANSWERERS, Answerer
 from assistant.llm import LLMUnavailable
-from tests.conftest import CORPUS, FakeEmbeddings
+from tests.conftest import FakeEmbeddings, read_only
 
 
 class ScriptedAnswerer(Answerer):
@@ -45,14 +45,14 @@ def scripted(monkeypatch) -> type[ScriptedAnswerer]:
 
 
 @pytest.fixture(scope="module")
-def corpus_assistant(tmp_path_factory):
-    """An extractive Assistant over the default corpus, indexed once for the module (read only)."""
-    from assistant.components import open_indexer
+def corpus_assistant(_shared_corpus_index):
+    """An extractive Assistant over the session's read-only index of the default corpus
+    (tests/conftest.py), which it may only read."""
     from assistant.config import load_settings
     from assistant.engine import Assistant
 
-    settings = load_settings(home=tmp_path_factory.mktemp("home"), backend="extractive")
-    open_indexer(settings, embeddings=FakeEmbeddings()).run([CORPUS])
+    settings = load_settings(home=_shared_corpus_index, backend="extractive")
     assistant = Assistant(settings, embeddings=FakeEmbeddings())
+    read_only(assistant.indexer)
     yield assistant
     assistant.close()

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from assistant import auth
+from tests.cli_here import run_cli_here
 
 FAST = dict(n=2**10, r=8, p=1)  # cheap parameters: the scheme is the same
 
@@ -121,12 +122,7 @@ def test_add_user_command_prompts_and_never_echoes_the_password(tmp_path):
 
 
 def test_add_user_command_without_a_users_file_uses_the_home_folder(tmp_path):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("ICB_ASSISTANT_")}
-    environment["ICB_ASSISTANT_HOME"] = str(tmp_path / "home")
-    result = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "add-user", "bob"],
-        input="another-password\nanother-password\n", capture_output=True, text=True, env=environment, timeout=60,
-    )
+    result = run_cli_here("add-user", "bob", home=tmp_path / "home", input="another-password\nanother-password\n")
     assert result.returncode == 0, result.stderr
     users_file = tmp_path / "home" / "ui-users.txt"
     assert "bob" in auth.read_users(users_file)
@@ -146,10 +142,10 @@ def test_an_admin_is_marked_in_the_users_file_and_keeps_the_role_apart_from_the_
 
 
 def add_user_command(tmp_path, *args: str, stdin: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("ICB_ASSISTANT_")}
-    environment.update(ICB_ASSISTANT_HOME=str(tmp_path / "home"), ICB_ASSISTANT_UI_USERS_FILE=str(tmp_path / "users"))
-    return subprocess.run([sys.executable, "-m", "assistant.cli", "add-user", *args], input=stdin,
-                          capture_output=True, text=True, env=environment, timeout=60)
+    """`icb-assistant add-user ARGS` in this process, ``stdin`` piped in (the real pipe and terminal
+    are the subprocess test above)."""
+    return run_cli_here("add-user", *args, home=tmp_path / "home", input=stdin,
+                        env={"ICB_ASSISTANT_UI_USERS_FILE": str(tmp_path / "users")})
 
 
 def test_add_user_command_reads_one_line_of_standard_input_and_says_the_role(tmp_path):

@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_here import run_cli_here
 from tests.conftest import CORPUS
 
 COMMANDS = ["index", "search", "docs", "remove", "config"]
 
 
 def run_cli(*args: str, home: Path, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    """The command in a new Python process, as a user runs it (the slow tests, and what needs a process);
+    the fast tests of what a command says run it in this one with :func:`tests.cli_here.run_cli_here`."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("ICB_ASSISTANT_")}
     environment["ICB_ASSISTANT_HOME"] = str(home)
     environment.update(env or {})
@@ -37,7 +40,8 @@ def test_importing_the_cli_leaves_heavy_libraries_alone():
 @pytest.mark.parametrize("command", [None, *COMMANDS])
 def test_help_everywhere(command, tmp_path):
     args = ["--help"] if command is None else [command, "--help"]
-    result = run_cli(*args, home=tmp_path)
+    run = run_cli if command is None else run_cli_here  # `python -m assistant.cli --help` once in its own process
+    result = run(*args, home=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Usage:" in result.stdout
     if command is None:
@@ -46,32 +50,32 @@ def test_help_everywhere(command, tmp_path):
 
 
 def test_search_before_indexing_says_what_to_do(tmp_path):
-    result = run_cli("search", "urgent care", home=tmp_path)
+    result = run_cli_here("search", "urgent care", home=tmp_path)
     assert result.returncode == 2
     assert "icb-assistant index" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_empty_query_is_refused(tmp_path):
-    result = run_cli("search", "   ", home=tmp_path)
+    result = run_cli_here("search", "   ", home=tmp_path)
     assert result.returncode == 2 and "empty" in result.stderr
 
 
 def test_bad_configuration_is_a_message_not_a_traceback(tmp_path):
-    result = run_cli("docs", home=tmp_path, env={"ICB_ASSISTANT_CHUNK_TOKENS": "lots"})
+    result = run_cli_here("docs", home=tmp_path, env={"ICB_ASSISTANT_CHUNK_TOKENS": "lots"})
     assert result.returncode == 2
     assert "chunk_tokens" in result.stderr and "Traceback" not in result.stderr
 
     config = tmp_path / "broken.toml"
     config.write_text("this is = = not toml")
-    result = run_cli("docs", home=tmp_path, env={"ICB_ASSISTANT_CONFIG": str(config)})
+    result = run_cli_here("docs", home=tmp_path, env={"ICB_ASSISTANT_CONFIG": str(config)})
     assert result.returncode == 2 and "broken.toml" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_config_file_is_read(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text('search_top_k = 9\nopenai_api_key = "sk-secret-value"\n')
-    result = run_cli("config", home=tmp_path, env={"COLUMNS": "200"})
+    result = run_cli_here("config", home=tmp_path, env={"COLUMNS": "200"})
     assert result.returncode == 0, result.stderr
     assert "search_top_k" in result.stdout and " 9 " in result.stdout
     assert "sk-secret-value" not in result.stdout  # secrets are never shown
@@ -81,7 +85,7 @@ def test_unreachable_chroma_server_is_a_clear_error(tmp_path):
     from assistant.local_model import free_port
 
     port = free_port()  # a port nobody listens on
-    result = run_cli("search", "cancer", home=tmp_path, env={"ICB_ASSISTANT_CHROMA_HOST": "127.0.0.1", "ICB_ASSISTANT_CHROMA_PORT": str(port)})
+    result = run_cli_here("search", "cancer", home=tmp_path, env={"ICB_ASSISTANT_CHROMA_HOST": "127.0.0.1", "ICB_ASSISTANT_CHROMA_PORT": str(port)})
     assert result.returncode == 2
     assert f"127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr
 

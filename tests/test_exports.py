@@ -8,10 +8,7 @@ from __future__ import annotations
 import csv
 import getpass
 import json
-import os
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
@@ -21,17 +18,17 @@ from assistant.audit import AuditLog, audit_path
 from assistant.csv_safety import TRIGGERS, neutralise, restore
 from assistant.faq import Draft, export_markdown, read_question_file, write_exports
 from assistant.feedback import COLUMNS, Feedback, FeedbackStore, feedback_path
-from tests.conftest import REPO, FakeEmbeddings
+from tests.conftest import FakeEmbeddings
 
 FORMULAS = ['=HYPERLINK("http://x","click")', "+1", "-2", "@SUM(A1)", "\t=1", "\r=1"]
 HARMLESS = ["-5% change?", "'=typed with a quote", "What is the ICB's budget?"]
 
 
 def cli(home, *args):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("ICB_ASSISTANT_")}
-    environment["ICB_ASSISTANT_HOME"] = str(home)
-    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], capture_output=True, text=True,
-                          env=environment, cwd=REPO)
+    """`icb-assistant ARGS` (in this process: the test is about what the command writes and says)."""
+    from tests.cli_here import run_cli_here
+
+    return run_cli_here(*args, home=home)
 
 
 def read_csv(path) -> list[dict]:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
@@ -83,13 +80,10 @@ def test_feedback_export_command(settings, tmp_path):
     store = FeedbackStore(feedback_path(settings))
     store.add(from_answer("up", "Q?", ["Earlier?"], make_answer()))
     store.close()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("ICB_ASSISTANT_")}
-    environment["ICB_ASSISTANT_HOME"] = str(settings.home)
+    from tests.cli_here import run_cli_here
+
     out = tmp_path / "fb.csv"
-    result = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "feedback-export", "--out", str(out)],
-        capture_output=True, text=True, env=environment, timeout=60,
-    )
+    result = run_cli_here("feedback-export", "--out", str(out), home=settings.home)
     assert result.returncode == 0, result.stderr
     assert "1 rating" in result.stdout
     with out.open(encoding="utf-8", newline="") as handle:

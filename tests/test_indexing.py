@@ -108,14 +108,29 @@ class Crash(Exception):
     pass
 
 
+@pytest.fixture(scope="module")
+def one_clean_run(_shared_corpus_index) -> tuple:
+    """The snapshot of one clean run over the shipped corpus: the session's shared index is exactly
+    that (a copy of the corpus, FakeEmbeddings, indexed once), and a snapshot holds no paths, so it
+    stands for a clean run over any copy of the corpus without indexing it again."""
+    from assistant.components import open_indexer
+    from assistant.config import load_settings
+    from tests.conftest import read_only, use_home
+
+    with pytest.MonkeyPatch.context() as patch:
+        use_home(_shared_corpus_index, patch)
+        clean = read_only(open_indexer(load_settings(), embeddings=FakeEmbeddings()))
+        try:
+            return snapshot(clean)
+        finally:
+            clean.catalog.close()
+
+
 @pytest.mark.parametrize("crash_at", ["after_begin", "after_vectors", "midway_through_corpus"])
-def test_interrupted_run_then_rerun_equals_one_clean_run(settings, corpus_copy, tmp_path, crash_at, monkeypatch):
+def test_interrupted_run_then_rerun_equals_one_clean_run(settings, corpus_copy, crash_at, monkeypatch, one_clean_run):
     from assistant.components import open_indexer
 
-    clean_settings = settings.model_copy(update={"home": tmp_path / "clean-home"})
-    clean = open_indexer(clean_settings, embeddings=FakeEmbeddings())
-    clean.run([corpus_copy])
-    expected = snapshot(clean)
+    expected = one_clean_run
 
     crashing = open_indexer(settings, embeddings=FakeEmbeddings())
     if crash_at == "after_begin":

@@ -279,7 +279,7 @@ def test_an_upload_named_like_another_users_upload_never_replaces_it(services, t
 
 
 def test_docs_json_publish_and_remove_at_the_console(indexer, uploads_folder, home):
-    from tests.test_cli import run_cli
+    from tests.cli_here import run_cli_here as run_cli
 
     indexer.catalog.close()  # the commands below open the index themselves
     listed = run_cli("docs", "--json", home=home)

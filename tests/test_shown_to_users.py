@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 
 from assistant.engine import Assistant
 from assistant.ui import chat
-from tests.conftest import REPO, FakeEmbeddings
+from tests.conftest import FakeEmbeddings
 
 DOCUMENT = "lsc-2030-roadmap-programme-timelines-2025.txt"
 
@@ -41,10 +38,9 @@ def test_a_first_question_with_line_breaks_is_never_understood_as_itself(setting
 
 
 def config_output(home, **extra) -> str:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("ICB_ASSISTANT_")}
-    environment.update(ICB_ASSISTANT_HOME=str(home), COLUMNS="400", **extra)  # no wrapping of long paths
-    result = subprocess.run([sys.executable, "-m", "assistant.cli", "config"], capture_output=True, text=True,
-                            env=environment, cwd=REPO)
+    from tests.cli_here import run_cli_here
+
+    result = run_cli_here("config", home=home, env={"COLUMNS": "400", **extra})  # no wrapping of long paths
     assert result.returncode == 0, result.stderr
     return next(line for line in result.stdout.splitlines() if "ui_users_file" in line)
 

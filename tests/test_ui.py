@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from copy import deepcopy
 from types import SimpleNamespace
 
@@ -286,15 +283,13 @@ def test_the_app_builds(settings, corpus_copy):
 
 
 def test_ui_command_help_and_options(tmp_path):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("ICB_ASSISTANT_")}
-    environment["ICB_ASSISTANT_HOME"] = str(tmp_path)
-    result = subprocess.run([sys.executable, "-m", "assistant.cli", "ui", "--help"], capture_output=True, text=True,
-                            env=environment, timeout=60)
+    from tests.cli_here import run_cli_here
+
+    result = run_cli_here("ui", "--help", home=tmp_path)
     assert result.returncode == 0
     for option in ("--host", "--port", "--backend"):
         assert option in result.stdout
-    listing = subprocess.run([sys.executable, "-m", "assistant.cli", "--help"], capture_output=True, text=True,
-                             env=environment, timeout=60).stdout
+    listing = run_cli_here("--help", home=tmp_path).stdout
     for command in ("ui", "add-user", "feedback-export"):
         assert command in listing
 
@@ -304,9 +299,8 @@ def test_ui_settings_defaults(settings):
 
 
 def test_config_command_hides_sign_in_users(tmp_path):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("ICB_ASSISTANT_")}
-    environment.update(ICB_ASSISTANT_HOME=str(tmp_path), ICB_ASSISTANT_UI_USERS="alice:scrypt$16384$8$1$aa$bb")
-    result = subprocess.run([sys.executable, "-m", "assistant.cli", "config"], capture_output=True, text=True,
-                            env=environment, timeout=60)
+    from tests.cli_here import run_cli_here
+
+    result = run_cli_here("config", home=tmp_path, env={"ICB_ASSISTANT_UI_USERS": "alice:scrypt$16384$8$1$aa$bb"})
     assert result.returncode == 0 and "ui_users" in result.stdout
     assert "scrypt$" not in result.stdout and "alice" not in result.stdout
