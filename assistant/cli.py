@@ -655,7 +655,11 @@ def main() -> None:
     """Entry point: run the CLI; turn every failure into a message and an exit code."""
     os.umask(0o077)  # what the assistant writes (index, feedback, uploads, users, exports) is its user's only
     try:
-        app(standalone_mode=False)
+        # without standalone mode, click returns a command's `typer.Exit` code instead of exiting:
+        # it must become the process's exit code (the evaluation gate's 1 on a regression)
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:

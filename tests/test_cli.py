@@ -238,3 +238,12 @@ def test_index_skips_links_out_of_the_folder_and_the_apps_own_files(home, tmp_pa
     direct = index_cli(str(users))
     assert set(indexed_docs(home)) == {"plan.md"}
     assert f"{users}: this is the assistant's own data, which is never indexed" in direct.said
+
+
+def test_a_commands_failure_code_is_the_process_exit_code(tmp_path):
+    """A command ends with `typer.Exit(1)` (index with nothing indexable, the evaluation gate on a
+    regression): `main()`, the installed entry point, must exit with it, not 0. Click returns the
+    code instead of exiting when it is not in standalone mode, and a CI gate would then pass."""
+    result = run_cli_here("index", str(tmp_path / "missing.txt"), home=tmp_path / "home")
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "no such file or folder" in " ".join(result.stderr.split())
