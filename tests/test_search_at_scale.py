@@ -119,8 +119,24 @@ def test_a_vector_search_within_documents_equals_chromas_filter(many, wide, monk
             for k in (2, 5):
                 expected = store._nearest(question, k * vectors_module.VECTORS_PER_HIT, where)[:k]
                 found = store.search(question, k=k, docs=docs, chunks_in_docs=sum(records[d].chunks for d in docs))
-                assert [h.id for h in found] == [h.id for h in expected]
+                assert same_ranking(found, expected)
                 assert all(h.id.split("#")[0] in docs for h in found)
+
+
+def same_ranking(found, expected) -> bool:
+    """The same hits in the same order, where hits of equal similarity (the same sentence in two
+    documents: the fake embedder gives them one vector) may come in either order, and either may
+    be the one a cut at k keeps: Chroma breaks such ties as it likes, so a test that asked for one
+    order failed now and then."""
+    def key(hits):
+        return [round(h.score, 6) for h in hits]
+    if key(found) != key(expected):
+        return False
+    tied = {round(h.score, 6) for h in expected if sum(round(o.score, 6) == round(h.score, 6) for o in expected) > 1}
+    cut = round(expected[-1].score, 6) if expected else None  # a tie at the cut may keep another of its group
+    return all(f.id == e.id for f, e in zip(found, expected) if round(e.score, 6) not in tied and round(e.score, 6) != cut) \
+        and all({f.id for f in found if round(f.score, 6) == s} == {e.id for e in expected if round(e.score, 6) == s}
+                for s in tied if s != cut)
 
 
 def test_the_ledger_sees_another_connections_change(many):
