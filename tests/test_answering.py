@@ -247,7 +247,7 @@ def test_llm_server_down_falls_back_to_extractive(make_assistant):
 
 def test_llm_server_that_comes_back_is_used_again(make_assistant):
     port = free_port()
-    assistant = make_assistant("openai", openai_base_url=f"http://127.0.0.1:{port}/v1", llm_timeout_s=5)
+    assistant = make_assistant("openai", openai_base_url=f"http://127.0.0.1:{port}/v1", llm_timeout_s=5, openai_max_retries=0)  # no retry back-off: the test is about the next question
     question = "What would the system deficit be without national support funding?"
     down = assistant.ask(question)
     assert down.model == "extractive" and any("could not be reached" in n for n in down.notices)
