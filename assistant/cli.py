@@ -459,6 +459,10 @@ def eval_command(
         Optional[str],
         typer.Option("--types", help="Only these types, comma-separated: fact,number,list,synthesis,comparison,unanswerable,follow_up."),
     ] = None,
+    split: Annotated[
+        Optional[str],
+        typer.Option("--split", help="Only this split of the gold set: dev (tune on it) or test (held out: read it only to report)."),
+    ] = None,
     retrieval_only: Annotated[
         bool, typer.Option("--retrieval-only", help="Score retrieval only (no answers): an answerable item passes when hit@k.")
     ] = False,
@@ -475,7 +479,7 @@ def eval_command(
     gold: Annotated[Optional[Path], typer.Option("--gold", help="The gold set. Default: eval/gold_set.jsonl.")] = None,
     from_run: Annotated[
         Optional[Path],
-        typer.Option("--from-run", help="Repeat a saved run from its config.json (or run folder): the same items, backend, k, mode and settings, into a new run folder beside it. Options given with it override the saved ones; --ids, --types, --sample, --seed and --gold cannot be given."),
+        typer.Option("--from-run", help="Repeat a saved run from its config.json (or run folder): the same items, backend, k, mode and settings, into a new run folder beside it. Options given with it override the saved ones; --ids, --types, --split, --sample, --seed and --gold cannot be given."),
     ] = None,
 ) -> None:
     """Score the assistant on the gold set, write a report, and fail (exit 1) if quality fell against the baseline."""
@@ -485,7 +489,7 @@ def eval_command(
 
     _check_backend(backend)
     options = {"backend": backend, "sample": sample, "seed": seed, "ids": ids, "types": types,
-               "retrieval_only": retrieval_only, "k": k, "baseline": baseline, "update_baseline": update_baseline,
+               "split": split, "retrieval_only": retrieval_only, "k": k, "baseline": baseline, "update_baseline": update_baseline,
                "reference": not no_reference, "gold": gold, "out": out}
     try:
         if from_run is not None:

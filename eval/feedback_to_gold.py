@@ -7,7 +7,7 @@ The UI exports feedback as CSV with the columns
 becomes one draft item:
 
     {"id": "fb-17", "question": ..., "type": "fact" | "follow_up", "history": [...] (follow-ups),
-     "reference_answer": "", "key_facts": [], "sources": [], "format_version": 1,
+     "split": "test", "reference_answer": "", "key_facts": [], "sources": [], "format_version": 2,
      "draft": true, "note": "<the user's comment>", "feedback": {what the assistant answered}}
 
 The same question (with the same history) asked twice becomes one draft with both comments;
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.csv_safety import restore
+from eval.gold import FORMAT_VERSION
 
 COLUMNS = ["id", "time", "user", "rating", "comment", "question", "history", "answer", "status", "citations",
            "backend", "model"]
@@ -125,10 +126,11 @@ def convert(rows: list[dict], known: dict[tuple, str] | None = None, taken: set[
         if history:
             draft["history"] = history
         draft.update(
+            split="test",  # a question a user asked that nobody tuned for: held out, unless a person moves it
             reference_answer="",
             key_facts=[],
             sources=[],
-            format_version=1,
+            format_version=FORMAT_VERSION,
             draft=True,
             note=comment,
             feedback={  # what the assistant did, to help whoever completes the item (no user names)

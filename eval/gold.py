@@ -1,8 +1,9 @@
-"""Load and check the gold question set (eval/gold_set.jsonl, format version 1; see eval/README.md).
+"""Load and check the gold question set (eval/gold_set.jsonl, format version 2; see eval/README.md).
 
     from eval.gold import load_gold
     items = load_gold()                     # list[GoldItem], in file order
     items = select(items, ids=["ci-001"], types=["fact"], sample=20, seed=0)
+    dev = select(items, splits=["dev"])    # tune on dev; read test only to report
 
 The loader checks what the harness relies on and names the line and id of every problem.
 Draft items (``"draft": true``, written by ``icb-assistant eval-drafts`` from user feedback)
@@ -22,9 +23,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 GOLD_PATH = REPO / "eval" / "gold_set.jsonl"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: every item has a fixed split, dev or test
 TYPES = ("fact", "number", "list", "synthesis", "comparison", "unanswerable", "follow_up")
-REQUIRED = {"id", "question", "type", "reference_answer", "key_facts", "sources", "format_version"}
+# dev: every threshold, weight and rule is chosen on it; test: held out, read only to report
+SPLITS = ("dev", "test")
+REQUIRED = {"id", "question", "type", "split", "reference_answer", "key_facts", "sources", "format_version"}
 OPTIONAL = {"history"}
 ID_PATTERN = re.compile(r"^[a-z]+-\d{3}$")
 
@@ -48,6 +51,7 @@ class GoldItem:
     key_facts: tuple[tuple[str, ...], ...]
     sources: tuple[GoldSource, ...]
     history: tuple[str, ...] = ()
+    split: str = "dev"
     format_version: int = FORMAT_VERSION
     digest: str = field(default="", compare=False)  # hash of the item's JSON: did it change?
 
@@ -82,11 +86,15 @@ def parse_item(raw, where: str) -> GoldItem:
     if not keys <= REQUIRED | OPTIONAL:
         raise GoldSetError(f"{label}: unknown fields {sorted(keys - REQUIRED - OPTIONAL)}")
     if raw["format_version"] != FORMAT_VERSION:
-        raise GoldSetError(f"{label}: format_version must be {FORMAT_VERSION}")
+        raise GoldSetError(
+            f"{label}: format_version must be {FORMAT_VERSION} (version 2 added the split field: dev or test)"
+        )
     if not isinstance(iid, str) or not ID_PATTERN.match(iid):
         raise GoldSetError(f"{label}: id must look like 'ci-001'")
     if raw["type"] not in TYPES:
         raise GoldSetError(f"{label}: type {raw['type']!r} is not one of {', '.join(TYPES)}")
+    if raw["split"] not in SPLITS:
+        raise GoldSetError(f"{label}: split {raw['split']!r} is not one of {', '.join(SPLITS)}")
     for name in ("question", "reference_answer"):
         if not isinstance(raw[name], str) or not raw[name].strip():
             raise GoldSetError(f"{label}: {name} must be a non-empty string")
@@ -118,6 +126,7 @@ def parse_item(raw, where: str) -> GoldItem:
         key_facts=tuple(tuple(fact) for fact in facts),
         sources=tuple(GoldSource(s["doc"], s["quote"]) for s in sources),
         history=tuple(history),
+        split=raw["split"],
         format_version=raw["format_version"],
         digest=item_digest(raw),
     )
@@ -177,8 +186,9 @@ def select(
     types: Iterable[str] | None = None,
     sample: int | None = None,
     seed: int = 0,
+    splits: Iterable[str] | None = None,
 ) -> list[GoldItem]:
-    """Filter by ids and types, then take a deterministic sample; file order is kept.
+    """Filter by ids, types and splits, then take a deterministic sample; file order is kept.
 
     The sample ranks items by a hash of (seed, id), so the same seed gives the same items,
     and adding items to the gold set changes a sample only by the new items that enter it.
@@ -198,11 +208,17 @@ def select(
         if unknown:
             raise GoldSetError(f"Unknown types: {', '.join(unknown)}. Choose from {', '.join(TYPES)}.")
         chosen = [item for item in chosen if item.type in wanted_types]
+    if splits is not None:
+        wanted_splits = list(dict.fromkeys(splits))
+        unknown = [s for s in wanted_splits if s not in SPLITS]
+        if unknown:
+            raise GoldSetError(f"Unknown split: {', '.join(unknown)}. Choose from {', '.join(SPLITS)}.")
+        chosen = [item for item in chosen if item.split in wanted_splits]
     if sample is not None:
         if sample < 1:
             raise GoldSetError("--sample must be at least 1")
         keep = {item.id for item in sorted(chosen, key=lambda i: sample_key(seed, i.id))[:sample]}
         chosen = [item for item in chosen if item.id in keep]
     if not chosen:
-        raise GoldSetError("No gold items match the selection (check --ids, --types and --sample).")
+        raise GoldSetError("No gold items match the selection (check --ids, --types, --split and --sample).")
     return chosen

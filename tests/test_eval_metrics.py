@@ -182,13 +182,28 @@ def test_gold_set_loads_as_typed_items():
 
 def test_drafts_are_refused_with_a_clear_message(tmp_path):
     draft = {"id": "fb-12", "question": "Q?", "type": "fact", "reference_answer": "", "key_facts": [],
-             "sources": [], "format_version": 1, "draft": True, "note": "wrong year"}
+             "sources": [], "split": "test", "format_version": 2, "draft": True, "note": "wrong year"}
     with pytest.raises(GoldSetError, match="draft item"):
         parse_item(draft, "gold_set.jsonl:7")
     path = tmp_path / "gold.jsonl"
     path.write_text(GOLD_PATH.read_text(encoding="utf-8").splitlines()[0] + "\n" + __import__("json").dumps(draft) + "\n")
     with pytest.raises(GoldSetError, match=r"gold.jsonl:2 \(fb-12\) is a draft"):
         load_gold(path)
+
+
+def test_split_selects_dev_or_test_and_a_version_1_item_is_refused():
+    items = load_gold()
+    dev, test = select(items, splits=["dev"]), select(items, splits=["test"])
+    assert dev and test and {i.split for i in dev} == {"dev"} and {i.split for i in test} == {"test"}
+    assert len(dev) + len(test) == len(items)
+    with pytest.raises(GoldSetError, match="Unknown split: train"):
+        select(items, splits=["train"])
+    old = {"id": "ci-900", "question": "Q?", "type": "fact", "reference_answer": "A.", "key_facts": [["a"]],
+           "sources": [{"doc": "d.txt", "quote": "a"}], "format_version": 1}
+    with pytest.raises(GoldSetError, match="missing fields \\['split'\\]"):
+        parse_item(old, "gold_set.jsonl:3")
+    with pytest.raises(GoldSetError, match="split 'train' is not one of dev, test"):
+        parse_item({**old, "split": "train", "format_version": 2}, "gold_set.jsonl:3")
 
 
 def test_selection_is_deterministic():

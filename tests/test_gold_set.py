@@ -20,7 +20,7 @@ CORPUS = REPO / "corpus"
 TYPES = {"fact", "number", "list", "synthesis", "comparison", "unanswerable", "follow_up"}
 PREFIXES = {"ci", "sos", "bp", "rm", "ns", "x", "un", "fu"}
 ID_PATTERN = re.compile(r"^(ci|sos|bp|rm|ns|x|un|fu)-\d{3}$")
-REQUIRED = {"id", "question", "type", "reference_answer", "key_facts", "sources", "format_version"}
+REQUIRED = {"id", "question", "type", "split", "reference_answer", "key_facts", "sources", "format_version"}
 OPTIONAL = {"history"}
 
 MIN_ITEMS = 120
@@ -96,9 +96,10 @@ def test_fields_and_types(items):
         keys = set(item)
         assert REQUIRED <= keys, f"{iid}: missing fields {sorted(REQUIRED - keys)}"
         assert keys <= REQUIRED | OPTIONAL, f"{iid}: unknown fields {sorted(keys - REQUIRED - OPTIONAL)}"
-        assert item["format_version"] == 1 and type(item["format_version"]) is int, (
-            f"{iid}: format_version must be the integer 1"
+        assert item["format_version"] == 2 and type(item["format_version"]) is int, (
+            f"{iid}: format_version must be the integer 2"
         )
+        assert item["split"] in {"dev", "test"}, f"{iid}: split must be 'dev' or 'test'"
         assert item["type"] in TYPES, f"{iid}: type {item['type']!r} not in {sorted(TYPES)}"
         for field in ("question", "reference_answer"):
             value = item[field]
@@ -230,3 +231,12 @@ def test_questions_are_unique(items):
         key = (tuple(item.get("history", [])), item["question"].strip().lower())
         assert key not in seen, f"{item['id']}: same question (and history) as {seen[key]}"
         seen[key] = item["id"]
+
+
+def test_every_type_is_in_both_splits(items):
+    """Stratified: every type has items to tune on (dev) and items held out (test)."""
+    by = Counter((item["type"], item["split"]) for item in items)
+    for kind in TYPES:
+        assert by[(kind, "dev")] >= 3 and by[(kind, "test")] >= 3, (
+            f"type {kind}: {by[(kind, 'dev')]} dev and {by[(kind, 'test')]} test items; each split needs 3 or more"
+        )
