@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.console import Console
 
 from assistant.config import Settings
-from eval.metrics_catalogue import CONSOLE, fmt
+from eval.metrics_catalogue import CONSOLE, HEADLINE, fmt, split_gaps
 from eval.orchestrate import EvalRequest, execute, prepare
 from eval.runner import EvalError
 
@@ -79,6 +79,21 @@ def print_summary(summary: dict, console: Console) -> None:
             cells = [fmt(ref.get(metric.key), metric.kind) for metric in CONSOLE]
             table.add_row("  naive", "", *cells, style="dim")
     console.print(table)
+    splits = current.get("by_split", {})
+    if {"dev", "test"} <= set(splits):
+        table = Table(title="Dev and test side by side (tune on dev; test is held out)", box=box.SIMPLE_HEAD,
+                      padding=(0, 0), title_justify="left")
+        table.add_column("Split", no_wrap=True)
+        table.add_column("n", justify="right", no_wrap=True, min_width=4)
+        for metric in HEADLINE:
+            heading = metric.console or metric.column
+            table.add_column(heading, justify="right", no_wrap=True, min_width=max(6, len(heading) + 1))
+        for name in ("dev", "test"):
+            part = splits[name]["overall"]
+            table.add_row(name, str(part["n"]), *[fmt(part.get(metric.key), metric.kind) for metric in HEADLINE])
+        console.print(table)
+        for gap in split_gaps(current):
+            console.print(f"Dev-test gap over 0.05 (a finding to explain): {gap}", markup=False, highlight=False)
 
 
 def drafts_from_feedback(feedback: Path, out: Path, gold: Path | None, append: bool,

@@ -64,8 +64,15 @@ def file_hash(path: Path = GOLD_PATH) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+# not part of what an item asks and expects: moving an item between splits, or a format bump that
+# only adds a field, does not make its earlier results incomparable
+NOT_DIGESTED = ("split", "format_version")
+
+
 def item_digest(raw: dict) -> str:
-    return hashlib.sha256(json.dumps(raw, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+    """A hash of what the item asks and expects (its question, history, answer, key facts, sources)."""
+    kept = {key: value for key, value in raw.items() if key not in NOT_DIGESTED}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
 def parse_item(raw, where: str) -> GoldItem:

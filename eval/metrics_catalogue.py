@@ -6,7 +6,8 @@ appears: a column of the per-type tables, a column of the terminal summary, a ba
 runner's summaries, the report, the baseline gate and the command line all read this table.
 
     summarise(rows)            # {"n": ..., "pass_rate": ..., ...} for a set of result rows
-    summarise_by_type(rows)    # {"overall": {...}, "by_type": {type: {...}}}
+    summarise_by_type(rows)    # {"overall": {...}, "by_type": {type: {...}}, "by_split": {split: {...}}}
+    split_gaps(summary)        # headline figures whose dev and test values differ by more than GAP
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import copy
 from dataclasses import dataclass
 
 from eval import metrics
-from eval.gold import TYPES
+from eval.gold import SPLITS, TYPES
 
 DECIMALS = {"rate": 3, "score": 2, "seconds": 2}  # how each kind of figure is printed
 LATENCY_TOLERANCE = {"absolute": 1.0, "relative": 0.5}  # the larger of 1 s and 50 % of the baseline
+GAP = 0.05  # a headline figure whose dev and test values differ by more is a finding to explain
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Metric:
     console: str = ""  # its heading in the terminal's summary table ("": not shown)
     chart: int | None = None  # its place among the report's bar charts (None: no chart)
     reported: bool = True  # in the report's overall table and compared with the baseline
+    headline: bool = False  # in the dev/test table: a target of the project, watched for a dev-test gap
 
     @property
     def direction(self) -> int:
@@ -60,20 +63,20 @@ def _rate(key: str, label: str, field: str, over: str = "all", higher_is_better:
 
 METRICS: tuple[Metric, ...] = (
     _rate("pass_rate", "pass rate", "passed", column="pass", console="pass", chart=5),
-    _rate("hit_at_k", "hit@k", "hit_at_k", "answerable", column="hit@k", console="hit@k", chart=0),
-    _rate("mrr", "MRR", "rr", "answerable", column="MRR", console="MRR", chart=1),
+    _rate("hit_at_k", "hit@k", "hit_at_k", "answerable", column="hit@k", console="hit@k", chart=0, headline=True),
+    _rate("mrr", "MRR", "rr", "answerable", column="MRR", console="MRR", chart=1, headline=True),
     _rate("quote_recall", "gold-quote recall@k", "quote_recall", "answerable"),
     _rate("context_recall", "key-fact recall of context", "context_recall", "answerable",
           column="ctx recall", console="ctx", chart=2),
     _rate("answer_recall", "key-fact recall of answer", "answer_recall", "answerable",
-          column="ans recall", console="answer", chart=3),
+          column="ans recall", console="answer", chart=3, headline=True),
     _rate("fully_correct", "fully correct", "fully_correct", "answerable",
           column="fully correct", console="correct", chart=4),
-    _rate("citation_support", "citation support", "citation_support", column="cit. support"),
+    _rate("citation_support", "citation support", "citation_support", column="cit. support", headline=True),
     _rate("citation_coverage", "citation coverage", "citation_coverage", column="cit. coverage"),
-    _rate("refusal_rate", "refusal rate (unanswerable)", "refused", "unanswerable", column="refusal", console="refusal"),
+    _rate("refusal_rate", "refusal rate (unanswerable)", "refused", "unanswerable", column="refusal", console="refusal", headline=True),
     _rate("false_refusal_rate", "false-refusal rate (answerable)", "refused", "answerable", higher_is_better=False,
-          column="false refusal", console="f.refusal"),
+          column="false refusal", console="f.refusal", headline=True),
     _rate("fallback_rate", "extractive fallback rate", "fallback", higher_is_better=False),
     Metric("judge_faithfulness", "judge: faithfulness (1-5)", "score", True, "judge_faithfulness", tolerance=0.25),
     Metric("judge_correctness", "judge: correctness (1-5)", "score", True, "judge_correctness", tolerance=0.25),
@@ -86,6 +89,7 @@ BY_KEY = {metric.key: metric for metric in METRICS}
 REPORTED = [metric for metric in METRICS if metric.reported]
 COLUMNS = [metric for metric in METRICS if metric.column]
 CONSOLE = [metric for metric in METRICS if metric.console]
+HEADLINE = [metric for metric in METRICS if metric.headline]
 CHARTS = sorted((metric for metric in METRICS if metric.chart is not None), key=lambda metric: metric.chart)
 
 
@@ -120,7 +124,29 @@ def summarise(rows: list[dict]) -> dict:
     }
 
 
+def _by_type(rows: list[dict]) -> dict:
+    return {t: summarise([r for r in rows if r["type"] == t]) for t in TYPES if any(r["type"] == t for r in rows)}
+
+
 def summarise_by_type(rows: list[dict]) -> dict:
-    """{"overall": {...}, "by_type": {type: {...}}} in the gold set's type order."""
-    by_type = {t: summarise([r for r in rows if r["type"] == t]) for t in TYPES if any(r["type"] == t for r in rows)}
-    return {"overall": summarise(rows), "by_type": by_type}
+    """{"overall": {...}, "by_type": {type: {...}}, "by_split": {split: {"overall", "by_type"}}}, in
+    the gold set's type order; "by_split" holds the splits the rows come from (dev, test)."""
+    by_split = {
+        split: {"overall": summarise(chosen), "by_type": _by_type(chosen)}
+        for split in SPLITS if (chosen := [r for r in rows if r.get("split") == split])
+    }
+    return {"overall": summarise(rows), "by_type": _by_type(rows), "by_split": by_split}
+
+
+def split_gaps(summary: dict) -> list[str]:
+    """The headline figures (overall) whose dev and test values differ by more than GAP, in words."""
+    splits = summary.get("by_split", {})
+    if not {"dev", "test"} <= set(splits):
+        return []
+    gaps = []
+    for metric in HEADLINE:
+        dev, test = splits["dev"]["overall"].get(metric.key), splits["test"]["overall"].get(metric.key)
+        if dev is not None and test is not None and abs(dev - test) > GAP:
+            gaps.append(f"{metric.label}: dev {fmt(dev, metric.kind)}, test {fmt(test, metric.kind)} "
+                        f"({test - dev:+.3f} on test)")
+    return gaps

@@ -20,7 +20,7 @@ from pathlib import Path
 from assistant.csv_safety import safe_row
 from eval.baseline import NOISE, Comparison
 from eval.gold import TYPES
-from eval.metrics_catalogue import BY_KEY, CHARTS, COLUMNS, REPORTED, fmt, summarise_by_type
+from eval.metrics_catalogue import BY_KEY, CHARTS, COLUMNS, HEADLINE, REPORTED, fmt, split_gaps, summarise_by_type
 from eval.runner import RunResult
 
 CSV_FIELDS = [
@@ -164,6 +164,24 @@ def _cell(summary: dict | None, metric) -> str:
     return fmt(summary.get(metric.key) if summary else None, metric.kind)
 
 
+def split_rows(current: dict) -> list[dict]:
+    """The dev/test table: per type and overall, each headline figure on dev and on test, side by
+    side (empty unless the run holds items of both splits)."""
+    splits = current.get("by_split", {})
+    if not {"dev", "test"} <= set(splits):
+        return []
+    dev, test = splits["dev"], splits["test"]
+    rows = []
+    for t in [t for t in TYPES if t in current["by_type"]] + ["overall"]:
+        mine = {name: (part["overall"] if t == "overall" else part["by_type"].get(t)) for name, part in (("dev", dev), ("test", test))}
+        rows.append({
+            "type": t,
+            "n": f"{mine['dev']['n'] if mine['dev'] else 0} / {mine['test']['n'] if mine['test'] else 0}",
+            "cells": [f"{_cell(mine['dev'], metric)} / {_cell(mine['test'], metric)}" for metric in HEADLINE],
+        })
+    return rows
+
+
 def report_data(result: RunResult, meta: dict, summary: dict, comparison: Comparison | None, gate: dict) -> dict:
     current, reference = summary["current"], summary.get("reference")
     types = [t for t in TYPES if t in current["by_type"]]
@@ -229,11 +247,15 @@ def report_data(result: RunResult, meta: dict, summary: dict, comparison: Compar
                      "too slow): " + ", ".join(fallbacks[:20]))
     if not reference:
         notes.append("The naive reference was not run (--no-reference).")
+    for gap in split_gaps(current):
+        notes.append(f"Dev-test gap over 0.05, a finding to explain: {gap}.")
     return {
         "meta": meta,
         "gate": gate,
         "columns": [metric.column for metric in COLUMNS],
         "type_rows": type_rows,
+        "split_columns": [metric.column for metric in HEADLINE],
+        "split_rows": split_rows(current),
         "overall_rows": overall_rows,
         "metric_changes": metric_changes,
         "item_changes": item_changes,
@@ -268,6 +290,13 @@ def markdown(data: dict) -> str:
     for row in data["type_rows"]:
         out.append(f"| {row['type']} | {row['n']} | " + " | ".join(row["cells"]) + " |")
     out.append("")
+    if data["split_rows"]:
+        out.append("## Dev and test side by side (dev / test)")
+        out.append("")
+        out.append("Every threshold, weight and rule was chosen on dev; test is held out and only reported.")
+        out.append("")
+        out += _md_table(["Type", "n"] + data["split_columns"], [[r["type"], r["n"], *r["cells"]] for r in data["split_rows"]])
+        out.append("")
     out.append("## Against the baseline")
     out.append("")
     if data["metric_changes"]:
@@ -347,6 +376,11 @@ th { background: #f3f5f7; } td.num { text-align: right; font-variant-numeric: ta
 {% for r in type_rows %}<tr><td>{{ r.type }}</td><td class="num">{{ r.n }}</td>{% for c in r.cells %}<td class="num">{{ c }}</td>{% endfor %}</tr>
 {% endfor %}</table>
 {{ bars_svg | safe }}
+{% if split_rows %}<h2>Dev and test side by side (dev / test)</h2>
+<p>Every threshold, weight and rule was chosen on dev; test is held out and only reported.</p>
+<table><tr><th>Type</th><th>n</th>{% for c in split_columns %}<th>{{ c }}</th>{% endfor %}</tr>
+{% for r in split_rows %}<tr><td>{{ r.type }}</td><td class="num">{{ r.n }}</td>{% for c in r.cells %}<td class="num">{{ c }}</td>{% endfor %}</tr>
+{% endfor %}</table>{% endif %}
 {% if latency_svg %}<h2>Latency</h2>{{ latency_svg | safe }}{% endif %}
 
 <h2>Against the baseline</h2>

@@ -175,7 +175,7 @@ def run_eval(
 def run_item(assistant, item: GoldItem, quote_spans: list[list[metrics.Span]], options: EvalOptions) -> dict:
     all_spans = [span for spans in quote_spans for span in spans]
     row: dict = {
-        "id": item.id, "type": item.type, "question": item.question, "history": list(item.history),
+        "id": item.id, "type": item.type, "split": item.split, "question": item.question, "history": list(item.history),
         "gold_digest": item.digest,
     }
     answer, search = None, None
@@ -218,7 +218,7 @@ def run_item(assistant, item: GoldItem, quote_spans: list[list[metrics.Span]], o
 
 def run_reference(reference, item: GoldItem, quote_spans: list[list[metrics.Span]], options: EvalOptions) -> dict:
     all_spans = [span for spans in quote_spans for span in spans]
-    row: dict = {"id": item.id, "type": item.type}
+    row: dict = {"id": item.id, "type": item.type, "split": item.split}
     if options.retrieval_only:
         mark = time.perf_counter()
         passages = reference.search(" ".join([*item.history, item.question]), options.k)

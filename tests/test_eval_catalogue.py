@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from eval.baseline import ITEM_FIELDS, make_baseline
-from eval.metrics_catalogue import BY_KEY, CHARTS, COLUMNS, METRICS, default_tolerances, fmt, summarise
+from eval.metrics_catalogue import BY_KEY, CHARTS, COLUMNS, METRICS, default_tolerances, fmt, split_gaps, summarise, summarise_by_type
 
 
 def _rows() -> list[dict]:
@@ -56,3 +56,18 @@ def test_the_gate_and_the_reports_read_the_one_table():
 
     assert [m.key for m in CHARTS] == ["hit_at_k", "mrr", "context_recall", "answer_recall", "fully_correct", "pass_rate"]
     assert COLUMNS[0].key == "pass_rate" and all(m.column for m in COLUMNS)
+
+
+def test_dev_and_test_are_summarised_apart_and_a_gap_is_named():
+    rows = _rows()
+    rows[0]["split"], rows[1]["split"], rows[2]["split"] = "dev", "test", "test"
+    summary = summarise_by_type(rows)
+    assert summary["by_split"]["dev"]["overall"]["hit_at_k"] == 1.0
+    assert summary["by_split"]["test"]["overall"]["hit_at_k"] == 0.0
+    assert summary["by_split"]["test"]["by_type"]["unanswerable"]["n"] == 1
+    gaps = split_gaps(summary)
+    assert any(gap.startswith("hit@k: dev 1.000, test 0.000") for gap in gaps)
+    assert not any(gap.startswith("refusal rate") for gap in gaps)  # dev has no unanswerable item: no figure
+    rows[1].update(hit_at_k=True, rr=1.0, answer_recall=1.0, refused=False)
+    assert not [g for g in split_gaps(summarise_by_type(rows)) if not g.startswith("refusal")]
+    assert split_gaps(summarise_by_type([rows[0]])) == []  # one split: nothing to compare

@@ -115,6 +115,11 @@ def test_run_folder_holds_every_file_and_they_parse(cli, tmp_path, monkeypatch):
     assert "naive reference" in report
     markdown = (folder / "report.md").read_text()
     assert "## By type (system / naive reference)" in markdown and "| overall |" in markdown
+    # the items come from both splits (un-001 is held out): dev and test are reported side by side
+    assert {r["split"] for r in rows} == {"dev", "test"}
+    assert summary["current"]["by_split"]["test"]["overall"]["n"] == 1
+    assert "## Dev and test side by side (dev / test)" in markdown and "| overall | 4 / 1 |" in markdown
+    assert "Dev and test side by side" in report and "Dev and test side by side" in result.output
 
 
 def test_gate_fails_when_a_passing_item_fails_and_passes_after_update(own_cli, tmp_path, corpus_copy):
