@@ -463,6 +463,9 @@ def eval_command(
         Optional[str],
         typer.Option("--split", help="Only this split of the gold set: dev (tune on it) or test (held out: read it only to report)."),
     ] = None,
+    per_type: Annotated[
+        Optional[int], typer.Option("--per-type", min=1, help="A stratified sample: N items of each type (chosen as --sample chooses, see --seed).")
+    ] = None,
     retrieval_only: Annotated[
         bool, typer.Option("--retrieval-only", help="Score retrieval only (no answers): an answerable item passes when hit@k.")
     ] = False,
@@ -479,7 +482,7 @@ def eval_command(
     gold: Annotated[Optional[Path], typer.Option("--gold", help="The gold set. Default: eval/gold_set.jsonl.")] = None,
     from_run: Annotated[
         Optional[Path],
-        typer.Option("--from-run", help="Repeat a saved run from its config.json (or run folder): the same items, backend, k, mode and settings, into a new run folder beside it. Options given with it override the saved ones; --ids, --types, --split, --sample, --seed and --gold cannot be given."),
+        typer.Option("--from-run", help="Repeat a saved run from its config.json (or run folder): the same items, backend, k, mode and settings, into a new run folder beside it. Options given with it override the saved ones; --ids, --types, --split, --per-type, --sample, --seed and --gold cannot be given."),
     ] = None,
 ) -> None:
     """Score the assistant on the gold set, write a report, and fail (exit 1) if quality fell against the baseline."""
@@ -489,7 +492,7 @@ def eval_command(
 
     _check_backend(backend)
     options = {"backend": backend, "sample": sample, "seed": seed, "ids": ids, "types": types,
-               "split": split, "retrieval_only": retrieval_only, "k": k, "baseline": baseline, "update_baseline": update_baseline,
+               "split": split, "per_type": per_type, "retrieval_only": retrieval_only, "k": k, "baseline": baseline, "update_baseline": update_baseline,
                "reference": not no_reference, "gold": gold, "out": out}
     try:
         if from_run is not None:

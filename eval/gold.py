@@ -4,6 +4,7 @@
     items = load_gold()                     # list[GoldItem], in file order
     items = select(items, ids=["ci-001"], types=["fact"], sample=20, seed=0)
     dev = select(items, splits=["dev"])    # tune on dev; read test only to report
+    gate = select(items, splits=["test"], per_type=4)   # a stratified sample: 4 of each type
 
 The loader checks what the harness relies on and names the line and id of every problem.
 Draft items (``"draft": true``, written by ``icb-assistant eval-drafts`` from user feedback)
@@ -194,11 +195,13 @@ def select(
     sample: int | None = None,
     seed: int = 0,
     splits: Iterable[str] | None = None,
+    per_type: int | None = None,
 ) -> list[GoldItem]:
     """Filter by ids, types and splits, then take a deterministic sample; file order is kept.
 
     The sample ranks items by a hash of (seed, id), so the same seed gives the same items,
     and adding items to the gold set changes a sample only by the new items that enter it.
+    ``per_type`` samples that way within each type: a stratified sample of ``per_type`` items a type.
     """
     chosen = list(items)
     if ids is not None:
@@ -221,11 +224,19 @@ def select(
         if unknown:
             raise GoldSetError(f"Unknown split: {', '.join(unknown)}. Choose from {', '.join(SPLITS)}.")
         chosen = [item for item in chosen if item.split in wanted_splits]
+    if per_type is not None:
+        if per_type < 1:
+            raise GoldSetError("--per-type must be at least 1")
+        ranked = sorted(chosen, key=lambda i: sample_key(seed, i.id))
+        keep = set()
+        for kind in TYPES:
+            keep |= {item.id for item in [i for i in ranked if i.type == kind][:per_type]}
+        chosen = [item for item in chosen if item.id in keep]
     if sample is not None:
         if sample < 1:
             raise GoldSetError("--sample must be at least 1")
         keep = {item.id for item in sorted(chosen, key=lambda i: sample_key(seed, i.id))[:sample]}
         chosen = [item for item in chosen if item.id in keep]
     if not chosen:
-        raise GoldSetError("No gold items match the selection (check --ids, --types, --split and --sample).")
+        raise GoldSetError("No gold items match the selection (check --ids, --types, --split, --per-type and --sample).")
     return chosen

@@ -32,7 +32,7 @@ def runs_folder(settings: Settings) -> Path:
     """Where a run's folder goes by default: ``eval/runs`` in a source checkout; for an installed
     package (a wheel, where REPO_ROOT is site-packages) ``<home>/eval-runs``."""
     return RUNS if (REPO_ROOT / "pyproject.toml").is_file() else settings.home / "eval-runs"
-SELECTION = ("ids", "types", "split", "sample", "seed", "gold")  # the options that choose the items
+SELECTION = ("ids", "types", "split", "per_type", "sample", "seed", "gold")  # the options that choose the items
 
 
 @dataclass
@@ -45,6 +45,7 @@ class EvalRequest:
     ids: str | None = None  # a file of ids or a comma-separated list
     types: str | None = None
     split: str | None = None  # "dev" or "test" (comma-separated for both); None: every item
+    per_type: int | None = None  # a stratified sample: this many items of each type (see --seed)
     retrieval_only: bool = False
     k: int = 5
     baseline: Path | None = None  # None: eval/baselines/<backend>[-retrieval].json
@@ -65,6 +66,7 @@ class EvalRequest:
             part for part in (
                 f"ids {self.ids}" if self.ids else "", f"types {self.types}" if self.types else "",
                 f"split {self.split}" if self.split else "",
+                f"{self.per_type} a type (seed {self.seed})" if self.per_type else "",
                 f"sample {self.sample} (seed {self.seed})" if self.sample else "",
             ) if part
         ) or "all items"
@@ -106,6 +108,7 @@ def prepare(request: EvalRequest, settings: Settings) -> Plan:
                 ids=read_ids(request.ids) if request.ids else None,
                 types=parse_id_list(request.types) if request.types else None,
                 splits=parse_id_list(request.split) if request.split else None,
+                per_type=request.per_type,
                 sample=request.sample,
                 seed=request.seed,
             )
@@ -152,7 +155,7 @@ def execute(plan: Plan, progress: Progress | None = None) -> Outcome:
         "run": folder.name,
         "created": meta["created"],
         "command": {"backend": request.backend, "sample": request.sample, "seed": request.seed, "ids": request.ids,
-                    "types": request.types, "split": request.split, "retrieval_only": request.retrieval_only, "k": request.k,
+                    "types": request.types, "split": request.split, "per_type": request.per_type, "retrieval_only": request.retrieval_only, "k": request.k,
                     "baseline": str(plan.baseline_path), "update_baseline": request.update_baseline,
                     "reference": request.reference},
         "items": [item.id for item in plan.chosen],
@@ -217,6 +220,7 @@ def repeat(source: Path, given: dict) -> tuple[EvalRequest, Settings]:
         ids=command.get("ids"),
         types=command.get("types"),
         split=command.get("split"),
+        per_type=command.get("per_type"),
         retrieval_only=retrieval_only,
         k=given.get("k", command["k"]),
         baseline=given.get("baseline") or (Path(command["baseline"]) if same_baseline else None),

@@ -206,6 +206,18 @@ def test_split_selects_dev_or_test_and_a_version_1_item_is_refused():
         parse_item({**old, "split": "train", "format_version": 2}, "gold_set.jsonl:3")
 
 
+def test_per_type_takes_a_stratified_sample():
+    items = load_gold()
+    chosen = select(items, splits=["test"], per_type=3, seed=1)
+    counts = __import__("collections").Counter(item.type for item in chosen)
+    assert set(counts) == {"fact", "number", "list", "synthesis", "comparison", "unanswerable", "follow_up"}
+    assert set(counts.values()) == {3} and {item.split for item in chosen} == {"test"}
+    assert [i.id for i in chosen] == [i.id for i in select(items, splits=["test"], per_type=3, seed=1)]
+    assert [i.id for i in chosen] != [i.id for i in select(items, splits=["test"], per_type=3, seed=2)]
+    with pytest.raises(GoldSetError, match="--per-type must be at least 1"):
+        select(items, per_type=0)
+
+
 def test_selection_is_deterministic():
     items = load_gold()
     first = select(items, sample=10, seed=3)
