@@ -1,4 +1,4 @@
-"""Checks on the evaluation gold set, eval/gold_set.jsonl (format version 1).
+"""Checks on the evaluation gold set, eval/gold_set.jsonl (format version 2).
 
 Fast and offline: standard library and pytest only. Every failure message names the item id,
 so a broken item can be found and fixed directly. eval/README.md describes the format.
@@ -240,3 +240,15 @@ def test_every_type_is_in_both_splits(items):
         assert by[(kind, "dev")] >= 3 and by[(kind, "test")] >= 3, (
             f"type {kind}: {by[(kind, 'dev')]} dev and {by[(kind, 'test')]} test items; each split needs 3 or more"
         )
+
+
+MIN_TEST_SHARE = 0.40
+
+
+def test_test_split_is_at_least_forty_percent(items):
+    """Issue 11: at least 40% of the gold set is held out as `test` (report only, never tuned on)."""
+    held_out = sum(item["split"] == "test" for item in items)
+    assert held_out >= MIN_TEST_SHARE * len(items), (
+        f"only {held_out}/{len(items)} items ({held_out / len(items):.0%}) are in the test split; "
+        f"need at least {MIN_TEST_SHARE:.0%}"
+    )
