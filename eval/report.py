@@ -26,7 +26,7 @@ from eval.runner import RunResult
 CSV_FIELDS = [
     "id", "type", "question", "history", "rewritten_question", "status", "refused", "passed", "hit_at_k", "rank",
     "rr", "quote_recall", "context_recall", "answer_recall", "fully_correct", "missing_facts", "citation_support",
-    "citation_coverage", "n_citations", "latency_s", "fallback", "model", "judge_faithfulness", "judge_correctness",
+    "citation_coverage", "n_citations", "latency_s", "fallback", "model", "p_answerable", "band", "judge_faithfulness", "judge_correctness",
     "judge_reason", "judge_error", "diagnosis", "answer",
 ]
 REF_FIELDS = ["status", "refused", "passed", "hit_at_k", "rank", "rr", "quote_recall", "context_recall",
