@@ -38,9 +38,10 @@ TOP = 3  # the best passages the dense and keyword signals look at
 # what a question asks for, and what its answer must then hold
 _ASKS_QUANTITY = re.compile(
     r"\bhow (?:much|many|long|big|often)\b|\bwhat (?:percentage|proportion|share|number|amount)\b"
-    r"|\b(?:cost|costs|budget|salary|price|fee|spend|spent)\b", re.I,
+    r"|\b(?:cost|costs|budget|salary|price|fee|fees|charge|charges|spend|spent)\b", re.I,
 )
 _ASKS_DATE = re.compile(r"^\s*when\b|\bwhat (?:year|date|month)\b|\btarget date\b|\bby when\b", re.I)
+_YEARS = re.compile(r"\b((?:20)?(\d{2})[/-](\d{2})|(?:19|20)\d{2})\b")
 _YEAR_LIKE = re.compile(r"^(?:19|20)\d{2}(?:/\d{2,4})?$")
 _QUANTITY = re.compile(r"£\s?\d|\d\s?%|\b\d[\d,.]*\s?(?:m|bn|k|million|billion|per ?cent)\b", re.I)
 _MONTHS = "january february march april may june july august september october november december"
@@ -48,7 +49,7 @@ _DATE = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:" + "|".join(_MONTHS.split()) + r")
 
 # every signal, shown with each decision; the model file names those it weighs
 SIGNALS = (
-    "coverage", "dense_top", "dense_mean", "keyword_top", "specific_found", "specific_together",
+    "coverage", "dense_top", "dense_mean", "keyword_top", "specific_found", "specific_together", "years_found",
     "unknown_share", "answer_type", "agreement", "fused_top", "fused_gap",
 )
 
@@ -81,6 +82,26 @@ def _shows(forms: list[str], held: set[str]) -> bool:
     return any(all(t in held for t in form.split()) for form in forms)
 
 
+def years(text: str) -> set[str]:
+    """The years and financial years a text names, as "2027" and "2026/27" ("26/27", "2026-27" alike)."""
+    found = set()
+    for whole, first, second in _YEARS.findall(text):
+        if second:
+            start = int(first[-2:])
+            if int(second) == (start + 1) % 100:
+                found.add(f"20{start:02d}/{int(second):02d}")
+        else:
+            found.add(whole)
+    return found
+
+
+def _year_held(year: str, held: set[str]) -> bool:
+    """A year is held by the text when it names it, or a financial year it begins or ends."""
+    if "/" in year:
+        return year in held
+    return year in held or any(h[:4] == year or f"{h[:2]}{h[5:]}" == year for h in held if "/" in h)
+
+
 def _keyword_share(query: str, best: float, catalog: Catalog) -> float:
     """The best BM25 score as a share of the most the query's words could score (each word
     gives at most IDF x (k1 + 1))."""
@@ -98,21 +119,24 @@ def _top_ids(passages: Sequence, score: str) -> set[str]:
 
 def signals(
     query: str, passages: Sequence, sources: list[Source], catalog: Catalog, glossary: Glossary | None = None,
-) -> dict[str, float]:
+) -> dict[str, float | None]:
     """Every signal of ``query`` against its search: the ranked ``passages`` (with their fused,
-    dense and keyword scores) and the numbered ``sources`` made of them. Each is a number, most 0..1."""
+    dense and keyword scores) and the numbered ``sources`` made of them. Each is a number, most 0..1,
+    or None where there is nothing to measure."""
     if not passages or not sources:
-        return {name: 0.0 for name in SIGNALS}
+        return {name: 0.0 for name in SIGNALS}  # nothing retrieved: refused before the model is asked
     found = extractive.answer(query, sources)
     dates = {p.doc: p.date for p in passages}
     texts = [set(terms(f"{s.title} {dates.get(s.doc, '')[:4]} {s.section} {s.text}")) for s in sources]
     everywhere = set().union(*texts)
     specific = specific_terms(query, catalog, glossary)
+    asked_years = years(query)
+    held_years = years(" ".join(f"{p.date[:4]} {p.section} {p.text}" for p in passages) + " ".join(s.text for s in sources))
     asked = list(catalog.term_counts(query_terms(query)).values())
     answer_text = SCORED_CITATION.sub("", found.text)
     if _ASKS_QUANTITY.search(query):
-        figures = [w for w in re.findall(r"\d[\d,./]*", answer_text) if not _YEAR_LIKE.match(w)]
-        answer_type = float(bool(_QUANTITY.search(answer_text) or figures))
+        numbers = [w for w in re.findall(r"\d[\d,./]*", answer_text) if not _YEAR_LIKE.match(w)]
+        answer_type = float(bool(_QUANTITY.search(answer_text) or numbers))
     elif _ASKS_DATE.search(query):
         answer_type = float(bool(_DATE.search(answer_text)))
     else:
@@ -122,11 +146,13 @@ def signals(
     fused = [p.score for p in passages]
     return {
         "coverage": found.best,
-        "dense_top": dense[0] if dense else 0.0,
-        "dense_mean": sum(dense) / len(dense) if dense else 0.0,
+        # none of the passages among the dense search's best: no evidence either way (see Model.probability)
+        "dense_top": dense[0] if dense else None,
+        "dense_mean": sum(dense) / len(dense) if dense else None,
         "keyword_top": _keyword_share(query, keyword, catalog),
         "specific_found": sum(_shows(f, everywhere) for f in specific) / len(specific) if specific else 1.0,
         "specific_together": max(sum(_shows(f, ts) for f in specific) for ts in texts) / len(specific) if specific else 1.0,
+        "years_found": sum(_year_held(y, held_years) for y in asked_years) / len(asked_years) if asked_years else 1.0,
         "unknown_share": sum(c == 0 for c in asked) / len(asked) if asked else 0.0,
         "answer_type": answer_type,
         "agreement": len(_top_ids(passages, "dense_score") & _top_ids(passages, "keyword_score")) / TOP,
@@ -149,13 +175,19 @@ class Model:
     extractive: float  # the extractive answerer's one threshold inside the uncertain band
     off_topic: float  # more than this share of the question's words in no document: out of scope, P = 0
 
-    def probability(self, found: dict[str, float]) -> float:
-        # a question most of whose words the documents never use is about something else (the
-        # dev items, all about the documents' topics, cannot teach the model that)
-        if found["unknown_share"] > self.off_topic:
+    def out_of_scope(self, found: dict[str, float | None]) -> bool:
+        """Most of the question's words are in no document, or it names a year that none of the
+        retrieved passages (nor their documents' dates) names: the documents cannot answer it.
+        Rules, not weights: the dev items, all about the documents' topics and years, hold too
+        few such questions to teach the model (the fit reports what they catch on dev)."""
+        return found["unknown_share"] > self.off_topic or found["years_found"] < 1.0
+
+    def probability(self, found: dict[str, float | None]) -> float:
+        if self.out_of_scope(found):
             return 0.0
-        z = self.intercept + sum(
+        z = self.intercept + sum(  # a signal with nothing to measure (None) counts as its dev mean: no evidence
             c * (found[name] - m) / s for name, m, s, c in zip(self.features, self.mean, self.scale, self.coefficients)
+            if found[name] is not None
         )
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 

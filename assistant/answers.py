@@ -54,16 +54,16 @@ class Decision:
     band: str  # "answerable", "uncertain" (an LLM decides; the extractive answerer, by its threshold) or "refused"
     threshold: float  # the least P this answerer goes on to answer with
     evidence: int  # numbered passages the decision read
-    signals: dict[str, float] = field(default_factory=dict)
+    signals: dict[str, float | None] = field(default_factory=dict)  # None: nothing to measure
 
     @property
     def coverage(self) -> float:
         """Share of the question's weighted terms in the best sentence of the evidence, 0..1."""
-        return self.signals.get("coverage", 0.0)
+        return self.signals.get("coverage") or 0.0
 
     def to_dict(self) -> dict:
         return {"probability": round(self.probability, 4), "band": self.band, "threshold": round(self.threshold, 4),
-                "signals": {name: round(value, 4) for name, value in self.signals.items()}}
+                "signals": {name: None if value is None else round(value, 4) for name, value in self.signals.items()}}
 
 
 # the trace: kept on the Answer for evaluation and debugging, not part of ``to_dict`` (``ask --json``),

@@ -6,7 +6,8 @@
 one place. A stage that streams (generate) is a generator: it yields :class:`Event` s and returns
 its output (``generated = yield from generate(...)``). Each stage fails closed: a question that
 cannot be asked, evidence that does not cover it, a model that is down, says NOT_IN_DOCUMENTS or
-begins to quote its instructions, and a citation of no source all end in a safe answer.
+begins to quote its instructions, and a citation of no source all end in a safe answer. The
+decide stage weighs the search's signals by the fitted model of :mod:`assistant.answerability`.
 """
 
 from __future__ import annotations

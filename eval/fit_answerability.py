@@ -38,7 +38,9 @@ L2 = 5.0  # penalty on the standardised coefficients (not the intercept)
 # with these six; 0.79 and 0.096 with all eleven of assistant.answerability.SIGNALS)
 FEATURES = ("coverage", "dense_mean", "answer_type", "fused_top", "specific_found", "agreement")
 FOLDS = 5
-OFF_TOPIC = 0.5  # more than half the words in no document: out of scope (dev answerables reach 0.4: "What's", "LTC")
+# out of scope whatever the model says (Model.out_of_scope): more than half the words in no document
+# (dev answerables reach 0.4: "What's", "LTC"), or a year no retrieved passage names
+OFF_TOPIC = 0.5
 TARGETS = {"extractive_false_refusal": 0.05, "llm_false_refusal": 0.02, "llm_refusal": 0.90}
 
 
@@ -163,8 +165,9 @@ def _rounded(values: dict) -> dict:
 def fit(rows: list[dict], l2: float = L2) -> dict:
     """The model file's content from the dev items' eval rows."""
     x = np.array([[row["signals"][name] for name in FEATURES] for row in rows], dtype=float)
+    x = np.where(np.isnan(x), np.nanmean(x, axis=0), x)  # nothing to measure (None): the mean, as the engine reads it
     y = np.array([0.0 if row["type"] == "unanswerable" else 1.0 for row in rows])
-    off_topic = np.array([row["signals"]["unknown_share"] > OFF_TOPIC for row in rows])
+    off_topic = np.array([row["signals"]["unknown_share"] > OFF_TOPIC or row["signals"]["years_found"] < 1.0 for row in rows])
     held_out = np.where(off_topic, 0.0, out_of_fold(x, y, [row["id"] for row in rows], l2))
     thresholds = {
         "refuse": most_refusals(held_out, y, TARGETS["llm_false_refusal"]),
@@ -187,6 +190,7 @@ def fit(rows: list[dict], l2: float = L2) -> dict:
         "chosen_for": TARGETS,
         "dev": {
             "items": len(rows), "answerable": int(y.sum()), "unanswerable": int(len(y) - y.sum()),
+            "out_of_scope": {"answerable": int((off_topic & (y == 1)).sum()), "unanswerable": int((off_topic & (y == 0)).sum())},
             "out_of_fold": figures(rows, held_out, y, thresholds),
             "in_sample": figures(rows, in_sample, y, thresholds),
         },
