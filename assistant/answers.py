@@ -46,15 +46,28 @@ class Search:
 
 @dataclass(frozen=True)
 class Decision:
-    """The signals the answerability decision saw, and what it decided."""
+    """Whether the documents answer the question: the signals seen, P(answerable) from the fitted
+    model (assistant/answerability.py), its band and what was decided."""
 
-    answerable: bool
-    coverage: float  # share of the question's weighted terms in the best sentence of the evidence, 0..1
-    threshold: float  # the least coverage that counts as answerable
+    answerable: bool  # the question goes on to an answer
+    probability: float  # P(answerable), 0..1
+    band: str  # "answerable", "uncertain" (an LLM decides; the extractive answerer, by its threshold) or "refused"
+    threshold: float  # the least P this answerer goes on to answer with
     evidence: int  # numbered passages the decision read
+    signals: dict[str, float | None] = field(default_factory=dict)  # None: nothing to measure
+
+    @property
+    def coverage(self) -> float:
+        """Share of the question's weighted terms in the best sentence of the evidence, 0..1."""
+        return self.signals.get("coverage") or 0.0
+
+    def to_dict(self) -> dict:
+        return {"probability": round(self.probability, 4), "band": self.band, "threshold": round(self.threshold, 4),
+                "signals": {name: None if value is None else round(value, 4) for name, value in self.signals.items()}}
 
 
-# the trace: kept on the Answer for evaluation and debugging, not part of ``to_dict`` (``ask --json``)
+# the trace: kept on the Answer for evaluation and debugging, not part of ``to_dict`` (``ask --json``),
+# which shows only the decision's probability, band and signals (as "answerability")
 TRACE_FIELDS = ("search", "decision", "fell_back")
 
 
@@ -79,6 +92,7 @@ class Answer:
         for name in TRACE_FIELDS:
             del data[name]
         data["timings"] = {k: round(v, 4) for k, v in self.timings.items()}
+        data["answerability"] = self.decision.to_dict() if self.decision else None  # why it answered or refused
         return data
 
 

@@ -527,6 +527,20 @@ def eval_drafts_command(
         raise UserError(str(exc)) from exc
 
 
+@app.command("eval-fit-answerability")
+def eval_fit_answerability_command(
+    out: Annotated[Optional[Path], typer.Option("--out", help="The model file to write. Default: assistant/answerability.json.")] = None,
+    gold: Annotated[Optional[Path], typer.Option("--gold", help="The gold set (its dev items only). Default: eval/gold_set.jsonl.")] = None,
+) -> None:
+    """Fit the answerability model on the dev items and write its coefficients, thresholds and dev figures."""
+    from eval.fit_answerability import main as fit_main
+
+    argv = [*(["--out", str(out)] if out else []), *(["--gold", str(gold)] if gold else [])]
+    code = fit_main(argv)
+    if code:
+        raise typer.Exit(code)
+
+
 @app.command("docs")
 def docs_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list: every document's details and provenance.")] = False,

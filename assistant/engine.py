@@ -99,7 +99,7 @@ class Assistant:
         timings["retrieve"] = time.perf_counter() - mark
         yield Event("sources", sources=tuple(evidence))
 
-        decision = stages.decide(query, wide)
+        decision = stages.decide(query, search, wide, self.retriever, answerer.uses_llm)
         trace = dict(rewritten_question=query, search=search, decision=decision)
         if not decision.answerable:
             yield finish(status="unanswerable", answer=stages.not_covered(search.passages), contexts=evidence,
@@ -109,6 +109,11 @@ class Assistant:
         fallback = self.answerer_for(FALLBACK)
         generated = yield from stages.generate(answerer, fallback, prepared, query, evidence, wide, audience, timings)
         verified = stages.verify(generated, search.passages)
+        if stages.overruled(decision, generated, verified):
+            yield Event("notice", text=stages.OVERRULED)
+            notices = generated.notices + [stages.OVERRULED]
+            generated = yield from stages.quote(fallback, query, wide, audience, timings, notices, fell_back=True)
+            verified = stages.verify(generated, search.passages)
         yield finish(
             status=verified.status, answer=verified.text, citations=verified.citations, contexts=generated.contexts,
             model=generated.model, supported=verified.supported, notices=generated.notices + verified.notices,

@@ -6,7 +6,8 @@
 one place. A stage that streams (generate) is a generator: it yields :class:`Event` s and returns
 its output (``generated = yield from generate(...)``). Each stage fails closed: a question that
 cannot be asked, evidence that does not cover it, a model that is down, says NOT_IN_DOCUMENTS or
-begins to quote its instructions, and a citation of no source all end in a safe answer.
+begins to quote its instructions, and a citation of no source all end in a safe answer. The
+decide stage weighs the search's signals by the fitted model of :mod:`assistant.answerability`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import unicodedata
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 
-from assistant import extractive
+from assistant import answerability
 from assistant.answerers import NOT_IN_DOCUMENTS, Answerer
 from assistant.answers import Decision, Event, Search, Source, Status
 from assistant.citations import check_citations
@@ -29,10 +30,6 @@ from assistant.rewrite import is_follow_up, rewrite_by_rule
 
 MAX_QUESTION_CHARS = 2000
 NOTHING_INDEXED = "Nothing is indexed yet, so there is nothing to answer from. Build the index with `icb-assistant index`."
-# When the best sentence of the retrieved passages (with its headings) holds less than this share
-# of the question's weighted terms, the documents do not cover the question. Set on a small
-# hand-made check: 15 of 16 answerable questions above, 9 of 10 unanswerable ones below.
-MIN_COVERAGE = 0.45
 WITHHELD = (
     "I can only answer questions from the ICB's documents, and I don't share my instructions. "
     "Ask about what the documents say, for example the priorities for 2025/26."
@@ -105,10 +102,17 @@ def retrieve(retriever: Retriever, prepared: Prepared, query: str, k: int, filte
 # -- 4. decide ----------------------------------------------------------------------------------
 
 
-def decide(query: str, evidence: list[Source]) -> Decision:
-    """Answerable when the best sentence of the evidence covers enough of the question's terms."""
-    coverage = extractive.answer(query, evidence).best if evidence else 0.0
-    return Decision(bool(evidence) and coverage >= MIN_COVERAGE, coverage, MIN_COVERAGE, len(evidence))
+def decide(query: str, search: Search, evidence: list[Source], retriever: Retriever, uses_llm: bool) -> Decision:
+    """P(answerable) from the signals of the question against its search (the fitted model of
+    :mod:`assistant.answerability`) and its band. An LLM answerer goes on to answer unless the
+    band is "refused" (it decides the uncertain band itself: NOT_IN_DOCUMENTS); the extractive
+    answerer, which cannot, answers only at or above its own threshold."""
+    model = answerability.load_model()
+    found = answerability.signals(query, search.passages, evidence, retriever.catalog, retriever.glossary())
+    probability = model.probability(found) if evidence else 0.0
+    band = model.band(probability)
+    threshold = model.refuse if uses_llm else model.extractive
+    return Decision(bool(evidence) and probability >= threshold, probability, band, threshold, len(evidence), found)
 
 
 def not_covered(passages: Sequence[Passage]) -> str:
@@ -161,11 +165,19 @@ def generate(
             notices.append(notice)
             yield Event("notice", text=notice)
             yield Event("reset")
+    return (yield from quote(fallback, query, wide, audience, timings, notices, fell_back=answerer.uses_llm))
+
+
+def quote(
+    fallback: Answerer, query: str, wide: list[Source], audience: str, timings: dict[str, float],
+    notices: list[str], fell_back: bool,
+) -> Generator[Event, None, Generated]:
+    """The fallback's answer: sentences quoted from the ``wide`` sources."""
     mark = time.perf_counter()
     text = "".join(fallback.generate(query, wide, audience))
     yield Event("token", text=text)
     timings["generate"] = time.perf_counter() - mark
-    return Generated(text, fallback.model, wide, notices, fell_back=answerer.uses_llm)
+    return Generated(text, fallback.model, wide, notices, fell_back=fell_back)
 
 
 def _from_llm(
@@ -239,3 +251,17 @@ def verify(generated: Generated, passages: Sequence[Passage]) -> Verified:
     if not checked.supported:
         notices.append("This answer cites no source, so it could not be checked against the documents. Treat it with care.")
     return Verified("answered", checked.text, checked.cited, checked.supported, notices)
+
+
+OVERRULED = (
+    "The model found no answer in the passages it read, but the documents clearly cover this question, "
+    "so this answer is made of sentences quoted from them."
+)
+
+
+def overruled(decision: Decision, generated: Generated, verified: Verified) -> bool:
+    """An LLM said NOT_IN_DOCUMENTS where the decision is sure the documents answer (the
+    "answerable" band): its refusal gives way to quotations (a small model reading a few
+    passages misses answers); in the uncertain band its refusal stands."""
+    return (verified.status == "unanswerable" and decision.band == "answerable"
+            and not generated.withheld and not generated.fell_back)

@@ -78,6 +78,7 @@ METRICS: tuple[Metric, ...] = (
     _rate("false_refusal_rate", "false-refusal rate (answerable)", "refused", "answerable", higher_is_better=False,
           column="false refusal", console="f.refusal", headline=True),
     _rate("fallback_rate", "extractive fallback rate", "fallback", higher_is_better=False),
+    _rate("brier", "answerability Brier score (P answerable)", "brier", higher_is_better=False),
     Metric("judge_faithfulness", "judge: faithfulness (1-5)", "score", True, "judge_faithfulness", tolerance=0.25),
     Metric("judge_correctness", "judge: correctness (1-5)", "score", True, "judge_correctness", tolerance=0.25),
     Metric("latency_p50", "latency p50 (s)", "seconds", False, "latency_s", percentile=50,

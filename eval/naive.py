@@ -17,6 +17,9 @@ from assistant.answers import Source
 from index.text import STOPWORDS, WORD
 
 CHUNK_CHARS = 1000
+# the reference refuses by the engine's former lexical rule: the best sentence holds less than this
+# share of the question's weighted terms (the engine now decides by assistant/answerability.py)
+MIN_COVERAGE = 0.45
 
 
 @dataclass(frozen=True)
@@ -78,16 +81,7 @@ class NaiveReference:
             for n, c in enumerate(passages, start=1)
         ]
         found = extractive.answer(query, sources) if sources else None
-        if found is None or not found.text or found.best < min_coverage():
+        if found is None or not found.text or found.best < MIN_COVERAGE:
             return NaiveAnswer("unanswerable", "The documents don't cover this.", passages, [], time.perf_counter() - started)
         cited = check_citations(found.text, sources).cited
         return NaiveAnswer("answered", found.text, passages, cited, time.perf_counter() - started)
-
-
-def min_coverage() -> float:
-    """The engine's refusal threshold, so the reference refuses by the same rule."""
-    try:
-        from assistant.stages import MIN_COVERAGE
-    except ImportError:  # the engine renamed it: the value it had when this was written
-        return 0.45
-    return MIN_COVERAGE

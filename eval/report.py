@@ -26,7 +26,7 @@ from eval.runner import RunResult
 CSV_FIELDS = [
     "id", "type", "question", "history", "rewritten_question", "status", "refused", "passed", "hit_at_k", "rank",
     "rr", "quote_recall", "context_recall", "answer_recall", "fully_correct", "missing_facts", "citation_support",
-    "citation_coverage", "n_citations", "latency_s", "fallback", "model", "judge_faithfulness", "judge_correctness",
+    "citation_coverage", "n_citations", "latency_s", "fallback", "model", "p_answerable", "band", "judge_faithfulness", "judge_correctness",
     "judge_reason", "judge_error", "diagnosis", "answer",
 ]
 REF_FIELDS = ["status", "refused", "passed", "hit_at_k", "rank", "rr", "quote_recall", "context_recall",
@@ -157,6 +157,54 @@ def latency_svg(rows: list[dict]) -> str:
     return _svg(figure)
 
 
+CALIBRATION_BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0)  # most items are answerable: finer bins near 1
+
+
+def calibration(rows: list[dict]) -> list[dict]:
+    """P(answerable) of the answerability decision in bins against the share of the bin's items
+    that are answerable; empty bins left out."""
+    scored = [(row["p_answerable"], row["type"] != "unanswerable") for row in rows if row.get("p_answerable") is not None]
+    bins = []
+    for low, high in zip(CALIBRATION_BINS, CALIBRATION_BINS[1:]):
+        inside = [(p, y) for p, y in scored if low <= p < high or (high == 1.0 and p == 1.0)]
+        if inside:
+            bins.append({"bin": f"{low:.2f}–{high:.2f}", "n": len(inside),
+                         "predicted": sum(p for p, _ in inside) / len(inside),
+                         "observed": sum(y for _, y in inside) / len(inside)})
+    return bins
+
+
+def calibration_svg(bins: list[dict]) -> str:
+    """Predicted against observed answerable rate per bin, the diagonal for perfect calibration."""
+    if not bins:
+        return ""
+    Figure = _matplotlib()
+    figure = Figure(figsize=(5, 4))
+    ax = figure.subplots()
+    ax.plot([0, 1], [0, 1], color="#c9c9c9", linestyle="--", label="perfectly calibrated")
+    ax.plot([b["predicted"] for b in bins], [b["observed"] for b in bins], marker="o", color="#1f6fb4", label="this run")
+    for b in bins:
+        ax.annotate(f"n={b['n']}", (b["predicted"], b["observed"]), textcoords="offset points", xytext=(4, -10), fontsize=8)
+    ax.set_xlabel("predicted P(answerable)")
+    ax.set_ylabel("observed answerable rate")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.05)
+    ax.legend(fontsize=8, loc="upper left", frameon=False)
+    ax.grid(alpha=0.3)
+    figure.subplots_adjust(left=0.14, right=0.97, top=0.95, bottom=0.13)
+    return _svg(figure)
+
+
+def calibration_md(bins: list[dict]) -> list[str]:
+    if not bins:
+        return []
+    lines = ["## Answerability calibration", "",
+             "Predicted P(answerable) in bins against the observed share of answerable items (report.html draws it).", ""]
+    lines += _md_table(["P bin", "n", "mean predicted", "observed answerable"],
+                       [[b["bin"], b["n"], fmt(b["predicted"]), fmt(b["observed"])] for b in bins])
+    return lines + [""]
+
+
 # -- the report's content, shared by Markdown and HTML ----------------------------------------------
 
 
@@ -262,6 +310,7 @@ def report_data(result: RunResult, meta: dict, summary: dict, comparison: Compar
         "worst": worst,
         "notes": notes,
         "has_reference": bool(reference),
+        "calibration": calibration(result.rows),
     }
 
 
@@ -297,6 +346,7 @@ def markdown(data: dict) -> str:
         out.append("")
         out += _md_table(["Type", "n"] + data["split_columns"], [[r["type"], r["n"], *r["cells"]] for r in data["split_rows"]])
         out.append("")
+    out += calibration_md(data["calibration"])
     out.append("## Against the baseline")
     out.append("")
     if data["metric_changes"]:
@@ -382,6 +432,10 @@ th { background: #f3f5f7; } td.num { text-align: right; font-variant-numeric: ta
 {% for r in split_rows %}<tr><td>{{ r.type }}</td><td class="num">{{ r.n }}</td>{% for c in r.cells %}<td class="num">{{ c }}</td>{% endfor %}</tr>
 {% endfor %}</table>{% endif %}
 {% if latency_svg %}<h2>Latency</h2>{{ latency_svg | safe }}{% endif %}
+{% if calibration %}<h2>Answerability calibration</h2>
+<table><tr><th>P bin</th><th>n</th><th>mean predicted</th><th>observed answerable</th></tr>
+{% for b in calibration %}<tr><td>{{ b.bin }}</td><td class="num">{{ b.n }}</td><td class="num">{{ "%.3f"|format(b.predicted) }}</td><td class="num">{{ "%.3f"|format(b.observed) }}</td></tr>
+{% endfor %}</table>{{ calibration_svg | safe }}{% endif %}
 
 <h2>Against the baseline</h2>
 {% if metric_changes %}<table><tr><th>Scope</th><th>Metric</th><th>Baseline</th><th>Now</th><th>Δ</th><th>Tolerance</th><th></th></tr>
@@ -406,7 +460,9 @@ def html(data: dict, bars_svg: str, latency: str) -> str:
     from jinja2 import Environment
 
     environment = Environment(autoescape=True, trim_blocks=False)
-    return environment.from_string(HTML).render(**data, bars_svg=bars_svg, latency_svg=latency)
+    return environment.from_string(HTML).render(
+        **data, bars_svg=bars_svg, latency_svg=latency, calibration_svg=calibration_svg(data["calibration"])
+    )
 
 
 def write_run(

@@ -212,6 +212,7 @@ def run_item(assistant, item: GoldItem, quote_spans: list[list[metrics.Span]], o
             {"n": c.n, "doc": c.doc, "start": c.start, "end": c.end, "section": c.section} for c in answer.citations
         ]
         row["_contexts"] = [f"{c.section}\n{c.text}" if c.section else c.text for c in answer.contexts]
+        row.update(score_decision(item, answer.decision))
     row["diagnosis"] = diagnose(item, row)
     return row
 
@@ -276,6 +277,16 @@ def score_answer(item: GoldItem, status: str, text: str, citations, all_spans) -
             citation_support=None, passed=refused,
         )
     return row
+
+
+def score_decision(item: GoldItem, decision) -> dict:
+    """The answerability decision's P(answerable), band and signals, and its Brier score
+    (squared error of P against whether the item is answerable)."""
+    if decision is None:  # the engine stopped before deciding (an error)
+        return {"p_answerable": None, "band": None, "signals": {}, "brier": None}
+    p = decision.probability
+    return {"p_answerable": p, "band": decision.band, "signals": dict(decision.signals),
+            "brier": (p - float(item.answerable)) ** 2}
 
 
 def diagnose(item: GoldItem, row: dict) -> str:

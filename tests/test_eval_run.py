@@ -370,13 +370,14 @@ def test_eval_run_with_a_judge(cli, tmp_path, monkeypatch):
         monkeypatch.setenv("ICB_ASSISTANT_JUDGE_MODEL", "judge-model")
         monkeypatch.setenv("ICB_ASSISTANT_JUDGE_BASE_URL", server.base_url)
         out = tmp_path / "runs"
-        result = cli("eval", "--ids", "rm-001,un-001", "--out", str(out), "--baseline", str(tmp_path / "b.json"),
+        # un-003 names a year no document names: refused whatever the fitted model weighs
+        result = cli("eval", "--ids", "rm-001,un-003", "--out", str(out), "--baseline", str(tmp_path / "b.json"),
                      "--no-reference")
     assert result.exit_code == 0, result.output
     folder = _only_run(out)
     rows = {r["id"]: r for r in map(json.loads, (folder / "results.jsonl").read_text().splitlines())}
     assert rows["rm-001"]["judge_faithfulness"] == 4 and rows["rm-001"]["judge_correctness"] == 3
-    assert rows["un-001"].get("judge_faithfulness") is None  # a refusal is not judged
+    assert rows["un-003"]["status"] == "unanswerable" and rows["un-003"].get("judge_faithfulness") is None  # not judged
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["current"]["overall"]["judge_faithfulness"] == 4.0
     assert json.loads((folder / "config.json").read_text())["judge"] == "judge-model"

@@ -42,7 +42,8 @@ def test_a_failing_answerer_falls_back_to_quotations(corpus_assistant, scripted)
 
 def test_not_in_documents_is_never_shown_and_refuses(corpus_assistant, scripted):
     scripted.reply = "NOT_IN_DOCUMENTS"
-    events = list(corpus_assistant.stream(DEFICIT, backend="scripted"))
+    question = "How much will the Jean Bishop Integrated Care Centre in Hull cost to build?"  # the uncertain band
+    events = list(corpus_assistant.stream(question, backend="scripted"))
     assert events[-1].answer.status == "unanswerable" and "don't cover" in events[-1].answer.answer
     assert not [e for e in events if e.kind == "token"]
 
@@ -55,7 +56,7 @@ def test_the_answer_carries_what_was_searched_found_and_decided(corpus_assistant
     assert search.also == ("And the year after?",) and search.k == corpus_assistant.settings.search_top_k
     scores = [p.score for p in search.passages]
     assert scores == sorted(scores, reverse=True) and len(scores) == search.k
-    assert answer.decision.answerable and answer.decision.coverage >= answer.decision.threshold
+    assert 0 <= answer.decision.probability <= 1 and answer.decision.signals["coverage"] > 0
     # the search alone (as evaluation runs it without answers) is the answer's search
     alone = corpus_assistant.retrieve("And the year after?", history)
     assert alone.query == search.query and [p.id for p in alone.passages] == [p.id for p in search.passages]
@@ -64,7 +65,7 @@ def test_the_answer_carries_what_was_searched_found_and_decided(corpus_assistant
 def test_a_refusal_shows_the_signal_it_was_decided_on(corpus_assistant):
     answer = corpus_assistant.ask("What is the best recipe for a Victoria sponge cake?")
     assert answer.status == "unanswerable"
-    assert not answer.decision.answerable and answer.decision.coverage < answer.decision.threshold
+    assert not answer.decision.answerable and answer.decision.probability < answer.decision.threshold
     assert answer.search.passages  # it searched; the passages did not cover the question
 
 
@@ -73,4 +74,5 @@ def test_an_error_has_no_trace_and_the_json_has_none(corpus_assistant):
     assert error.status == "error" and error.search is None and error.decision is None
     data = corpus_assistant.ask(DEFICIT).to_dict()
     assert set(data) == {"status", "answer", "citations", "contexts", "rewritten_question", "timings", "backend",
-                         "model", "supported", "notices"}
+                         "model", "supported", "notices", "answerability"}
+    assert error.to_dict()["answerability"] is None

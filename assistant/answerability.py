@@ -1,0 +1,231 @@
+"""Do the documents answer this question? Signals of a question against its search, and the
+fitted logistic model that turns them into P(answerable) and a decision band.
+
+    found = signals(query, passages, sources, catalog)       # {"coverage": 0.62, ...}
+    model = load_model()                                      # assistant/answerability.json
+    p = model.probability(found)
+    band = model.band(p)                                      # answerable | uncertain | refused
+
+The model's feature names, scaling, coefficients, intercept and thresholds, and the dev figures
+they were chosen on, live in ``assistant/answerability.json``, written by
+``python -m eval.fit_answerability`` (run it again after any change to retrieval or the signals).
+Bands: P >= ``answer`` is answerable; P < ``refuse`` is refused before any answer is written; in
+between is uncertain. An LLM answerer decides the uncertain band itself (its prompt's
+NOT_IN_DOCUMENTS rule); the extractive answerer, which cannot, refuses below ``extractive``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from assistant import extractive
+from assistant.abbreviations import Glossary
+from assistant.answers import Source
+from index.catalog import Catalog
+from assistant.retrieval import RARE_MIN_CHUNKS
+from index.keyword import BM25_K1, _idf, query_terms
+from index.text import QUESTION_WORDS, SCORED_CITATION, WORD, terms
+
+MODEL_FILE = "answerability.json"
+BANDS = ("answerable", "uncertain", "refused")
+TOP = 3  # the best passages the dense and keyword signals look at
+# what a question asks for, and what its answer must then hold
+_ASKS_QUANTITY = re.compile(
+    r"\bhow (?:much|many|long|big|often)\b|\bwhat (?:percentage|proportion|share|number|amount)\b"
+    r"|\b(?:cost|costs|budget|salary|price|fee|fees|charge|charges|spend|spent)\b", re.I,
+)
+_ASKS_DATE = re.compile(r"^\s*when\b|\bwhat (?:year|date|month)\b|\btarget date\b|\bby when\b", re.I)
+_YEARS = re.compile(r"\b((?:20)?(\d{2})[/-](\d{2})|(?:19|20)\d{2})\b")
+_YEAR_LIKE = re.compile(r"^(?:19|20)\d{2}(?:/\d{2,4})?$")
+_QUANTITY = re.compile(r"£\s?\d|\d\s?%|\b\d[\d,.]*\s?(?:m|bn|k|million|billion|per ?cent)\b", re.I)
+_MONTHS = "january february march april may june july august september october november december"
+_DATE = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:" + "|".join(_MONTHS.split()) + r")\b", re.I)
+
+# every signal, shown with each decision; the model file names those it weighs
+SIGNALS = (
+    "coverage", "dense_top", "dense_mean", "keyword_top", "specific_found", "specific_together", "years_found",
+    "unknown_share", "answer_type", "agreement", "fused_top", "fused_gap",
+)
+
+
+def specific_terms(question: str, catalog: Catalog, glossary: Glossary | None = None) -> list[list[str]]:
+    """The question's words that pick out a fact, each as the terms that would show it in a
+    passage: figures, years, money and percentages, names (a capital inside the question), and
+    words in few chunks of the index, as the retriever counts rare words. An abbreviation the
+    glossary knows is also shown by its meaning ("LTC": "long term condition")."""
+    words = WORD.findall(question)
+    rare = max(RARE_MIN_CHUNKS, catalog.chunk_count() // 100)
+    counts = catalog.term_counts(query_terms(question))
+    specific: list[list[str]] = []
+    for position, word in enumerate(words):
+        lowered = word.lower()
+        if lowered in QUESTION_WORDS or (len(word) == 1 and not word.isdigit()):
+            continue
+        count = counts.get('"' + lowered.replace('"', '""') + '"')
+        named = position > 0 and word[:1].isupper()
+        if any(ch.isdigit() for ch in word) or named or (count is not None and count <= rare):
+            meaning = glossary.terms.get(word) or glossary.terms.get(word.rstrip("s")) if glossary else None
+            forms = [t for t in terms(word)] + ([" ".join(terms(meaning))] if meaning else [])
+            if forms and forms not in specific:
+                specific.append(forms)
+    return specific
+
+
+def _shows(forms: list[str], held: set[str]) -> bool:
+    """A specific word is in a text when one of its forms is (a form of several terms: all of them)."""
+    return any(all(t in held for t in form.split()) for form in forms)
+
+
+def years(text: str) -> set[str]:
+    """The years and financial years a text names, as "2027" and "2026/27" ("26/27", "2026-27" alike)."""
+    found = set()
+    for whole, first, second in _YEARS.findall(text):
+        if second:
+            start = int(first[-2:])
+            if int(second) == (start + 1) % 100:
+                found.add(f"20{start:02d}/{int(second):02d}")
+        else:
+            found.add(whole)
+    return found
+
+
+def _year_held(year: str, held: set[str]) -> bool:
+    """A year is held by the text when it names it, or a financial year it begins or ends."""
+    if "/" in year:
+        return year in held
+    return year in held or any(h[:4] == year or f"{h[:2]}{h[5:]}" == year for h in held if "/" in h)
+
+
+def _keyword_share(query: str, best: float, catalog: Catalog) -> float:
+    """The best BM25 score as a share of the most the query's words could score (each word
+    gives at most IDF x (k1 + 1))."""
+    plan = catalog.keyword_plan(query)
+    counts = catalog.term_counts(plan.rare + plan.rest)
+    total = catalog.chunk_count()
+    most = sum(_idf(total, counts[term]) * (BM25_K1 + 1) for term in plan.rare + plan.rest)
+    return min(1.0, best / most) if most > 0 else 0.0
+
+
+def _top_ids(passages: Sequence, score: str) -> set[str]:
+    ranked = sorted((p for p in passages if getattr(p, score) is not None), key=lambda p: -getattr(p, score))
+    return {p.id for p in ranked[:TOP]}
+
+
+def signals(
+    query: str, passages: Sequence, sources: list[Source], catalog: Catalog, glossary: Glossary | None = None,
+) -> dict[str, float | None]:
+    """Every signal of ``query`` against its search: the ranked ``passages`` (with their fused,
+    dense and keyword scores) and the numbered ``sources`` made of them. Each is a number, most 0..1,
+    or None where there is nothing to measure."""
+    if not passages or not sources:
+        return {name: 0.0 for name in SIGNALS}  # nothing retrieved: refused before the model is asked
+    found = extractive.answer(query, sources)
+    dates = {p.doc: p.date for p in passages}
+    texts = [set(terms(f"{s.title} {dates.get(s.doc, '')[:4]} {s.section} {s.text}")) for s in sources]
+    everywhere = set().union(*texts)
+    specific = specific_terms(query, catalog, glossary)
+    asked_years = years(query)
+    held_years = years(" ".join(f"{p.date[:4]} {p.section} {p.text}" for p in passages) + " ".join(s.text for s in sources))
+    asked = list(catalog.term_counts(query_terms(query)).values())
+    answer_text = SCORED_CITATION.sub("", found.text)
+    if _ASKS_QUANTITY.search(query):
+        numbers = [w for w in re.findall(r"\d[\d,./]*", answer_text) if not _YEAR_LIKE.match(w)]
+        answer_type = float(bool(_QUANTITY.search(answer_text) or numbers))
+    elif _ASKS_DATE.search(query):
+        answer_type = float(bool(_DATE.search(answer_text)))
+    else:
+        answer_type = 1.0
+    dense = sorted((p.dense_score for p in passages if p.dense_score is not None), reverse=True)[:TOP]
+    keyword = max((p.keyword_score for p in passages if p.keyword_score is not None), default=0.0)
+    fused = [p.score for p in passages]
+    return {
+        "coverage": found.best,
+        # none of the passages among the dense search's best: no evidence either way (see Model.probability)
+        "dense_top": dense[0] if dense else None,
+        "dense_mean": sum(dense) / len(dense) if dense else None,
+        "keyword_top": _keyword_share(query, keyword, catalog),
+        "specific_found": sum(_shows(f, everywhere) for f in specific) / len(specific) if specific else 1.0,
+        "specific_together": max(sum(_shows(f, ts) for f in specific) for ts in texts) / len(specific) if specific else 1.0,
+        "years_found": sum(_year_held(y, held_years) for y in asked_years) / len(asked_years) if asked_years else 1.0,
+        "unknown_share": sum(c == 0 for c in asked) / len(asked) if asked else 0.0,
+        "answer_type": answer_type,
+        "agreement": len(_top_ids(passages, "dense_score") & _top_ids(passages, "keyword_score")) / TOP,
+        "fused_top": fused[0] * 61,  # 1.0: first in one ranking (RRF constant 60)
+        "fused_gap": (fused[0] - fused[1]) / fused[0] if len(fused) > 1 and fused[0] > 0 else 0.0,
+    }
+
+
+@dataclass(frozen=True)
+class Model:
+    """A logistic model over standardised signals, and its decision thresholds."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coefficients: tuple[float, ...]
+    intercept: float
+    refuse: float  # P below this: refused before any answer is written
+    answer: float  # P at or above this: answerable
+    extractive: float  # the extractive answerer's one threshold inside the uncertain band
+    off_topic: float  # more than this share of the question's words in no document: out of scope, P = 0
+
+    def out_of_scope(self, found: dict[str, float | None]) -> bool:
+        """Most of the question's words are in no document, or it names a year that none of the
+        retrieved passages (nor their documents' dates) names: the documents cannot answer it.
+        Rules, not weights: the dev items, all about the documents' topics and years, hold too
+        few such questions to teach the model (the fit reports what they catch on dev)."""
+        return found["unknown_share"] > self.off_topic or found["years_found"] < 1.0
+
+    def probability(self, found: dict[str, float | None]) -> float:
+        if self.out_of_scope(found):
+            return 0.0
+        z = self.intercept + sum(  # a signal with nothing to measure (None) counts as its dev mean: no evidence
+            c * (found[name] - m) / s for name, m, s, c in zip(self.features, self.mean, self.scale, self.coefficients)
+            if found[name] is not None
+        )
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+    def band(self, probability: float) -> str:
+        if probability >= self.answer:
+            return "answerable"
+        return "refused" if probability < self.refuse else "uncertain"
+
+
+def parse_model(data: dict) -> Model:
+    """The model from the file's JSON; ValueError names what is wrong."""
+    try:
+        names = tuple(data["features"])
+        model = Model(
+            names, tuple(map(float, data["mean"])), tuple(map(float, data["scale"])),
+            tuple(map(float, data["coefficients"])), float(data["intercept"]),
+            float(data["thresholds"]["refuse"]), float(data["thresholds"]["answer"]),
+            float(data["thresholds"]["extractive"]), float(data["thresholds"]["off_topic"]),
+        )
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"{MODEL_FILE}: missing or malformed field {exc}") from exc
+    unknown = [name for name in names if name not in SIGNALS]
+    if unknown:
+        raise ValueError(f"{MODEL_FILE}: unknown signals {unknown}; re-fit with `python -m eval.fit_answerability`")
+    if not len(names) == len(model.mean) == len(model.scale) == len(model.coefficients) or not names:
+        raise ValueError(f"{MODEL_FILE}: features, mean, scale and coefficients must have the same length")
+    if any(s <= 0 for s in model.scale):
+        raise ValueError(f"{MODEL_FILE}: every scale must be positive")
+    if not 0 <= model.off_topic <= 1 or not 0 <= model.refuse <= model.extractive <= model.answer <= 1:
+        raise ValueError(f"{MODEL_FILE}: thresholds must satisfy 0 <= refuse <= extractive <= answer <= 1 and 0 <= off_topic <= 1")
+    return model
+
+
+def model_text() -> str:
+    return (resources.files("assistant") / MODEL_FILE).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def load_model() -> Model:
+    """The committed model (read once per process)."""
+    return parse_model(json.loads(model_text()))

@@ -1,0 +1,153 @@
+"""The answerability decision: signals, the fitted model and its bands, and the fit on dev items.
+
+The engine tests use the committed model (assistant/answerability.json) over the session's index
+of the corpus; they pick questions far from the thresholds, so a re-fit on more dev items keeps
+them where they are (re-check them after a re-fit)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from assistant import answerability, stages
+from eval import fit_answerability
+from eval.gold import load_gold, select
+from index.keyword import query_terms
+from tests.fakes import corpus_assistant, scripted  # noqa: F401 (fixtures)
+
+COVERED = "What does the Jean Bishop Integrated Care Centre in Hull provide?"
+# every word is in the documents, which name the programme and the year but give no cost for it
+UNCOVERED = "How much does the Intermediate Care programme cost in 2027/28?"
+# the documents describe the centre but give no cost to build it: the signals are mixed
+UNCERTAIN = "How much will the Jean Bishop Integrated Care Centre in Hull cost to build?"
+
+
+def test_a_covered_question_is_answered_and_says_why(corpus_assistant):
+    answer = corpus_assistant.ask(COVERED)
+    decision = answer.decision
+    assert answer.status == "answered" and "Hull" in answer.answer
+    assert decision.band == "answerable" and decision.probability >= decision.threshold
+    assert set(decision.signals) == set(answerability.SIGNALS)
+    shown = answer.to_dict()["answerability"]
+    assert shown["band"] == "answerable" and shown["probability"] == round(decision.probability, 4)
+
+
+def test_an_uncovered_question_whose_words_are_all_in_the_documents_is_refused(corpus_assistant):
+    counts = corpus_assistant.indexer.catalog.term_counts(query_terms(UNCOVERED))
+    assert all(counts.values()), counts  # not an unknown word: the documents use every one
+    answer = corpus_assistant.ask(UNCOVERED)
+    assert answer.status == "unanswerable" and "don't cover" in answer.answer
+    assert answer.decision.band == "refused" and not answer.decision.answerable
+    assert answer.decision.signals["answer_type"] == 0.0  # it asks for a cost; the best sentences hold none
+
+
+def test_a_refused_question_never_reaches_the_model(corpus_assistant, scripted):
+    answer = corpus_assistant.ask(UNCOVERED, backend="scripted")
+    assert answer.status == "unanswerable" and scripted.asked == []
+
+
+def test_the_uncertain_band_goes_to_the_model_and_its_not_in_documents_refuses(corpus_assistant, scripted):
+    scripted.reply = "NOT_IN_DOCUMENTS"
+    events = list(corpus_assistant.stream(UNCERTAIN, backend="scripted"))
+    answer = events[-1].answer
+    assert answer.decision.band == "uncertain" and answer.decision.answerable
+    assert [question for question, _ in scripted.asked] == [UNCERTAIN]
+    assert answer.status == "unanswerable" and "don't cover" in answer.answer
+    assert not [e for e in events if e.kind == "token"]
+
+
+def test_the_extractive_answerer_decides_the_uncertain_band_by_its_own_threshold(corpus_assistant):
+    decision = corpus_assistant.ask(UNCERTAIN).decision
+    model = answerability.load_model()
+    assert decision.band == "uncertain" and decision.threshold == model.extractive
+    assert decision.answerable == (decision.probability >= model.extractive)
+
+
+def test_in_the_answerable_band_a_models_not_in_documents_gives_way_to_quotations(corpus_assistant, scripted):
+    scripted.reply = "NOT_IN_DOCUMENTS"
+    answer = corpus_assistant.ask(COVERED, backend="scripted")
+    assert answer.decision.band == "answerable"
+    assert answer.status == "answered" and answer.model == "extractive" and answer.fell_back
+    assert stages.OVERRULED in answer.notices and "[1]" in answer.answer
+
+
+def test_a_question_about_something_else_is_out_of_scope(corpus_assistant):
+    answer = corpus_assistant.ask("What is the best recipe for a Victoria sponge cake?")
+    assert answer.status == "unanswerable"
+    assert answer.decision.probability == 0.0 and answer.decision.signals["unknown_share"] > 0.5
+
+
+# -- the committed model file -----------------------------------------------------------------------
+
+
+def test_the_committed_model_file_loads_and_holds_what_it_was_chosen_on():
+    data = json.loads(answerability.model_text())
+    model = answerability.parse_model(data)
+    assert model == answerability.load_model()
+    assert set(model.features) <= set(answerability.SIGNALS)
+    assert 0 <= model.refuse <= model.extractive <= model.answer <= 1
+    dev = data["dev"]
+    assert dev["items"] == dev["answerable"] + dev["unanswerable"] > 0
+    for figures in (dev["out_of_fold"], dev["in_sample"]):
+        assert 0 <= figures["brier"] <= 1
+        assert {"refusal", "false_refusal"} <= set(figures["extractive"])
+        assert {"refusal", "false_refusal"} <= set(figures["llm_refused_before_generation"])
+    assert data["fitted"]["git_commit"] and data["fitted"]["gold_set_sha256"] and data["l2"] > 0
+
+
+def test_a_malformed_model_file_is_refused_with_the_reason():
+    data = json.loads(answerability.model_text())
+    with pytest.raises(ValueError, match="unknown signals"):
+        answerability.parse_model({**data, "features": ["shoe_size"] * len(data["features"])})
+    with pytest.raises(ValueError, match="thresholds"):
+        answerability.parse_model({**data, "thresholds": {**data["thresholds"], "refuse": 0.99, "answer": 0.5}})
+    with pytest.raises(ValueError, match="same length"):
+        answerability.parse_model({**data, "coefficients": data["coefficients"][:-1]})
+
+
+# -- the fit ---------------------------------------------------------------------------------------
+
+
+def test_the_fit_refuses_test_items():
+    items = load_gold()
+    test = select(items, splits=["test"])[:1]
+    with pytest.raises(fit_answerability.FitError, match="test items"):
+        fit_answerability.dev_only(select(items, splits=["dev"]) + test)
+    with pytest.raises(fit_answerability.FitError, match="test items"):
+        fit_answerability.collect(test, settings=None)  # refused before anything is run
+
+
+def test_the_logistic_fit_recovers_known_coefficients():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(4000, 2))
+    y = (rng.random(4000) < 1 / (1 + np.exp(-(0.5 + 2.0 * z[:, 0] - 1.0 * z[:, 1])))).astype(float)
+    coefficients, intercept = fit_answerability.fit_logistic(z, y, l2=1e-6)
+    assert np.allclose(coefficients, [2.0, -1.0], atol=0.2) and abs(intercept - 0.5) < 0.2
+
+
+def test_the_thresholds_keep_false_refusal_within_the_limit_and_refuse_the_most():
+    p = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95])
+    y = np.array([0, 0, 1, 0, 1, 1, 0, 1, 1, 1], dtype=float)
+    threshold = fit_answerability.most_refusals(p, y, max_false_refusal=0.0)
+    assert 0.2 < threshold <= 0.3  # refuses the two lowest; the answerable 0.3 is kept
+    assert fit_answerability.rates(p, y, threshold) == {"refusal": 0.5, "false_refusal": 0.0}
+    assert fit_answerability.least_doubt(p, y, min_refusal=1.0) > 0.7  # every unanswerable item below it
+
+
+# -- the report ------------------------------------------------------------------------------------
+
+
+def test_the_report_bins_predicted_against_observed_answerable_rates():
+    from eval.report import calibration, calibration_md, calibration_svg
+
+    rows = [{"type": "fact", "p_answerable": 0.97}, {"type": "fact", "p_answerable": 0.99},
+            {"type": "unanswerable", "p_answerable": 0.96}, {"type": "unanswerable", "p_answerable": 0.1},
+            {"type": "fact", "p_answerable": None}]
+    bins = calibration(rows)
+    assert [(b["bin"], b["n"]) for b in bins] == [("0.00–0.50", 1), ("0.95–1.00", 3)]
+    assert bins[0]["observed"] == 0.0 and bins[1]["observed"] == pytest.approx(2 / 3)
+    assert bins[1]["predicted"] == pytest.approx((0.97 + 0.99 + 0.96) / 3)
+    assert "| 0.95–1.00 | 3 | 0.973 | 0.667 |" in "\n".join(calibration_md(bins))
+    assert calibration_svg(bins).startswith("<svg") and calibration_svg([]) == ""
