@@ -52,6 +52,7 @@ class Decision:
     coverage: float  # share of the question's weighted terms in the best sentence of the evidence, 0..1
     threshold: float  # the least coverage that counts as answerable
     evidence: int  # numbered passages the decision read
+    quoted: str = ""  # the extractive answer read from that evidence: shown while an LLM writes
 
 
 # the trace: kept on the Answer for evaluation and debugging, not part of ``to_dict`` (``ask --json``)
@@ -82,9 +83,16 @@ class Answer:
         return data
 
 
+# what marks a ``quoted`` event's text on screen, in the app and the terminal
+QUOTED_HEADING = "Quoted from the documents while the model writes its answer…"
+
+
 @dataclass(frozen=True)
 class Event:
-    """One step of a streamed answer. kind: rewritten | sources | token | notice | reset | answer."""
+    """One step of a streamed answer. kind: rewritten | sources | quoted | token | notice | reset | answer.
+
+    ``quoted``: with an LLM, the extractive answer (sentences quoted from the documents), sent at
+    once when the question is answerable; the model's first ``token`` replaces it on screen."""
 
     kind: str
     text: str = ""

@@ -107,8 +107,8 @@ def retrieve(retriever: Retriever, prepared: Prepared, query: str, k: int, filte
 
 def decide(query: str, evidence: list[Source]) -> Decision:
     """Answerable when the best sentence of the evidence covers enough of the question's terms."""
-    coverage = extractive.answer(query, evidence).best if evidence else 0.0
-    return Decision(bool(evidence) and coverage >= MIN_COVERAGE, coverage, MIN_COVERAGE, len(evidence))
+    quoted = extractive.answer(query, evidence)  # empty, coverage 0, without evidence
+    return Decision(bool(evidence) and quoted.best >= MIN_COVERAGE, quoted.best, MIN_COVERAGE, len(evidence), quoted.text)
 
 
 def not_covered(passages: Sequence[Passage]) -> str:
