@@ -91,8 +91,9 @@ QUOTED_HEADING = "Quoted from the documents while the model writes its answer…
 class Event:
     """One step of a streamed answer. kind: rewritten | sources | quoted | token | notice | reset | answer.
 
-    ``quoted``: with an LLM, the extractive answer (sentences quoted from the documents), sent at
-    once when the question is answerable; the model's first ``token`` replaces it on screen."""
+    ``quoted``: with an LLM, the extractive answer (sentences quoted from the documents) and the
+    sources it cites, sent at once when the question is answerable; the model's first ``token``
+    replaces it on screen."""
 
     kind: str
     text: str = ""

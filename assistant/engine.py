@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from assistant import stages
 from assistant.answerers import FALLBACK, Answerer, make_answerer
 from assistant.answers import Answer, Event, Search
+from assistant.citations import check_citations
 from assistant.config import Settings, load_settings
 from assistant.retrieval import Filters, Retriever
 
@@ -109,7 +110,7 @@ class Assistant:
             return
 
         if answerer.uses_llm and decision.quoted:  # quotes at once; the model's first token replaces them
-            yield Event("quoted", text=decision.quoted)
+            yield Event("quoted", text=decision.quoted, sources=tuple(check_citations(decision.quoted, wide).cited))
         fallback = self.answerer_for(FALLBACK)
         generated = yield from stages.generate(answerer, fallback, prepared, query, evidence, wide, audience, timings)
         verified = stages.verify(generated, search.passages)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from assistant.answerers import ANSWERERS, UnknownAnswerer, answerer_class, make_answerer
@@ -86,6 +88,8 @@ def test_an_llm_answer_is_preceded_by_the_quotes_which_it_replaces(corpus_assist
     first = [next(events), next(events)]
     assert [e.kind for e in first] == ["sources", "quoted"] and first[1].text == quotes
     assert scripted.asked == []  # shown before the model was asked: it cannot wait for its first token
+    numbers = [int(n) for n in re.findall(r"\[(\d+)\]", quotes)]
+    assert numbers and [s.n for s in first[1].sources] == list(dict.fromkeys(numbers))  # with the sources they cite
     rest = list(events)
     assert rest[0].kind == "token" and "quoted" not in [e.kind for e in rest]
     answer = rest[-1].answer

@@ -164,10 +164,13 @@ def test_the_chat_handler_shows_the_quotes_at_once_then_the_models_answer_in_the
     from assistant.answers import QUOTED_HEADING
     from assistant.engine import Event
 
+    from assistant import sources_view
+
     final = Answer(status="answered", answer="Beds close in 2026 [1].", citations=[source()], contexts=[source()])
+    quoted = "Two <b>wards</b> will close [1].\n- Beds move [2]"
     assistant = ScriptedAssistant([
         Event("sources", sources=(source(),)),
-        Event("quoted", text="Two <b>wards</b> will close [1].\n- Beds move [2]"),
+        Event("quoted", text=quoted, sources=(source(1), source(2))),
         Event("token", text="Beds close"),
         Event("token", text=" in 2026 [1]."),
         Event("answer", answer=final),
@@ -181,6 +184,11 @@ def test_the_chat_handler_shows_the_quotes_at_once_then_the_models_answer_in_the
     model = shown[3]  # the model's first token replaces them
     assert model == "Beds close" and "wards" not in model and QUOTED_HEADING not in model
     assert shown[-1] == chat.chat_message(final, "Beds?")
+    # the sources panel: what the model reads, then the sources of the quotes, then what it reads again
+    panels = [step[2] for step in steps[1:4]]
+    reading = sources_view.render_sources("", [], [source()], status="searching")
+    assert panels == [reading, sources_view.render_sources(quoted, [source(1), source(2)], status="quoted"), reading]
+    assert "Sources of the quotes" in panels[1]
 
 
 def test_the_chat_handler_turns_a_failure_into_a_message(chat_services):

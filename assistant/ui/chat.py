@@ -124,18 +124,23 @@ def respond(services: Services, text, messages, earlier, done, docs, kinds, date
     chosen = Filters(docs=list(docs or []), kinds=list(kinds or []), date_from=(date_from or "").strip(),
                      date_to=(date_to or "").strip(), user=services.user(request))
     streamed, quoted, notices, rewritten, final = "", "", [], "", None
+    reading = gr.update()  # the sources panel of the passages an LLM reads
     for event in safe_stream(assistant, text, list(earlier), chosen):
+        panel = gr.update()
         if event.kind == "rewritten":
             rewritten = event.text
-        elif event.kind == "quoted":
-            quoted = event.text
         elif event.kind == "sources":
             # an LLM takes seconds to start: show what it reads meanwhile (extractive answers come at once)
             if assistant.answerer.uses_llm:
-                found = sources_view.render_sources("", [], list(event.sources), status="searching")
-                yield gr.update(), messages, found, earlier, done
+                reading = sources_view.render_sources("", [], list(event.sources), status="searching")
+                yield gr.update(), messages, reading, earlier, done
             continue
+        elif event.kind == "quoted":  # the quotes, and their sources, until the model's first token
+            quoted = event.text
+            panel = sources_view.render_sources(quoted, list(event.sources), status="quoted")
         elif event.kind == "token":
+            if quoted:
+                panel = reading
             streamed, quoted = streamed + event.text, ""  # the model's answer replaces the quotes
         elif event.kind == "notice":
             notices.append(event.text)
@@ -145,7 +150,7 @@ def respond(services: Services, text, messages, earlier, done, docs, kinds, date
             final = event.answer
             continue
         messages[-1] = {"role": "assistant", "content": streaming_message(streamed, notices, rewritten, text, quoted)}
-        yield gr.update(), messages, gr.update(), earlier, done
+        yield gr.update(), messages, panel, earlier, done
     assert final is not None
     messages[-1] = {"role": "assistant", "content": chat_message(final, text)}
     turn = {"question": text, "history": list(earlier), "answer": final, "message": len(messages) - 1}
