@@ -108,7 +108,8 @@ def retrieve(retriever: Retriever, prepared: Prepared, query: str, k: int, filte
 def decide(query: str, evidence: list[Source]) -> Decision:
     """Answerable when the best sentence of the evidence covers enough of the question's terms."""
     quoted = extractive.answer(query, evidence)  # empty, coverage 0, without evidence
-    return Decision(bool(evidence) and quoted.best >= MIN_COVERAGE, quoted.best, MIN_COVERAGE, len(evidence), quoted.text)
+    answerable = bool(evidence) and quoted.best >= MIN_COVERAGE
+    return Decision(answerable, quoted.best, MIN_COVERAGE, len(evidence), quoted.text)
 
 
 def not_covered(passages: Sequence[Passage]) -> str:
