@@ -119,13 +119,14 @@ def _top_ids(passages: Sequence, score: str) -> set[str]:
 
 def signals(
     query: str, passages: Sequence, sources: list[Source], catalog: Catalog, glossary: Glossary | None = None,
+    quoted: extractive.ExtractiveResult | None = None,
 ) -> dict[str, float | None]:
     """Every signal of ``query`` against its search: the ranked ``passages`` (with their fused,
-    dense and keyword scores) and the numbered ``sources`` made of them. Each is a number, most 0..1,
-    or None where there is nothing to measure."""
+    dense and keyword scores) and the numbered ``sources`` made of them (``quoted``: their extractive
+    answer, when already made). Each is a number, most 0..1, or None where there is nothing to measure."""
     if not passages or not sources:
         return {name: 0.0 for name in SIGNALS}  # nothing retrieved: refused before the model is asked
-    found = extractive.answer(query, sources)
+    found = quoted if quoted is not None else extractive.answer(query, sources)
     dates = {p.doc: p.date for p in passages}
     texts = [set(terms(f"{s.title} {dates.get(s.doc, '')[:4]} {s.section} {s.text}")) for s in sources]
     everywhere = set().union(*texts)

@@ -55,6 +55,7 @@ class Decision:
     threshold: float  # the least P this answerer goes on to answer with
     evidence: int  # numbered passages the decision read
     signals: dict[str, float | None] = field(default_factory=dict)  # None: nothing to measure
+    quoted: str = ""  # the extractive answer read from that evidence: shown while an LLM writes
 
     @property
     def coverage(self) -> float:
@@ -96,9 +97,17 @@ class Answer:
         return data
 
 
+# what marks a ``quoted`` event's text on screen, in the app and the terminal
+QUOTED_HEADING = "Quoted from the documents while the model writes its answer…"
+
+
 @dataclass(frozen=True)
 class Event:
-    """One step of a streamed answer. kind: rewritten | sources | token | notice | reset | answer."""
+    """One step of a streamed answer. kind: rewritten | sources | quoted | token | notice | reset | answer.
+
+    ``quoted``: with an LLM, the extractive answer (sentences quoted from the documents) and the
+    sources it cites, sent at once when the question is answerable; the model's first ``token``
+    replaces it on screen."""
 
     kind: str
     text: str = ""

@@ -251,16 +251,28 @@ def ask_command(
 
 
 def _stream_to_console(assistant, question, history, audience, filters):
-    """Print tokens as they come; return the final answer (printed afterwards, checked)."""
+    """Print an LLM's answer as it comes, after the quotes from the documents shown while it
+    writes (dimmed); return the final answer (printed afterwards, checked)."""
+    from assistant.answers import QUOTED_HEADING
+
     final = None
-    streamed = False
+    streamed = quoted = False
     for event in assistant.stream(question, history=history, audience=audience, filters=filters):
-        if event.kind == "token" and assistant.answerer.uses_llm:
+        if event.kind == "quoted":
+            errors.print(QUOTED_HEADING, style="dim italic", markup=False, highlight=False)
+            errors.print(event.text, style="dim", markup=False, highlight=False, soft_wrap=True)
+            errors.print()
+            quoted = True
+        elif event.kind == "token" and assistant.answerer.uses_llm:
+            if quoted:
+                errors.print("Model's answer:", style="bold", markup=False, highlight=False)
+                quoted = False
             errors.print(event.text, end="", markup=False, highlight=False, soft_wrap=True)
             streamed = True
-        elif event.kind == "reset" and streamed:
-            errors.print()
-            streamed = False
+        elif event.kind == "reset":  # what comes next is the fallback's quotes, not the model's answer
+            if streamed:
+                errors.print()
+            streamed = quoted = False
         elif event.kind == "answer":
             final = event.answer
     if streamed:

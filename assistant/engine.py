@@ -10,8 +10,10 @@ The stages (see :mod:`assistant.stages`): prepare the question → rewrite a fol
 standalone question → hybrid retrieval, passages numbered within a token budget → decide whether
 the documents cover it → generate (local LLM, hosted LLM, or extractive: see
 :mod:`assistant.answerers`) → verify the citations → status: answered / unanswerable / error.
-When the LLM is down, slow or fails mid-answer, the extractive answer is given instead, with a
-notice saying so. Every answer carries its trace: what was searched, found and decided.
+With an LLM, the extractive answer the decision read is sent at once (a ``quoted`` event), so
+there is something to read while the model starts; its first token replaces it. When the LLM is
+down, slow or fails mid-answer, the extractive answer is given instead, with a notice saying so.
+Every answer carries its trace: what was searched, found and decided.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from assistant import stages
 from assistant.answerers import FALLBACK, Answerer, make_answerer
 from assistant.answers import Answer, Event, Search
+from assistant.citations import check_citations
 from assistant.config import Settings, load_settings
 from assistant.retrieval import Filters, Retriever
 
@@ -106,6 +109,8 @@ class Assistant:
                          notices=stages.refusal_notices(prepared.question), **trace)
             return
 
+        if answerer.uses_llm and decision.quoted:  # quotes at once; the model's first token replaces them
+            yield Event("quoted", text=decision.quoted, sources=tuple(check_citations(decision.quoted, wide).cited))
         fallback = self.answerer_for(FALLBACK)
         generated = yield from stages.generate(answerer, fallback, prepared, query, evidence, wide, audience, timings)
         verified = stages.verify(generated, search.passages)

@@ -104,9 +104,11 @@ def render_source(source: Source, answer_text: str = "", open_: bool = False) ->
 
 
 def render_sources(answer_text: str, citations: list[Source], contexts: list[Source] | None = None, status: str = "answered") -> str:
-    """The sources panel for one answer: the cited sources, or the closest passages when none is cited."""
+    """The sources panel for one answer: the cited sources, or the closest passages when none is cited.
+    While an LLM writes: status "quoted", the sources of the quotes shown meanwhile; "searching",
+    the passages the model reads."""
     if citations:
-        heading = "Sources cited in this answer"
+        heading = "Sources of the quotes" if status == "quoted" else "Sources cited in this answer"
         note = "Open a source to read the passage; the words the answer uses are highlighted."
         shown = citations
     elif contexts:
@@ -114,6 +116,8 @@ def render_sources(answer_text: str, citations: list[Source], contexts: list[Sou
         note = (
             "These passages were the nearest matches, but they do not answer the question."
             if status == "unanswerable"
+            else "The model is writing its answer from these passages."
+            if status == "searching"
             else "The answer cites none of these passages."
         )
         shown = contexts

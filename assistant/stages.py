@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 
-from assistant import answerability
+from assistant import answerability, extractive
 from assistant.answerers import NOT_IN_DOCUMENTS, Answerer
 from assistant.answers import Decision, Event, Search, Source, Status
 from assistant.citations import check_citations
@@ -106,13 +106,16 @@ def decide(query: str, search: Search, evidence: list[Source], retriever: Retrie
     """P(answerable) from the signals of the question against its search (the fitted model of
     :mod:`assistant.answerability`) and its band. An LLM answerer goes on to answer unless the
     band is "refused" (it decides the uncertain band itself: NOT_IN_DOCUMENTS); the extractive
-    answerer, which cannot, answers only at or above its own threshold."""
+    answerer, which cannot, answers only at or above its own threshold. The extractive answer the
+    signals read is kept (``quoted``): shown while an LLM writes."""
     model = answerability.load_model()
-    found = answerability.signals(query, search.passages, evidence, retriever.catalog, retriever.glossary())
+    quoted = extractive.answer(query, evidence)  # empty, coverage 0, without evidence
+    found = answerability.signals(query, search.passages, evidence, retriever.catalog, retriever.glossary(), quoted)
     probability = model.probability(found) if evidence else 0.0
     band = model.band(probability)
     threshold = model.refuse if uses_llm else model.extractive
-    return Decision(bool(evidence) and probability >= threshold, probability, band, threshold, len(evidence), found)
+    answerable = bool(evidence) and probability >= threshold
+    return Decision(answerable, probability, band, threshold, len(evidence), found, quoted.text)
 
 
 def not_covered(passages: Sequence[Passage]) -> str:

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from timing import percentile
+from timing import machine, percentile
 
 REPO = Path(__file__).resolve().parent.parent
 QUESTIONS = [
@@ -78,7 +78,7 @@ def main() -> None:
     print(f"Indexing the default corpus into {home} ...", flush=True)
     subprocess.run([cli, "index"], env=env, check=True, capture_output=True)
 
-    results: dict = {"questions": len(questions)}
+    results: dict = {"questions": len(questions), "machine": machine()}
     results["ask_help_s"] = round(min(timed_command([cli, "ask", "--help"], env) for _ in range(3)), 3)
     results["ask_extractive_cold_s"] = round(
         statistics.median(timed_command([cli, "ask", questions[0], "--backend", "extractive"], env) for _ in range(3)), 3

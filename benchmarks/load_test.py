@@ -105,8 +105,9 @@ class Session:
         self.session = uuid.uuid4().hex[:12]
         self.messages: list = []
 
-    def ask(self, question: str, deadline: float) -> tuple[str, float | None, float]:
-        """The final assistant message, seconds to its first text, seconds to the whole answer."""
+    def ask(self, question: str, deadline: float, seen: list | None = None) -> tuple[str, float | None, float]:
+        """The final assistant message, seconds to its first text, seconds to the whole answer;
+        every message shown on the way is added to ``seen`` as (seconds, text), when given."""
         import json as json_lib
 
         from gradio_client.utils import apply_diff
@@ -132,6 +133,8 @@ class Session:
                 if kind == "process_generating":
                     data = message["output"]["data"]
                     outputs = data if outputs is None else [apply_diff(old, diff) for old, diff in zip(outputs, data)]
+                    if seen is not None:
+                        seen.append((time.perf_counter() - began, assistant_text(outputs[1])))
                     if first is None and shows_text(assistant_text(outputs[1])):
                         first = time.perf_counter() - began
                 elif kind == "process_completed":

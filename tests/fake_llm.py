@@ -1,7 +1,8 @@
 """A real OpenAI-compatible HTTP server on 127.0.0.1 with scripted behaviour, for tests.
 
 It speaks just enough of ``POST /v1/chat/completions`` (streamed and not) for ChatOpenAI.
-Behaviours: reply with fixed text, hang without replying, or die in the middle of a stream.
+Behaviours: reply with fixed text, hang without replying, or die in the middle of a stream; with
+``first_token``, a streamed reply waits for that event before its first word (a slow model).
 Every request body is kept, so tests can see exactly what the model was sent.
 """
 
@@ -17,12 +18,14 @@ class FakeLLM:
     def __init__(
         self, reply: str = "The answer [1].", mode: str = "reply", rewrite: str = "",
         api_key: str | None = None, models: tuple[str, ...] | None = None, port: int = 0,
+        first_token: threading.Event | None = None,
     ):
         self.reply = reply
         self.api_key = api_key  # when set, any other key gets 401, as OpenAI answers
         self.models = models  # when set, any other model name gets 404 model_not_found
         self.mode = mode  # reply | hang | die_midway
         self.rewrite = rewrite  # what a non-streamed (condense) call returns
+        self.first_token = first_token  # when given, a stream sends nothing until it is set (at most 30 s)
         self.requests: list[dict] = []
         self._stop = threading.Event()
         server = self
@@ -70,6 +73,8 @@ class FakeLLM:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
+                if server.first_token is not None:
+                    server.first_token.wait(30)
                 words = server.reply.split(" ")
                 for i, word in enumerate(words):
                     if server.mode == "die_midway" and i == len(words) // 2:

@@ -247,3 +247,46 @@ def test_a_commands_failure_code_is_the_process_exit_code(tmp_path):
     result = run_cli_here("index", str(tmp_path / "missing.txt"), home=tmp_path / "home")
     assert result.returncode == 1, (result.stdout, result.stderr)
     assert "no such file or folder" in " ".join(result.stderr.split())
+
+
+# -- what `chat` and `ask` print while an LLM writes ---------------------------------------------
+
+
+def streamed_to_console(monkeypatch, events: list) -> str:
+    """What the terminal shows (standard error, where answers stream) for these engine events."""
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    import assistant.cli as cli
+
+    shown = io.StringIO()
+    monkeypatch.setattr(cli, "errors", Console(file=shown, width=200))
+    engine = SimpleNamespace(answerer=SimpleNamespace(uses_llm=True), stream=lambda *args, **kwargs: iter(events))
+    final = cli._stream_to_console(engine, "Beds?", [], "staff", None)
+    assert final is events[-1].answer
+    return shown.getvalue()
+
+
+def test_the_quotes_show_at_once_then_the_models_answer_below_them(monkeypatch):
+    from assistant.answers import QUOTED_HEADING, Answer, Event
+
+    shown = streamed_to_console(monkeypatch, [
+        Event("sources"), Event("quoted", text="Two wards will close [1]."),
+        Event("token", text="Beds close"), Event("token", text=" in 2026 [1]."),
+        Event("answer", answer=Answer(status="answered", answer="Beds close in 2026 [1].")),
+    ])
+    assert shown.index(QUOTED_HEADING) < shown.index("Two wards will close [1].") < shown.index("Model's answer:")
+    assert shown.index("Model's answer:") < shown.index("Beds close in 2026 [1].")
+
+
+def test_when_the_model_fails_the_quotes_are_not_called_its_answer(monkeypatch):
+    from assistant.answers import QUOTED_HEADING, Answer, Event
+
+    shown = streamed_to_console(monkeypatch, [
+        Event("quoted", text="Two wards will close [1]."), Event("notice", text="The model is down."),
+        Event("reset"), Event("token", text="Two wards will close [1]."),
+        Event("answer", answer=Answer(status="answered", answer="Two wards will close [1].")),
+    ])
+    assert QUOTED_HEADING in shown and "Model's answer:" not in shown

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from assistant.answerers import ANSWERERS, UnknownAnswerer, answerer_class, make_answerer
@@ -76,3 +78,40 @@ def test_an_error_has_no_trace_and_the_json_has_none(corpus_assistant):
     assert set(data) == {"status", "answer", "citations", "contexts", "rewritten_question", "timings", "backend",
                          "model", "supported", "notices", "answerability"}
     assert error.to_dict()["answerability"] is None
+
+
+# -- quotes while an LLM writes ------------------------------------------------------------------
+
+
+def test_an_llm_answer_is_preceded_by_the_quotes_which_it_replaces(corpus_assistant, scripted):
+    quotes = corpus_assistant.ask(DEFICIT).answer  # the extractive answer to the same question
+    scripted.reply = "Without national support the deficit would be about £350million [1]."
+    events = corpus_assistant.stream(DEFICIT, backend="scripted")
+    first = [next(events), next(events)]
+    assert [e.kind for e in first] == ["sources", "quoted"] and first[1].text == quotes
+    assert scripted.asked == []  # shown before the model was asked: it cannot wait for its first token
+    numbers = [int(n) for n in re.findall(r"\[(\d+)\]", quotes)]
+    assert numbers and [s.n for s in first[1].sources] == list(dict.fromkeys(numbers))  # with the sources they cite
+    rest = list(events)
+    assert rest[0].kind == "token" and "quoted" not in [e.kind for e in rest]
+    answer = rest[-1].answer
+    assert answer.model == "scripted" and answer.answer == scripted.reply and not answer.fell_back
+    # the extractive answerer writes the quotes itself: none are sent ahead of them
+    assert "quoted" not in [e.kind for e in corpus_assistant.stream(DEFICIT)]
+
+
+def test_a_refused_question_sends_no_quotes_and_the_model_is_not_asked(corpus_assistant, scripted):
+    answered = [e.kind for e in corpus_assistant.stream(DEFICIT, backend="scripted")]
+    refused = list(corpus_assistant.stream("What is the best recipe for a Victoria sponge cake?", backend="scripted"))
+    assert "quoted" in answered  # the same answerer sends quotes for a question the documents cover
+    assert refused[-1].answer.status == "unanswerable" and "quoted" not in [e.kind for e in refused]
+    assert len(scripted.asked) == 1
+
+
+def test_when_the_model_fails_the_quotes_shown_are_the_answer_that_remains(corpus_assistant, scripted):
+    scripted.failure = "the scripted model is down"
+    events = list(corpus_assistant.stream(DEFICIT, backend="scripted"))
+    kinds = [e.kind for e in events]
+    assert kinds.index("quoted") < kinds.index("notice") < kinds.index("reset")
+    answer = events[-1].answer
+    assert answer.fell_back and answer.answer == events[kinds.index("quoted")].text

@@ -160,6 +160,37 @@ def test_the_chat_handler_shows_no_sources_early_for_extractive_answers(chat_ser
     assert [isinstance(step[2], str) for step in steps] == [False, True]  # only the finished answer's panel
 
 
+def test_the_chat_handler_shows_the_quotes_at_once_then_the_models_answer_in_their_place(chat_services):
+    from assistant.answers import QUOTED_HEADING
+    from assistant.engine import Event
+
+    from assistant import sources_view
+
+    final = Answer(status="answered", answer="Beds close in 2026 [1].", citations=[source()], contexts=[source()])
+    quoted = "Two <b>wards</b> will close [1].\n- Beds move [2]"
+    assistant = ScriptedAssistant([
+        Event("sources", sources=(source(),)),
+        Event("quoted", text=quoted, sources=(source(1), source(2))),
+        Event("token", text="Beds close"),
+        Event("token", text=" in 2026 [1]."),
+        Event("answer", answer=final),
+    ])
+    steps = chat_steps(chat_services(assistant), "Beds?", [], [], [], [], [], "", "")
+    shown = [step[1][-1]["content"] for step in steps]
+    assert shown[:2] == ["*Searching the documents…*"] * 2  # the question, then the sources panel
+    quotes = shown[2]  # the first text: the quotes, marked as such, escaped, as a block quote
+    assert QUOTED_HEADING in quotes and "> Two &lt;b&gt;wards&lt;/b&gt; will close [1]." in quotes
+    assert "> - Beds move [2]" in quotes
+    model = shown[3]  # the model's first token replaces them
+    assert model == "Beds close" and "wards" not in model and QUOTED_HEADING not in model
+    assert shown[-1] == chat.chat_message(final, "Beds?")
+    # the sources panel: what the model reads, then the sources of the quotes, then what it reads again
+    panels = [step[2] for step in steps[1:4]]
+    reading = sources_view.render_sources("", [], [source()], status="searching")
+    assert panels == [reading, sources_view.render_sources(quoted, [source(1), source(2)], status="quoted"), reading]
+    assert "Sources of the quotes" in panels[1]
+
+
 def test_the_chat_handler_turns_a_failure_into_a_message(chat_services):
     assistant = ScriptedAssistant(fails=RuntimeError("boom"))
     *_, (box, messages, panel, kept, done) = chat_steps(chat_services(assistant), "Beds?", [], ["Earlier?"], [], [], [],

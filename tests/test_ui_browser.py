@@ -257,3 +257,48 @@ def test_llm_fallback_notice_and_sign_in(browser, tmp_path):
         app.stop()
     log = app.log_path.read_text()
     assert "correct-horse-battery" not in log and "sk-test-not-a-real-key" not in log
+
+
+# -- quotes while the model writes ---------------------------------------------------------------
+
+
+def test_the_quotes_show_while_the_model_is_slow_and_its_answer_replaces_them(browser, tmp_path):
+    import threading
+
+    from assistant.answers import QUOTED_HEADING
+    from tests.fake_llm import FakeLLM
+
+    corpus = small_corpus(tmp_path / "corpus", ["lsc-2030-roadmap-programme-timelines-2025.txt"])
+    first_token = threading.Event()  # the model's first token waits for the test: a slow model
+    reply = "The fake model says the teams mature in 2027/28 [1]."
+    with FakeLLM(reply=reply, first_token=first_token) as llm:
+        app = App(tmp_path / "home", corpus, backend="openai", env={
+            "ICB_ASSISTANT_OPENAI_BASE_URL": llm.base_url, "ICB_ASSISTANT_OPENAI_API_KEY": "sk-test-not-a-real-key",
+            "ICB_ASSISTANT_LLM_TIMEOUT_S": "60",
+        })
+        watched = Watched(browser, app.url)
+        try:
+            app.wait_for_log("Search is ready")
+            p = watched.open().page
+            p.locator("#icb-question textarea").fill("What happens to Integrated Neighbourhood Teams in 2027/28?")
+            p.locator("#icb-send").click()
+            bubble = bot_messages(p).nth(0)
+            bubble.get_by_text(QUOTED_HEADING).wait_for()
+            quoting = bubble.inner_text()
+            assert "The fake model says" not in quoting and re.search(r"\[\d+\]", quoting)  # cited quotes
+            assert bubble.locator("blockquote").count() == 1  # as a block quote
+            assert "Sources of the quotes" in p.locator("#icb-sources").inner_text()
+            shot(p, "ask-quotes-while-the-model-writes")
+
+            first_token.set()
+            bubble.get_by_text("The fake model says").wait_for()
+            p.locator("#icb-sources").get_by_text("Sources cited").wait_for()
+            answer = bubble.inner_text()
+            assert QUOTED_HEADING not in answer and bubble.locator("blockquote").count() == 0
+            assert "The fake model says the teams mature in 2027/28 [1]." in answer and "Sources" in answer
+            shot(p, "ask-model-answer-replaced-the-quotes")
+            watched.check_clean()
+        finally:
+            first_token.set()
+            watched.close()
+            app.stop()

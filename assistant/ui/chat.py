@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import gradio as gr
 
 from assistant import sources_view
-from assistant.answers import Answer, Source
+from assistant.answers import QUOTED_HEADING, Answer, Source
 from assistant.engine import Assistant, Event, understood_as
 from assistant.feedback import from_answer
 from assistant.retrieval import Filters
@@ -49,13 +49,25 @@ def source_line(source: Source) -> str:
     return f"[{source.n}] {md(source.title)}{where}{page} · {origin if source.provenance.official else f'**{origin}**'}"
 
 
-def streaming_message(text: str, notices: list[str], rewritten: str, question: str) -> str:
+def streaming_message(text: str, notices: list[str], rewritten: str, question: str, quoted: str = "") -> str:
+    """The message while an answer is written: the text so far; before the model's first token,
+    the ``quoted`` extractive answer marked as quotes from the documents."""
     parts = []
     if rewrite := understood_as(question, rewritten):
         parts.append(f"*Understood as: {md(rewrite)}*")
     parts += [notice_box(n) for n in notices]
-    parts.append(md(text) if text else "*Writing the answer…*")
+    if text:
+        parts.append(md(text))
+    elif quoted:
+        parts.append(quoted_message(quoted))
+    else:
+        parts.append("*Writing the answer…*")
     return "\n\n".join(parts)
+
+
+def quoted_message(text: str) -> str:
+    """The quotes shown while the model writes: the marking, then the quotes as a block quote."""
+    return f"*{QUOTED_HEADING}*\n\n" + "\n".join(f"> {line}" for line in md(text).splitlines())
 
 
 def safe_stream(assistant: Assistant, question: str, history: list[str], filters: Filters | None) -> Iterator:
@@ -111,18 +123,25 @@ def respond(services: Services, text, messages, earlier, done, docs, kinds, date
     yield "", messages, gr.update(), earlier, done
     chosen = Filters(docs=list(docs or []), kinds=list(kinds or []), date_from=(date_from or "").strip(),
                      date_to=(date_to or "").strip(), user=services.user(request))
-    streamed, notices, rewritten, final = "", [], "", None
+    streamed, quoted, notices, rewritten, final = "", "", [], "", None
+    reading = gr.update()  # the sources panel of the passages an LLM reads
     for event in safe_stream(assistant, text, list(earlier), chosen):
+        panel = gr.update()
         if event.kind == "rewritten":
             rewritten = event.text
         elif event.kind == "sources":
             # an LLM takes seconds to start: show what it reads meanwhile (extractive answers come at once)
             if assistant.answerer.uses_llm:
-                found = sources_view.render_sources("", [], list(event.sources), status="searching")
-                yield gr.update(), messages, found, earlier, done
+                reading = sources_view.render_sources("", [], list(event.sources), status="searching")
+                yield gr.update(), messages, reading, earlier, done
             continue
+        elif event.kind == "quoted":  # the quotes, and their sources, until the model's first token
+            quoted = event.text
+            panel = sources_view.render_sources(quoted, list(event.sources), status="quoted")
         elif event.kind == "token":
-            streamed += event.text
+            if quoted:
+                panel = reading
+            streamed, quoted = streamed + event.text, ""  # the model's answer replaces the quotes
         elif event.kind == "notice":
             notices.append(event.text)
         elif event.kind == "reset":
@@ -130,8 +149,8 @@ def respond(services: Services, text, messages, earlier, done, docs, kinds, date
         elif event.kind == "answer":
             final = event.answer
             continue
-        messages[-1] = {"role": "assistant", "content": streaming_message(streamed, notices, rewritten, text)}
-        yield gr.update(), messages, gr.update(), earlier, done
+        messages[-1] = {"role": "assistant", "content": streaming_message(streamed, notices, rewritten, text, quoted)}
+        yield gr.update(), messages, panel, earlier, done
     assert final is not None
     messages[-1] = {"role": "assistant", "content": chat_message(final, text)}
     turn = {"question": text, "history": list(earlier), "answer": final, "message": len(messages) - 1}
