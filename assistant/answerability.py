@@ -47,11 +47,43 @@ _QUANTITY = re.compile(r"£\s?\d|\d\s?%|\b\d[\d,.]*\s?(?:m|bn|k|million|billion|
 _MONTHS = "january february march april may june july august september october november december"
 _DATE = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:" + "|".join(_MONTHS.split()) + r")\b", re.I)
 
+# what no strategy document answers, whatever it says: advice for the asker's own care, and an
+# opinion or a prediction (the documents give plans and figures, not judgements of them)
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|my|me|myself)\b", re.I)
+_PERSONAL_CARE = re.compile(
+    r"\b(?:should|can|could|do|shall|must|may)\s+(?:i|my \w+)\b|\b(?:how|where|what) (?:do|can|should) i\b"
+    r"|\b(?:pain|painkillers?|symptoms?|medication|medicines?|tablets?|prescri\w*|diagnos\w*|assessment|referr\w*"
+    r"|appointment|waiting|apply|go private|a&e|gp)\b", re.I,
+)
+_OPINION = re.compile(
+    r"\b(?:do you think|in your (?:view|opinion)|your (?:view|opinion)|right (?:call|decision|choice|thing)"
+    r"|good (?:job|idea|thing)|bad (?:idea|decision|job)|worth it|is it likely|how likely|going to (?:work|succeed)"
+    r"|will\b.{0,60}\bsucceed|(?:will|would|is|are|was|were)\b.{0,60}\b(?:actually|really)|which\b.{0,40}\bis better|better plan)\b",
+    re.I,
+)
+BEYOND = {  # why a question is beyond any document, as the refusal says it
+    "personal_advice": "I can't give advice about your own or someone else's care: the documents are the ICB's "
+    "plans, not medical advice. For advice, contact your GP practice or NHS 111 (call 111 or go to 111.nhs.uk); "
+    "in an emergency call 999.",
+    "opinion": "The documents set out the ICB's plans and figures; they don't give opinions or predictions, so I "
+    "can't answer that. I can tell you what the plans say.",
+}
+
 # every signal, shown with each decision; the model file names those it weighs
 SIGNALS = (
     "coverage", "dense_top", "dense_mean", "keyword_top", "specific_found", "specific_together", "years_found",
-    "unknown_share", "answer_type", "agreement", "fused_top", "fused_gap",
+    "unknown_share", "answer_type", "agreement", "fused_top", "fused_gap", "pairs_found", "personal_advice", "opinion",
 )
+
+
+def beyond_documents(question: str) -> str:
+    """The reason (a key of BEYOND) why no strategy document answers the question, or "":
+    it asks for advice about the asker's own care, or for an opinion or a prediction."""
+    if _FIRST_PERSON.search(question) and _PERSONAL_CARE.search(question):
+        return "personal_advice"
+    if _OPINION.search(question):
+        return "opinion"
+    return ""
 
 
 def specific_terms(question: str, catalog: Catalog, glossary: Glossary | None = None) -> list[list[str]]:
@@ -112,6 +144,10 @@ def _keyword_share(query: str, best: float, catalog: Catalog) -> float:
     return min(1.0, best / most) if most > 0 else 0.0
 
 
+def _pairs(words: list[str]) -> set[tuple[str, str]]:
+    return set(zip(words, words[1:]))
+
+
 def _top_ids(passages: Sequence, score: str) -> set[str]:
     ranked = sorted((p for p in passages if getattr(p, score) is not None), key=lambda p: -getattr(p, score))
     return {p.id for p in ranked[:TOP]}
@@ -124,11 +160,15 @@ def signals(
     """Every signal of ``query`` against its search: the ranked ``passages`` (with their fused,
     dense and keyword scores) and the numbered ``sources`` made of them (``quoted``: their extractive
     answer, when already made). Each is a number, most 0..1, or None where there is nothing to measure."""
+    beyond = beyond_documents(query)
     if not passages or not sources:
-        return {name: 0.0 for name in SIGNALS}  # nothing retrieved: refused before the model is asked
+        # nothing retrieved: refused before the model is asked
+        return {name: 0.0 for name in SIGNALS} | {name: float(beyond == name) for name in BEYOND}
     found = quoted if quoted is not None else extractive.answer(query, sources)
     dates = {p.doc: p.date for p in passages}
-    texts = [set(terms(f"{s.title} {dates.get(s.doc, '')[:4]} {s.section} {s.text}")) for s in sources]
+    words = [terms(f"{s.title} {dates.get(s.doc, '')[:4]} {s.section} {s.text}") for s in sources]
+    texts = [set(ws) for ws in words]
+    asked_pairs = _pairs(terms(query))
     everywhere = set().union(*texts)
     specific = specific_terms(query, catalog, glossary)
     asked_years = years(query)
@@ -159,6 +199,10 @@ def signals(
         "agreement": len(_top_ids(passages, "dense_score") & _top_ids(passages, "keyword_score")) / TOP,
         "fused_top": fused[0] * 61,  # 1.0: first in one ranking (RRF constant 60)
         "fused_gap": (fused[0] - fused[1]) / fused[0] if len(fused) > 1 and fused[0] > 0 else 0.0,
+        # the question's neighbouring words side by side in the evidence ("weight management",
+        # "walk-in centre"): a paraphrase keeps some, a question about something else few
+        "pairs_found": len(asked_pairs & set().union(*map(_pairs, words))) / len(asked_pairs) if asked_pairs else 1.0,
+        **{name: float(beyond == name) for name in BEYOND},
     }
 
 
@@ -177,11 +221,13 @@ class Model:
     off_topic: float  # more than this share of the question's words in no document: out of scope, P = 0
 
     def out_of_scope(self, found: dict[str, float | None]) -> bool:
-        """Most of the question's words are in no document, or it names a year that none of the
-        retrieved passages (nor their documents' dates) names: the documents cannot answer it.
-        Rules, not weights: the dev items, all about the documents' topics and years, hold too
-        few such questions to teach the model (the fit reports what they catch on dev)."""
-        return found["unknown_share"] > self.off_topic or found["years_found"] < 1.0
+        """Most of the question's words are in no document, it names a year that none of the
+        retrieved passages (nor their documents' dates) names, or it asks for personal medical
+        advice, an opinion or a prediction: the documents cannot answer it. Rules, not weights: the
+        dev items hold too few such questions to teach the model (the fit reports what they catch
+        on dev)."""
+        return (found["unknown_share"] > self.off_topic or found["years_found"] < 1.0
+                or any(found.get(name) for name in BEYOND))
 
     def probability(self, found: dict[str, float | None]) -> float:
         if self.out_of_scope(found):

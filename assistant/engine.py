@@ -105,7 +105,7 @@ class Assistant:
         decision = stages.decide(query, search, wide, self.retriever, answerer.uses_llm)
         trace = dict(rewritten_question=query, search=search, decision=decision)
         if not decision.answerable:
-            yield finish(status="unanswerable", answer=stages.not_covered(search.passages), contexts=evidence,
+            yield finish(status="unanswerable", answer=stages.not_covered(search.passages, query), contexts=evidence,
                          notices=stages.refusal_notices(prepared.question), **trace)
             return
 

@@ -118,8 +118,12 @@ def decide(query: str, search: Search, evidence: list[Source], retriever: Retrie
     return Decision(answerable, probability, band, threshold, len(evidence), found, quoted.text)
 
 
-def not_covered(passages: Sequence[Passage]) -> str:
-    """The refusal, naming the closest topics the documents do cover."""
+def not_covered(passages: Sequence[Passage], question: str = "") -> str:
+    """The refusal, naming the closest topics the documents do cover (and, for a question no
+    document could answer, such as one asking for personal medical advice, why)."""
+    beyond = answerability.beyond_documents(question)
+    if beyond:
+        return answerability.BEYOND[beyond]
     topics = []
     for passage in passages:
         topic = passage.section.split(" > ")[-1] if passage.section else passage.title

@@ -29,17 +29,20 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answerability import MODEL_FILE, parse_model
+from assistant.answerability import BEYOND, MODEL_FILE, parse_model
 from eval.gold import GOLD_PATH, REPO, GoldItem, file_hash, load_gold, sample_key, select
 
 OUT = REPO / "assistant" / MODEL_FILE
 L2 = 5.0  # penalty on the standardised coefficients (not the intercept)
 # the signals the model weighs: chosen on dev by out-of-fold AUC and Brier score (0.82 and 0.088
-# with these six; 0.79 and 0.096 with all eleven of assistant.answerability.SIGNALS)
-FEATURES = ("coverage", "dense_mean", "answer_type", "fused_top", "specific_found", "agreement")
+# with the first six; 0.79 and 0.096 with all eleven of assistant.answerability.SIGNALS then);
+# pairs_found added on the 181 dev items of format 2: out-of-fold refusal 0.41 -> 0.48 at false refusal 0.046
+FEATURES = ("coverage", "dense_mean", "answer_type", "fused_top", "specific_found", "agreement", "pairs_found")
 FOLDS = 5
 # out of scope whatever the model says (Model.out_of_scope): more than half the words in no document
-# (dev answerables reach 0.4: "What's", "LTC"), or a year no retrieved passage names
+# (dev answerables reach 0.4: "What's", "LTC"), a year no retrieved passage names, or a question
+# asking for personal medical advice or an opinion (assistant.answerability.beyond_documents: on the
+# 181 dev items it catches 4 unanswerable and no answerable ones)
 OFF_TOPIC = 0.5
 TARGETS = {"extractive_false_refusal": 0.05, "llm_false_refusal": 0.02, "llm_refusal": 0.90}
 
@@ -167,7 +170,10 @@ def fit(rows: list[dict], l2: float = L2) -> dict:
     x = np.array([[row["signals"][name] for name in FEATURES] for row in rows], dtype=float)
     x = np.where(np.isnan(x), np.nanmean(x, axis=0), x)  # nothing to measure (None): the mean, as the engine reads it
     y = np.array([0.0 if row["type"] == "unanswerable" else 1.0 for row in rows])
-    off_topic = np.array([row["signals"]["unknown_share"] > OFF_TOPIC or row["signals"]["years_found"] < 1.0 for row in rows])
+    off_topic = np.array([
+        row["signals"]["unknown_share"] > OFF_TOPIC or row["signals"]["years_found"] < 1.0
+        or any(row["signals"].get(name) for name in BEYOND) for row in rows
+    ])
     held_out = np.where(off_topic, 0.0, out_of_fold(x, y, [row["id"] for row in rows], l2))
     thresholds = {
         "refuse": most_refusals(held_out, y, TARGETS["llm_false_refusal"]),

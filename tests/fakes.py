@@ -1,7 +1,7 @@
 """A scripted answerer, registered for a test as simonw/llm's conftest registers its mock model,
 and an assistant over the session's read-only index of the default corpus (fake embeddings).
 
-    from tests.fakes import corpus_assistant, scripted  # noqa: F401 (fixtures)
+    from tests.fakes import corpus_assistant, in_band, scripted  # noqa: F401 (fixtures)
     def test_x(corpus_assistant, scripted):
         scripted.reply = "Plans [1]."
         answer = corpus_assistant.ask("...", backend="scripted")
@@ -42,6 +42,32 @@ def scripted(monkeypatch) -> type[ScriptedAnswerer]:
     for name, value in (("reply", ScriptedAnswerer.reply), ("failure", ""), ("asked", [])):
         monkeypatch.setattr(ScriptedAnswerer, name, value)
     return ScriptedAnswerer
+
+
+@pytest.fixture
+def in_band(monkeypatch):
+    """``in_band(assistant, question, band)``: decide with a model whose thresholds put the
+    question's P(answerable) (from the committed model) in that band, so a test of what a band
+    does holds whatever a re-fit does to the committed thresholds."""
+    import dataclasses
+
+    from assistant import answerability
+
+    def place(assistant, question: str, band: str) -> float:
+        model = answerability.load_model()
+        p = assistant.ask(question, backend="extractive").decision.probability
+        assert 0.0 < p < 1.0, f"P(answerable) of {question!r} is {p}: no band can be placed around it"
+        if band == "uncertain":  # refuse < P < answer; the extractive answerer's threshold at P: it answers
+            thresholds = dict(refuse=p / 2, extractive=p, answer=(p + 1) / 2)
+        elif band == "answerable":
+            thresholds = dict(refuse=p / 3, extractive=p / 2, answer=p)
+        else:
+            thresholds = dict(refuse=(p + 1) / 2, extractive=(p + 1) / 2, answer=(p + 1) / 2)
+        placed = dataclasses.replace(model, **thresholds)
+        monkeypatch.setattr(answerability, "load_model", lambda: placed)
+        return p
+
+    return place
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from assistant import answerability, stages
 from eval import fit_answerability
 from eval.gold import load_gold, select
 from index.keyword import query_terms
-from tests.fakes import corpus_assistant, scripted  # noqa: F401 (fixtures)
+from tests.fakes import corpus_assistant, in_band, scripted  # noqa: F401 (fixtures)
 
 COVERED = "What does the Jean Bishop Integrated Care Centre in Hull provide?"
 # every word is in the documents, which name the programme and the year but give no cost for it
@@ -48,7 +48,8 @@ def test_a_refused_question_never_reaches_the_model(corpus_assistant, scripted):
     assert answer.status == "unanswerable" and scripted.asked == []
 
 
-def test_the_uncertain_band_goes_to_the_model_and_its_not_in_documents_refuses(corpus_assistant, scripted):
+def test_the_uncertain_band_goes_to_the_model_and_its_not_in_documents_refuses(corpus_assistant, scripted, in_band):
+    in_band(corpus_assistant, UNCERTAIN, "uncertain")
     scripted.reply = "NOT_IN_DOCUMENTS"
     events = list(corpus_assistant.stream(UNCERTAIN, backend="scripted"))
     answer = events[-1].answer
@@ -58,14 +59,16 @@ def test_the_uncertain_band_goes_to_the_model_and_its_not_in_documents_refuses(c
     assert not [e for e in events if e.kind == "token"]
 
 
-def test_the_extractive_answerer_decides_the_uncertain_band_by_its_own_threshold(corpus_assistant):
+def test_the_extractive_answerer_decides_the_uncertain_band_by_its_own_threshold(corpus_assistant, in_band):
+    in_band(corpus_assistant, UNCERTAIN, "uncertain")
     decision = corpus_assistant.ask(UNCERTAIN).decision
     model = answerability.load_model()
     assert decision.band == "uncertain" and decision.threshold == model.extractive
     assert decision.answerable == (decision.probability >= model.extractive)
 
 
-def test_in_the_answerable_band_a_models_not_in_documents_gives_way_to_quotations(corpus_assistant, scripted):
+def test_in_the_answerable_band_a_models_not_in_documents_gives_way_to_quotations(corpus_assistant, scripted, in_band):
+    in_band(corpus_assistant, COVERED, "answerable")
     scripted.reply = "NOT_IN_DOCUMENTS"
     answer = corpus_assistant.ask(COVERED, backend="scripted")
     assert answer.decision.band == "answerable"
@@ -151,3 +154,24 @@ def test_the_report_bins_predicted_against_observed_answerable_rates():
     assert bins[1]["predicted"] == pytest.approx((0.97 + 0.99 + 0.96) / 3)
     assert "| 0.95–1.00 | 3 | 0.973 | 0.667 |" in "\n".join(calibration_md(bins))
     assert calibration_svg(bins).startswith("<svg") and calibration_svg([]) == ""
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("I've had chest pains since yesterday, should I go to A&E or wait for my GP?", "personal_advice"),
+    ("My son is on the waiting list for an autism assessment - can I get him seen sooner?", "personal_advice"),
+    ("Do you think the new hospital programme will deliver on time?", "opinion"),
+    ("Is the plan to merge the community services a good idea?", "opinion"),
+])
+def test_personal_medical_advice_and_opinions_are_refused_with_the_reason(corpus_assistant, question, reason):
+    answer = corpus_assistant.ask(question)
+    assert answer.status == "unanswerable" and answer.decision.signals[reason] == 1.0
+    assert answer.answer == answerability.BEYOND[reason]
+
+
+@pytest.mark.parametrize("question", [
+    "What does the roadmap say about waiting lists for autism assessments?",
+    "How will the ICB improve access to GP appointments?",
+    "What did the 2019 plan say it would do better for people with long-term conditions?",
+])
+def test_questions_about_the_plans_are_not_taken_for_advice_or_opinion(question):
+    assert answerability.beyond_documents(question) == ""

@@ -13,6 +13,7 @@ from assistant.local_model import free_port  # a port nobody listens on
 from assistant.rewrite import rewrite_by_rule
 from tests.conftest import CORPUS, FakeEmbeddings, read_only
 from tests.fake_llm import FakeLLM
+from tests.fakes import in_band  # noqa: F401 (fixture)
 
 
 def source(n: int, text: str = "Some text.") -> Source:
@@ -218,10 +219,12 @@ def test_llm_answer_with_invalid_citation_is_cleaned(make_assistant):
     assert "£350million" in sent[1]["content"]  # the passages travel in the user message
 
 
-def test_llm_saying_not_in_documents_is_unanswerable(make_assistant):
+def test_llm_saying_not_in_documents_is_unanswerable(make_assistant, in_band):
+    question = "What does the roadmap say about cancer in 2027/28?"
     with FakeLLM(reply="NOT_IN_DOCUMENTS") as llm:
         assistant = make_assistant("openai", openai_base_url=llm.base_url)
-        events = list(assistant.stream("What does the roadmap say about cancer in 2027/28?"))
+        in_band(assistant, question, "uncertain")  # the band where the model's word decides
+        events = list(assistant.stream(question))
     assert events[-1].answer.status == "unanswerable"
     assert not [e for e in events if e.kind == "token"], "the sentinel must never be shown"
 

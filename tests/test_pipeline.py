@@ -7,7 +7,7 @@ import re
 import pytest
 
 from assistant.answerers import ANSWERERS, UnknownAnswerer, answerer_class, make_answerer
-from tests.fakes import corpus_assistant, scripted  # noqa: F401 (fixtures)
+from tests.fakes import corpus_assistant, in_band, scripted  # noqa: F401 (fixtures)
 
 DEFICIT = "What would the system deficit be without national support funding?"
 
@@ -42,9 +42,10 @@ def test_a_failing_answerer_falls_back_to_quotations(corpus_assistant, scripted)
     assert not corpus_assistant.ask(DEFICIT).fell_back  # the extractive answerer itself never falls back
 
 
-def test_not_in_documents_is_never_shown_and_refuses(corpus_assistant, scripted):
+def test_not_in_documents_is_never_shown_and_refuses(corpus_assistant, scripted, in_band):
+    question = "How much will the Jean Bishop Integrated Care Centre in Hull cost to build?"
+    in_band(corpus_assistant, question, "uncertain")  # it reaches the model
     scripted.reply = "NOT_IN_DOCUMENTS"
-    question = "How much will the Jean Bishop Integrated Care Centre in Hull cost to build?"  # the uncertain band
     events = list(corpus_assistant.stream(question, backend="scripted"))
     assert events[-1].answer.status == "unanswerable" and "don't cover" in events[-1].answer.answer
     assert not [e for e in events if e.kind == "token"]
