@@ -60,9 +60,10 @@ def _depth(line: str) -> int:
     return len(line) - len(line.lstrip())
 
 
-def units_of(source: Source) -> list[Unit]:
+def units_of(source: Source, bullet_sentences: bool = False) -> list[Unit]:
     """A source cut into sentences, and into single bullets or table rows where it has them; the
-    items of a list know its lead-in ("The affected organisations are:") or, without one, its first item."""
+    items of a list know its lead-in ("The affected organisations are:") or, without one, its first
+    item. ``bullet_sentences``: a bullet of several sentences is cut into them too (its first is the bullet)."""
     units: list[Unit] = []
     lead: tuple[int, int, bool] | None = None  # the open list: (position, depth of its lead-in, lead-in is a bullet)
     for number, line in enumerate(source.text.split("\n")):
@@ -78,7 +79,9 @@ def units_of(source: Source) -> list[Unit]:
             if lead is None:
                 lead = (position, -1, False)  # a list without a lead-in: its first item heads it
             leads_in = text.endswith(":")
-            units.append(Unit(source, text, True, position, number, lead[0], leads_in))
+            spans = sentence_spans(text) if bullet_sentences else [(0, len(text))]
+            units.append(Unit(source, text[: spans[0][1]], True, position, number, lead[0], leads_in))
+            units += [Unit(source, text[start:end], False, position + k, number) for k, (start, end) in enumerate(spans[1:], 1)]
             if leads_in:
                 lead = (position, depth, True)
             continue
@@ -134,10 +137,11 @@ class Scoring:
         return {t for t in self.wanted if t in self.unit_terms[i] or t in self.heading_terms[n]}
 
 
-def score(question: str, sources: list[Source]) -> Scoring | None:
-    """The units of the sources scored against the question; None when either has nothing."""
+def score(question: str, sources: list[Source], bullet_sentences: bool = False) -> Scoring | None:
+    """The units of the sources (see :func:`units_of`) scored against the question; None when
+    either has nothing."""
     wanted = list(dict.fromkeys(terms(question)))
-    units = [unit for source in sources for unit in units_of(source)]
+    units = [unit for source in sources for unit in units_of(source, bullet_sentences)]
     if not wanted or not units:
         return None
     # rarer terms tell more: weight each question term by its inverse frequency over the units
