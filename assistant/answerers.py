@@ -152,7 +152,9 @@ class LocalAnswerer(ChatAnswerer):
     name = "local"
     starts_model = True
     concurrency = 1  # the server answers one question at a time on 2 cores
-    default_budget = 450  # it reads about 20 prompt tokens a second on 2 cores: keep its prompt short
+    # it reads about 20 prompt tokens a second on 2 cores: keep its prompt short. Labels included: the
+    # prompt size of 450 tokens of passages plus their labels before (521 tokens on average on dev)
+    default_budget = 520
 
     def __init__(self, settings: Settings):
         super().__init__(settings)

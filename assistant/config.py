@@ -116,7 +116,8 @@ class Settings(BaseSettings):
     )
     context_tokens: int = Field(
         default=0, ge=0, le=100_000,
-        description="Token budget for passages given to the LLM; 0 picks one per backend (local 450, openai 3000).",
+        description="Token budget for the passages given to the LLM, their labels included; 0 picks one per backend "
+        "(local 520, openai 3000).",
     )
     evidence_passages: int = Field(
         default=10, ge=1, le=100,

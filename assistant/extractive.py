@@ -79,7 +79,7 @@ def units_of(source: Source, bullet_sentences: bool = False) -> list[Unit]:
             if lead is None:
                 lead = (position, -1, False)  # a list without a lead-in: its first item heads it
             leads_in = text.endswith(":")
-            spans = sentence_spans(text) if bullet_sentences else [(0, len(text))]
+            spans = (sentence_spans(text) if bullet_sentences else []) or [(0, len(text))]
             units.append(Unit(source, text[: spans[0][1]], True, position, number, lead[0], leads_in))
             units += [Unit(source, text[start:end], False, position + k, number) for k, (start, end) in enumerate(spans[1:], 1)]
             if leads_in:
