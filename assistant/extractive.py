@@ -32,6 +32,7 @@ _PARTS = re.compile(
 MAX_SENTENCES = 3  # sentences quoted beside those for each part of the question
 MAX_ITEMS = 8  # items of one list quoted
 MAX_UNITS = 12  # lines of an answer at most
+MAX_CHARS = 1500  # characters quoted at most (beyond the first unit)
 CLOSE = 0.6  # a sentence within this share of the best one's score is quoted too
 SUBJECT = 0.5  # the best sentence for a part of the question holds at least this share of what the best one does
 HEADING_CREDIT = 0.7  # a question term in a sentence's headings counts this much of one in its text
@@ -196,6 +197,8 @@ def answer(question: str, sources: list[Source]) -> ExtractiveResult:
         if units[i].text not in {units[j].text for j in kept}:
             kept.append(i)
     kept = kept[:MAX_UNITS]
+    while len(kept) > 1 and sum(len(units[i].text) for i in kept) > MAX_CHARS:
+        kept.pop()  # the last chosen goes first
     first = units[best].source.n
     kept.sort(key=lambda i: (units[i].source.n != first, units[i].source.n, units[i].position))
 

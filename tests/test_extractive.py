@@ -71,4 +71,5 @@ def test_long_lists_are_capped_and_no_sentence_is_quoted_twice():
     result = extractive.answer("What are the urgent care priorities?", [source(1, text), source(2, text)])
     lines = result.text.splitlines()
     assert len(lines) <= extractive.MAX_UNITS and len(set(lines)) == len(lines)
+    assert len(result.text) <= extractive.MAX_CHARS + 10 * len(lines)  # quotes, plus their marks and citations
     assert sum(line.startswith("- ") for line in lines) <= extractive.MAX_ITEMS
