@@ -17,11 +17,10 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Callable
 
-from assistant import extractive
+from assistant import evidence, extractive
 from assistant.answers import Source
 from assistant.config import PROMPTS_DIR, Settings
 from assistant.llm import ChatClient, ChatEndpoint, LLMUnavailable, openai_endpoint
-from assistant.retrieval import fit_to_budget
 from assistant.rewrite import history_block
 
 # what the answer prompts tell a model to say when the passages do not answer the question
@@ -59,9 +58,15 @@ class Answerer:
         """The model's name, as an answer records it."""
         return self.name
 
-    def evidence(self, sources: list[Source], count_tokens: Callable[[str], int]) -> list[Source]:
-        """The sources it reads: the widest numbered passages cut to its budget (a prefix)."""
-        return fit_to_budget(sources, self.context_budget, count_tokens)
+    @property
+    def passages(self) -> int:
+        """Passages retrieved for an answer: its evidence is drawn from the best sentences of each."""
+        return max(self.settings.search_top_k, self.settings.evidence_passages)
+
+    def evidence(self, question: str, sources: list[Source], count_tokens: Callable[[str], int]) -> list[Source]:
+        """The sources it reads: each numbered passage cut to its best sentences for the question,
+        within its budget (see :mod:`assistant.evidence`)."""
+        return evidence.best_sentences(question, sources, self.context_budget, count_tokens)
 
     def rewrite(self, question: str, history: list[str]) -> str:
         """A follow-up as a standalone question, or "" to keep the rule's rewrite."""
@@ -85,8 +90,12 @@ class ExtractiveAnswerer(Answerer):
 
     name = "extractive"
 
-    def evidence(self, sources: list[Source], count_tokens: Callable[[str], int]) -> list[Source]:
-        return sources  # it reads every retrieved passage: the widest budget is its own
+    @property
+    def passages(self) -> int:
+        return self.settings.search_top_k
+
+    def evidence(self, question: str, sources: list[Source], count_tokens: Callable[[str], int]) -> list[Source]:
+        return sources  # it reads every retrieved passage whole: the widest budget is its own
 
     def generate(self, question: str, sources: list[Source], audience: str = "staff") -> Iterator[str]:
         yield extractive.answer(question, sources).text
@@ -143,7 +152,9 @@ class LocalAnswerer(ChatAnswerer):
     name = "local"
     starts_model = True
     concurrency = 1  # the server answers one question at a time on 2 cores
-    default_budget = 450  # it reads about 20 prompt tokens a second on 2 cores: keep its prompt short
+    # it reads about 20 prompt tokens a second on 2 cores: keep its prompt short. Labels included: the
+    # prompt size of 450 tokens of passages plus their labels before (521 tokens on average on dev)
+    default_budget = 520
 
     def __init__(self, settings: Settings):
         super().__init__(settings)
@@ -215,5 +226,4 @@ def make_answerer(name: str, settings: Settings) -> Answerer:
 
 def answer_messages(question: str, sources: list[Source], audience: str) -> list[tuple[str, str]]:
     template = prompt("answer_public" if audience == "public" else "answer_staff")
-    context = "\n\n".join(f"{source.label()}\n{source.text}" for source in sources)
-    return [("system", prompt("system")), ("human", template.format(context=context, question=question))]
+    return [("system", prompt("system")), ("human", template.format(context=evidence.context(sources), question=question))]

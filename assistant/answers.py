@@ -26,6 +26,7 @@ class Source:
     start: int  # character offsets of ``text`` in the document's extracted text
     end: int
     provenance: Provenance = Provenance()  # official, or uploaded by whom and when
+    date: str = ""  # its document's date ("2025-03"), when known
 
     def label(self) -> str:
         page = f", page {self.page}" if self.page else ""

@@ -116,7 +116,12 @@ class Settings(BaseSettings):
     )
     context_tokens: int = Field(
         default=0, ge=0, le=100_000,
-        description="Token budget for passages given to the LLM; 0 picks one per backend (local 450, openai 3000).",
+        description="Token budget for the passages given to the LLM, their labels included; 0 picks one per backend "
+        "(local 520, openai 3000).",
+    )
+    evidence_passages: int = Field(
+        default=10, ge=1, le=100,
+        description="Passages an LLM's evidence is drawn from: the best sentences of each, within the token budget.",
     )
     max_answer_tokens: int = Field(default=350, ge=16, le=8000)
     llm_model: str = Field(default="gpt-4o-mini", description="Chat model name for the 'openai' backend.")

@@ -94,11 +94,12 @@ class Assistant:
             yield Event("rewritten", text=query)
 
         mark = time.perf_counter()
-        search = stages.retrieve(self.retriever, prepared, query, self.settings.search_top_k, filters)
-        # every retrieved passage decides answerability and feeds the extractive answer; an LLM
-        # gets the first of them within its budget (same numbering: the list is a prefix)
-        wide = self._number(search)
-        evidence = answerer.evidence(wide, self.indexer.chunker.tokens)
+        search = stages.retrieve(self.retriever, prepared, query, answerer.passages, filters)
+        # the top search_top_k passages decide answerability and feed the extractive answer; an LLM
+        # reads the best sentences of every retrieved passage within its budget (same numbering)
+        numbered = self._number(search)
+        wide = numbered[: self.settings.search_top_k]
+        evidence = answerer.evidence(query, numbered, self.indexer.chunker.tokens)
         timings["retrieve"] = time.perf_counter() - mark
         yield Event("sources", sources=tuple(evidence))
 

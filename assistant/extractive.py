@@ -2,6 +2,13 @@
 
 Deterministic and fast. Used when asked for, in fast tests, and as the fallback when the LLM
 is down or too slow. Each sentence is quoted verbatim from a passage and cited.
+
+What it quotes: the best sentence for the whole question; the best for each part of a
+multi-part question ("what is X and when is Y") and for each side of a comparison; sentences
+that cover the question almost as well; and a list whole: a sentence that leads into a list
+("The four places are:") brings its items, and a list question quotes the items of its best
+list. The sentence scoring (:func:`score`) also picks the sentences an LLM reads
+(:mod:`assistant.evidence`).
 """
 
 from __future__ import annotations
@@ -11,10 +18,24 @@ import re
 from dataclasses import dataclass
 
 from assistant.answers import Source
+from assistant.retrieval import expand_query
 from index.text import sentence_spans, terms
 
 _BULLET = re.compile(r"^\s*(?:[-•·*–—▪●◦‣]|\d{1,2}[.)]|[a-z][.)])\s+")
 _LIST_QUESTION = re.compile(r"^\s*(what are|which|list|name|give)\b|\b(priorities|plans|actions|steps|areas|ambitions|aims|themes)\b", re.I)
+# where a question's parts meet: ";", or "and" before a question word ("where are X and who ...")
+# (not "?": a follow-up's rewrite puts the earlier question before it, which is not asked again)
+_PARTS = re.compile(
+    r";\s*|,?\s+and\s+(?=(?:what|when|where|who|whom|which|why|how|is|are|was|were|does|do|did|will|has|have)\b)",
+    re.IGNORECASE,
+)
+MAX_SENTENCES = 3  # sentences quoted beside those for each part of the question
+MAX_ITEMS = 8  # items of one list quoted
+MAX_UNITS = 12  # lines of an answer at most
+MAX_CHARS = 1500  # characters quoted at most (beyond the first unit)
+CLOSE = 0.6  # a sentence within this share of the best one's score is quoted too
+SUBJECT = 0.5  # the best sentence for a part of the question holds at least this share of what the best one does
+HEADING_CREDIT = 0.7  # a question term in a sentence's headings counts this much of one in its text
 
 
 @dataclass(frozen=True)
@@ -23,6 +44,9 @@ class Unit:
     text: str
     bullet: bool
     position: int  # order within its source
+    line: int  # the line of its source it is on
+    lead: int | None = None  # the position of the list it belongs to (its lead-in, or its first item)
+    leads_in: bool = False  # it ends with ":" and items follow
 
 
 @dataclass
@@ -33,71 +57,186 @@ class ExtractiveResult:
     best: float = 0.0  # the same share for the single best sentence or bullet (with its headings)
 
 
-def units_of(source: Source) -> list[Unit]:
-    """A source cut into sentences, and into single bullets or table rows where it has them."""
+def _depth(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def units_of(source: Source, bullet_sentences: bool = False) -> list[Unit]:
+    """A source cut into sentences, and into single bullets or table rows where it has them; the
+    items of a list know its lead-in ("The affected organisations are:") or, without one, its first
+    item. ``bullet_sentences``: a bullet of several sentences is cut into them too (its first is the bullet)."""
     units: list[Unit] = []
-    for line in source.text.split("\n"):
+    lead: tuple[int, int, bool] | None = None  # the open list: (position, depth of its lead-in, lead-in is a bullet)
+    for number, line in enumerate(source.text.split("\n")):
         stripped = line.strip()
         if not stripped:
             continue
         if _BULLET.match(stripped) or stripped.startswith("|"):
-            text = _BULLET.sub("", stripped).strip("| ").replace("\t", " ")
-            units.append(Unit(source, re.sub(r"\s*\|\s*", " | ", text), True, len(units)))
+            depth = _depth(line)
+            if lead is not None and lead[2] and depth <= lead[1]:
+                lead = None  # back at the depth of a bullet that led in: its list has ended
+            text = re.sub(r"\s*\|\s*", " | ", _BULLET.sub("", stripped).strip("| ").replace("\t", " "))
+            position = len(units)
+            if lead is None:
+                lead = (position, -1, False)  # a list without a lead-in: its first item heads it
+            leads_in = text.endswith(":")
+            spans = (sentence_spans(text) if bullet_sentences else []) or [(0, len(text))]
+            units.append(Unit(source, text[: spans[0][1]], True, position, number, lead[0], leads_in))
+            units += [Unit(source, text[start:end], False, position + k, number) for k, (start, end) in enumerate(spans[1:], 1)]
+            if leads_in:
+                lead = (position, depth, True)
             continue
+        lead = None
         for start, end in sentence_spans(stripped):
-            units.append(Unit(source, stripped[start:end], False, len(units)))
-    return units
+            text = stripped[start:end]
+            units.append(Unit(source, text, False, len(units), number))
+        if units and units[-1].line == number and units[-1].text.endswith(":"):
+            last = units[-1]
+            units[-1] = Unit(source, last.text, False, last.position, number, last.position, True)
+            lead = (last.position, _depth(line), False)
+    # a lead-in with no items after it is a sentence like any other
+    heads = {unit.lead for unit in units if unit.lead is not None and unit.lead != unit.position}
+    return [
+        unit if not unit.leads_in or unit.position in heads
+        else Unit(unit.source, unit.text, unit.bullet, unit.position, unit.line, unit.lead if unit.bullet else None)
+        for unit in units
+    ]
 
 
-def answer(question: str, sources: list[Source], max_units: int = 3, max_list_units: int = 6) -> ExtractiveResult:
-    """Pick the units that cover the question best; cite each with its source number."""
-    wanted = list(dict.fromkeys(terms(question)))
-    all_units = [unit for source in sources for unit in units_of(source)]
-    if not wanted or not all_units:
-        return ExtractiveResult(text="", coverage=0.0, cited=[], best=0.0)
+@dataclass
+class Scoring:
+    """The question's terms, weighted by rarity over the units, and what each unit holds of them."""
 
-    # rarer terms tell more: weight each question term by its inverse frequency over the units
-    unit_terms = [set(terms(unit.text)) for unit in all_units]
-    section_terms = {source.n: set(terms(source.section + " " + source.title)) for source in sources}
-    count = len(all_units)
-    weight = {t: math.log(1 + count / (1 + sum(t in ts for ts in unit_terms))) + (1.0 if re.search(r"\d", t) else 0.0) for t in wanted}
-    total = sum(weight.values())
+    units: list[Unit]
+    wanted: list[str]
+    weight: dict[str, float]
+    unit_terms: list[set[str]]
+    heading_terms: dict[int, set[str]]  # by source number: its heading path and title
+    source_terms: dict[int, set[str]]  # by source number: its text's
+    year_terms: dict[int, set[str]]  # by source number: its document's year
 
-    def share(i: int) -> float:
-        unit = all_units[i]
-        got = sum(weight[t] for t in wanted if t in unit_terms[i])
-        got += 0.7 * sum(weight[t] for t in wanted if t not in unit_terms[i] and t in section_terms[unit.source.n])
+    def share(self, i: int, of: list[str] | None = None, years: bool = False) -> float:
+        """The share of the weighted terms ``of`` (the question's) that unit ``i`` holds, a term only
+        in its headings (or, with ``years``, its document's year) counting ``HEADING_CREDIT``."""
+        of = self.wanted if of is None else of
+        total = sum(self.weight[t] for t in of)
+        if not total:
+            return 0.0
+        n = self.units[i].source.n
+        around = self.heading_terms[n] | (self.year_terms[n] if years else set())
+        got = sum(self.weight[t] for t in of if t in self.unit_terms[i])
+        got += HEADING_CREDIT * sum(self.weight[t] for t in of if t not in self.unit_terms[i] and t in around)
         return got / total
 
-    shares = [share(i) for i in range(count)]
-    scores = [shares[i] + 0.05 / all_units[i].source.n for i in range(count)]  # earlier sources win ties
-    scored = sorted(range(count), key=lambda i: (-scores[i], all_units[i].source.n, all_units[i].position))
-    best = scored[0]
-    best_score = scores[best]
-    chosen = [best]
-    listing = bool(_LIST_QUESTION.search(question)) and all_units[best].bullet
-    limit = max_list_units if listing else max_units
-    for i in scored[1:]:
-        if len(chosen) >= limit:
-            break
-        unit = all_units[i]
-        same_list = listing and unit.bullet and unit.source.n == all_units[best].source.n
-        if same_list or scores[i] >= 0.6 * best_score:
-            if unit.text not in {all_units[j].text for j in chosen}:
-                chosen.append(i)
-    chosen.sort(key=lambda i: (all_units[i].source.n != all_units[best].source.n, all_units[i].source.n, all_units[i].position))
+    def passage_share(self, n: int) -> float:
+        """The share of the question's weighted terms that source ``n`` holds (text and headings)."""
+        held = self.source_terms[n] | self.heading_terms[n]
+        return sum(self.weight[t] for t in self.wanted if t in held) / sum(self.weight.values())
 
-    covered = set()
-    for i in chosen:
-        unit = all_units[i]
-        covered |= {t for t in wanted if t in unit_terms[i] or t in section_terms[unit.source.n]}
-    coverage = sum(weight[t] for t in covered) / total
+    def covered(self, i: int) -> set[str]:
+        n = self.units[i].source.n
+        return {t for t in self.wanted if t in self.unit_terms[i] or t in self.heading_terms[n]}
 
-    lines = []
+
+def score(question: str, sources: list[Source], bullet_sentences: bool = False) -> Scoring | None:
+    """The units of the sources (see :func:`units_of`) scored against the question; None when
+    either has nothing."""
+    wanted = list(dict.fromkeys(terms(question)))
+    units = [unit for source in sources for unit in units_of(source, bullet_sentences)]
+    if not wanted or not units:
+        return None
+    # rarer terms tell more: weight each question term by its inverse frequency over the units
+    unit_terms = [set(terms(unit.text)) for unit in units]
+    count = len(units)
+    weight = {t: math.log(1 + count / (1 + sum(t in ts for ts in unit_terms))) + (1.0 if re.search(r"\d", t) else 0.0) for t in wanted}
+    return Scoring(
+        units, wanted, weight, unit_terms,
+        {source.n: set(terms(source.section + " " + source.title)) for source in sources},
+        {source.n: set(terms(source.text)) for source in sources},
+        {source.n: set(terms(source.date[:4])) for source in sources},
+    )
+
+
+def question_parts(question: str) -> list[list[str]]:
+    """The terms of each part of a multi-part question and of each side of a comparison (none
+    for a question of one part)."""
+    pieces = [piece for piece in _PARTS.split(question) if piece and piece.strip()]
+    pieces = pieces if len(pieces) > 1 else []
+    pieces += expand_query(question)[1:]
+    whole = set(terms(question))
+    parts = [list(dict.fromkeys(terms(piece))) for piece in pieces]
+    return [part for part in parts if part and set(part) != whole]
+
+
+def answer(question: str, sources: list[Source]) -> ExtractiveResult:
+    """Pick the units that cover the question and each of its parts best; cite each with its source number."""
+    scoring = score(question, sources)
+    if scoring is None:
+        return ExtractiveResult(text="", coverage=0.0, cited=[], best=0.0)
+    units = scoring.units
+    shares = [scoring.share(i) for i in range(len(units))]
+    scores = [shares[i] + 0.05 / units[i].source.n for i in range(len(units))]  # earlier sources win ties
+    ranked = sorted(range(len(units)), key=lambda i: (-scores[i], units[i].source.n, units[i].position))
+    best = ranked[0]
+    chosen = [best] + _for_parts(question, scoring, ranked, shares)
+    best_list = _best_list(question, units, best)
+    # sentences that cover the question almost as well as the best one (a list question: as many as its items)
+    close = [i for i in ranked[1:] if scores[i] >= CLOSE * scores[best] and i not in chosen]
+    chosen += close[: MAX_ITEMS if best_list else MAX_SENTENCES - 1]
+    # a chosen lead-in brings its list's items, and so does the best list of a list question
+    lists = [(units[i].source.n, units[i].lead) for i in chosen if units[i].leads_in] + best_list
+    for n, lead in dict.fromkeys(lists):
+        members = [j for j in range(len(units)) if units[j].source.n == n and units[j].lead == lead]
+        head = members[:1] if units[members[0]].position == lead else []
+        items = sorted(members[len(head):], key=lambda j: -scores[j])[:MAX_ITEMS]  # the best items, in document order
+        chosen += head + sorted(items, key=lambda j: units[j].position)
+
+    # no sentence twice; the best source's units first, each source's in document order
+    kept: list[int] = []
     for i in chosen:
-        unit = all_units[i]
-        text = unit.text.rstrip()
-        lines.append(("- " if listing else "") + f"{text} [{unit.source.n}]")
-    body = "\n".join(lines) if listing else " ".join(lines)
-    cited = list(dict.fromkeys(all_units[i].source.n for i in chosen))
+        if units[i].text not in {units[j].text for j in kept}:
+            kept.append(i)
+    kept = kept[:MAX_UNITS]
+    while len(kept) > 1 and sum(len(units[i].text) for i in kept) > MAX_CHARS:
+        kept.pop()  # the last chosen goes first
+    first = units[best].source.n
+    kept.sort(key=lambda i: (units[i].source.n != first, units[i].source.n, units[i].position))
+
+    covered: set[str] = set()
+    for i in kept:
+        covered |= scoring.covered(i)
+    coverage = sum(scoring.weight[t] for t in covered) / sum(scoring.weight.values())
+    bulleted = any(units[i].bullet for i in kept)  # then one line each, bullets marked
+    lines = [f"{'- ' if units[i].bullet and not units[i].leads_in else ''}{units[i].text.rstrip()} [{units[i].source.n}]" for i in kept]
+    body = "\n".join(lines) if bulleted else " ".join(lines)
+    cited = list(dict.fromkeys(units[i].source.n for i in kept))
     return ExtractiveResult(text=body, coverage=coverage, cited=cited, best=shares[best])
+
+
+def _for_parts(question: str, scoring: Scoring, ranked: list[int], shares: list[float]) -> list[int]:
+    """The best unit for each part of the question (its own terms first, the whole question's next),
+    unless a unit already chosen answers that part as well, or it is off the question's subject."""
+    chosen = ranked[:1]
+    for part in question_parts(question):
+        part_shares = [scoring.share(i, part, years=True) for i in range(len(scoring.units))]
+        # ties go to the passage about the question's subject, then to the unit that is
+        top = max(ranked, key=lambda i: (part_shares[i], scoring.passage_share(scoring.units[i].source.n), shares[i]))
+        answered = max(part_shares[i] for i in chosen) >= part_shares[top]
+        if part_shares[top] > 0 and not answered and scoring.share(top, years=True) >= SUBJECT * shares[ranked[0]]:
+            chosen.append(top)
+    return chosen[1:]
+
+
+def _best_list(question: str, units: list[Unit], best: int) -> list[tuple[int, int]]:
+    """For a list question, the list (source number, position of its head) the best unit is in, or
+    that the rest of its paragraph leads into ("... four organisations were placed ... The affected
+    organisations are:"); none for another question."""
+    if not _LIST_QUESTION.search(question):
+        return []
+    unit = units[best]
+    after = units[best + 1] if best + 1 < len(units) else None
+    if unit.lead is not None:
+        return [(unit.source.n, unit.lead)]
+    if after is not None and after.leads_in and (after.source, after.line) == (unit.source, unit.line):
+        return [(after.source.n, after.lead)]
+    return []

@@ -390,7 +390,7 @@ class Retriever:
             body = text[start:end] if text else "\n".join(c.text for c in members)
             source = Source(
                 n=len(widened) + 1, doc=passage.doc, title=passage.title, section=passage.section,
-                page=passage.page, text=body, start=start, end=end, provenance=passage.provenance,
+                page=passage.page, text=body, start=start, end=end, provenance=passage.provenance, date=passage.date,
             )
             widened.append((source, tokens))
             used.update((passage.doc, i) for i in group)

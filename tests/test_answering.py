@@ -204,14 +204,14 @@ def test_comparison_retrieves_both_sides(make_assistant):
 
 
 def test_llm_answer_with_invalid_citation_is_cleaned(make_assistant):
-    reply = "The deficit would be approximately £350million [1]. It is also green [8]."
+    reply = "The deficit would be approximately £350million [1]. It is also green [42]."  # no source has that number
     with FakeLLM(reply=reply) as llm:
         assistant = make_assistant("openai", openai_base_url=llm.base_url, llm_timeout_s=10)
         events = list(assistant.stream("What would the system deficit be without national support funding?"))
     answer = events[-1].answer
     assert answer.status == "answered" and answer.model == "gpt-4o-mini"
     assert answer.answer == "The deficit would be approximately £350million [1]. It is also green."
-    assert any("[8]" in notice for notice in answer.notices)
+    assert any("[42]" in notice for notice in answer.notices)
     tokens = [e.text for e in events if e.kind == "token"]
     assert len(tokens) > 3, "the answer should stream in pieces"
     sent = llm.requests[-1]["messages"]

@@ -15,7 +15,7 @@ DEFICIT = "What would the system deficit be without national support funding?"
 def test_the_three_answerers_are_registered_and_an_unknown_name_says_which_there_are(settings):
     assert list(ANSWERERS) == ["local", "openai", "extractive"]
     assert [answerer_class(name).uses_llm for name in ANSWERERS] == [True, True, False]
-    assert make_answerer("local", settings).context_budget == 450
+    assert make_answerer("local", settings).context_budget == 520
     assert make_answerer("openai", settings).context_budget == 3000
     assert make_answerer("local", settings.model_copy(update={"context_tokens": 900})).context_budget == 900
     with pytest.raises(UnknownAnswerer, match="choose local, openai or extractive"):
@@ -23,12 +23,12 @@ def test_the_three_answerers_are_registered_and_an_unknown_name_says_which_there
 
 
 def test_a_registered_answerer_answers_and_its_citations_are_checked(corpus_assistant, scripted):
-    scripted.reply = "The deficit would be about £350million [1]. And green [9]."
+    scripted.reply = "The deficit would be about £350million [1]. And green [42]."
     events = list(corpus_assistant.stream(DEFICIT, backend="scripted"))
     answer = events[-1].answer
     assert answer.status == "answered" and answer.backend == "scripted" and answer.model == "scripted"
     assert answer.answer == "The deficit would be about £350million [1]. And green."
-    assert any("[9]" in notice for notice in answer.notices) and not answer.fell_back
+    assert any("[42]" in notice for notice in answer.notices) and not answer.fell_back
     assert "".join(e.text for e in events if e.kind == "token").startswith("The deficit would be")
     question, sources = scripted.asked[-1]
     assert question == DEFICIT and sources == answer.contexts
