@@ -103,7 +103,8 @@ class Assistant:
         timings["retrieve"] = time.perf_counter() - mark
         yield Event("sources", sources=tuple(evidence))
 
-        decision = stages.decide(query, search, wide, self.retriever, answerer.uses_llm)
+        top = search.passages[: self.settings.search_top_k]  # a prefix: the fused ranking is cut after sorting
+        decision = stages.decide(query, top, wide, self.retriever, answerer.uses_llm)
         trace = dict(rewritten_question=query, search=search, decision=decision)
         if not decision.answerable:
             yield finish(status="unanswerable", answer=stages.not_covered(search.passages, query), contexts=evidence,

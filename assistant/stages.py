@@ -102,15 +102,17 @@ def retrieve(retriever: Retriever, prepared: Prepared, query: str, k: int, filte
 # -- 4. decide ----------------------------------------------------------------------------------
 
 
-def decide(query: str, search: Search, evidence: list[Source], retriever: Retriever, uses_llm: bool) -> Decision:
+def decide(query: str, passages: Sequence[Passage], evidence: list[Source], retriever: Retriever, uses_llm: bool) -> Decision:
     """P(answerable) from the signals of the question against its search (the fitted model of
     :mod:`assistant.answerability`) and its band. An LLM answerer goes on to answer unless the
     band is "refused" (it decides the uncertain band itself: NOT_IN_DOCUMENTS); the extractive
     answerer, which cannot, answers only at or above its own threshold. The extractive answer the
-    signals read is kept (``quoted``): shown while an LLM writes."""
+    signals read is kept (``quoted``): shown while an LLM writes. ``passages`` are the top ones
+    every answerer's decision reads (an LLM's search retrieves more: those are for its evidence),
+    so a question is decided alike whichever answerer writes."""
     model = answerability.load_model()
     quoted = extractive.answer(query, evidence)  # empty, coverage 0, without evidence
-    found = answerability.signals(query, search.passages, evidence, retriever.catalog, retriever.glossary(), quoted)
+    found = answerability.signals(query, passages, evidence, retriever.catalog, retriever.glossary(), quoted)
     probability = model.probability(found) if evidence else 0.0
     band = model.band(probability)
     threshold = model.refuse if uses_llm else model.extractive
