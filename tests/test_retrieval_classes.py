@@ -1,0 +1,49 @@
+"""Classes of question that retrieval used to miss, on the shipped corpus (read-only shared index,
+fake embedder: what the keyword, heading and named-document searches and the query plan do)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.query_plan import interleave
+from assistant.retrieval import Retriever
+
+NEXT_STEPS = "healthier-lsc-our-next-steps-2019.txt"
+STATE_OF_SYSTEM = "lsc-icb-state-of-the-system-report-2024.txt"
+INTENTIONS = "lsc-icb-commissioning-intentions-2025-26.txt"
+BOARD_PAPER = "lsc-icb-board-2030-roadmap-paper-2025-05-22.txt"
+ROADMAP = "lsc-2030-roadmap-programme-timelines-2025.txt"
+
+
+@pytest.fixture
+def retriever(corpus_indexer) -> Retriever:
+    return Retriever(corpus_indexer.catalog, corpus_indexer.vectors)
+
+
+@pytest.mark.parametrize(
+    "question, docs",
+    [
+        ("What is the difference between the board paper and the roadmap on intermediate care?", {BOARD_PAPER, ROADMAP}),
+        ("Compare the financial position in the state of the system report with Our next steps.", {STATE_OF_SYSTEM, NEXT_STEPS}),
+        ("How do the urgent care plans in the commissioning intentions differ from Our next steps?", {INTENTIONS, NEXT_STEPS}),
+    ],
+)
+def test_a_comparison_of_two_documents_retrieves_from_both(retriever, question, docs):
+    top = retriever.search(question, k=5)
+    assert {p.doc for p in top} == docs
+    assert top[0].doc != top[1].doc  # the two sides alternate from the top
+
+
+def test_a_question_across_the_documents_retrieves_from_several(retriever):
+    top = retriever.search("Is the ICB's vision the same across the documents?", k=5)
+    assert len({p.doc for p in top}) >= 4
+
+
+def test_interleave_takes_each_side_in_turn_and_fills_from_the_ranking():
+    ranked = ["a1", "a2", "a3", "b1", "c1", "a4", "b2"]
+    doc_of = {chunk: chunk[0] for chunk in ranked}
+    assert interleave(ranked, doc_of, [frozenset("b"), frozenset("a")], 4) == ["a1", "b1", "a2", "b2"]
+    # an empty side is "every other document"
+    assert interleave(ranked, doc_of, [frozenset("b"), frozenset()], 3) == ["a1", "b1", "a2"]
+    # sides that run out leave the rest to the fused ranking
+    assert interleave(ranked, doc_of, [frozenset("c")], 3) == ["c1", "a1", "a2"]
