@@ -47,3 +47,27 @@ def test_interleave_takes_each_side_in_turn_and_fills_from_the_ranking():
     assert interleave(ranked, doc_of, [frozenset("b"), frozenset()], 3) == ["a1", "b1", "a2"]
     # sides that run out leave the rest to the fused ranking
     assert interleave(ranked, doc_of, [frozenset("c")], 3) == ["c1", "a1", "a2"]
+
+
+@pytest.mark.parametrize("swap", [False, True])
+def test_equal_fused_scores_are_ordered_by_chunk_id(corpus_indexer, monkeypatch, swap):
+    """Two chunks each found once, at the same rank by equally weighted searches (the two sides of
+    a comparison of years), tie; they come out in chunk id order whichever search ran first."""
+    from index.vectors import VectorHit
+
+    catalog = corpus_indexer.catalog
+    first, second = sorted(chunk_id for chunk_id, _, _ in catalog.chunk_sections())[:2]
+    found = {"1998": second, "1999": first} if swap else {"1998": first, "1999": second}
+
+    def dense(text, k, docs=None, chunks_in_docs=None):
+        # the side of 1998 (its query has lost "1999") finds one chunk, the side of 1999 the other
+        if "1998" in text and "1999" not in text:
+            return [VectorHit(found["1998"], 0.5)]
+        if "1999" in text and "1998" not in text:
+            return [VectorHit(found["1999"], 0.5)]
+        return []
+
+    monkeypatch.setattr(corpus_indexer.vectors, "search", dense)
+    top = Retriever(catalog, corpus_indexer.vectors).search("zzqx in 1998 vs 1999", k=2)
+    assert [p.id for p in top] == [first, second]
+    assert top[0].score == top[1].score
