@@ -20,7 +20,9 @@ MANIFEST = {entry["file"]: entry for entry in json.loads((CORPUS / "manifest.jso
 def load(name: str) -> LoadedDocument:
     path = CORPUS / name
     extracted = load_file(path)
-    return LoadedDocument(DocumentInfo(path, MANIFEST[name]["title"]), extracted.text, extracted.page_starts)
+    entry = MANIFEST[name]
+    info = DocumentInfo(path, entry["title"], entry.get("date", ""), entry.get("kind", ""), entry.get("publisher", ""))
+    return LoadedDocument(info, extracted.text, extracted.page_starts)
 
 
 def from_text(text: str, name: str = "doc.txt") -> LoadedDocument:
@@ -162,7 +164,9 @@ def test_a_bold_run_wrapped_over_two_lines_is_not_a_heading():
     lines = classify((CORPUS / "lsc-icb-commissioning-intentions-2025-26.txt").read_text(encoding="utf-8"))
     headings = [line.title for line in lines if line.kind == "heading"]
     assert "Lancashire and" not in headings and "South Cumbria" not in headings
-    assert "Commissioning Intentions 2025/26" in headings and "Contents" in headings
+    assert "Contents" in headings
+    # the title page's line has nothing under it before "Contents": it is text, not a heading
+    assert "Commissioning Intentions 2025/26" not in headings
 
 
 def test_long_chunks_are_embedded_whole_and_in_small_windows():
@@ -191,3 +195,23 @@ def test_long_chunks_are_embedded_whole_and_in_small_windows():
     assert chunker.embedding_texts(short_chunk) == [short_chunk.embedding_text()]
     no_windows = Chunker(ChunkerSettings(target_tokens=400, max_tokens=500, window_tokens=0))
     assert no_windows.embedding_texts(long_chunk) == [long_chunk.embedding_text()]
+
+
+def test_a_sign_off_and_a_title_page_are_text_in_a_chunk(corpus_chunks):
+    """Lines that look like headings but head nothing (a title page, "Kevin Lavery" /
+    "Chief executive, ...") are kept as text: as headings their words were in no chunk."""
+    _, chunks = corpus_chunks["lsc-icb-state-of-the-system-report-2024.txt"]
+    signed = [c for c in chunks if "Kevin Lavery" in c.text]
+    assert len(signed) == 1 and "Chief executive, NHS Lancashire" in signed[0].text
+    assert signed[0].section == "Introduction"  # kept with the section it signs
+    assert signed[0].context.startswith("Signed by (author): Kevin Lavery, Chief executive")
+    assert "Beyond the challenge: moving into delivery" in chunks[0].text
+
+
+def test_the_first_chunk_carries_the_front_matter(corpus_chunks):
+    _, chunks = corpus_chunks["lsc-icb-board-2030-roadmap-paper-2025-05-22.txt"]
+    first = chunks[0]
+    assert "Presented by" in first.text  # the cover sheet
+    assert "Date: 22 May 2025" in first.context and "Document: board paper" in first.context
+    assert "Date: 22 May 2025" in first.search_text("t") and "Date: 22 May 2025" in first.embedding_text()
+    assert not any(c.context for c in chunks[1:])  # the board paper has no sign-off line pair

@@ -71,3 +71,61 @@ def test_equal_fused_scores_are_ordered_by_chunk_id(corpus_indexer, monkeypatch,
     top = Retriever(catalog, corpus_indexer.vectors).search("zzqx in 1998 vs 1999", k=2)
     assert [p.id for p in top] == [first, second]
     assert top[0].score == top[1].score
+
+
+# -- roadmap follow-ups: "and the year after?" -------------------------------------------------
+
+
+def _roadmap_search(corpus_indexer, question: str, history: list[str], answerer=None):
+    from assistant import stages
+
+    prepared = stages.prepare(question, history)
+    query = stages.rewrite(prepared, answerer)
+    retriever = Retriever(corpus_indexer.catalog, corpus_indexer.vectors)
+    return query, stages.retrieve(retriever, prepared, query, 5, None).passages
+
+
+@pytest.mark.parametrize(
+    "history, question, year",
+    [
+        (["What does the roadmap plan for cancer in 2026/27?"], "And the year after?", "2027/28"),
+        # a follow-up of a follow-up: the year moves on from the one the last turn reached
+        (["What does the roadmap plan for cancer in 2026/27?", "And the year after?"], "And the year after that?", "2028/29"),
+        (["What does the roadmap plan for cancer in 2027/28?", "What about the year before?"], "And the year before that?", "2025/26"),
+    ],
+)
+def test_a_roadmap_follow_up_retrieves_the_next_years_section(corpus_indexer, history, question, year):
+    query, passages = _roadmap_search(corpus_indexer, question, history)
+    assert year in query and "cancer" in query
+    assert any(p.section == f"LSC2030 Roadmap > Cancer > {year}" for p in passages[:5])
+
+
+class _ForgetfulModel:
+    """An LLM whose rewrite of a follow-up drops the earlier question's subject."""
+
+    def rewrite(self, question, history):
+        return "What happens in the following year?"
+
+
+def test_the_rules_year_is_kept_over_a_models_rewrite_that_loses_the_subject(corpus_indexer):
+    query, passages = _roadmap_search(
+        corpus_indexer, "And the year after?", ["What does the roadmap plan for cancer in 2026/27?"], _ForgetfulModel()
+    )
+    assert query == "What does the roadmap plan for cancer in 2027/28?"
+    assert any(p.section == "LSC2030 Roadmap > Cancer > 2027/28" for p in passages[:5])
+
+
+# -- front matter: cover sheets, authors, titles --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question, doc, holds",
+    [
+        ("Which agenda item was the LSC ICB 2030 Roadmap paper?", BOARD_PAPER, "Agenda item\t11"),  # a cover-sheet row
+        ("Who is the author of the state of the system report?", STATE_OF_SYSTEM, "Kevin Lavery"),  # a sign-off
+        ("When was the state of the system report published?", STATE_OF_SYSTEM, "Beyond the challenge"),  # the title page
+    ],
+)
+def test_front_matter_is_found(retriever, question, doc, holds):
+    top = retriever.search(question, k=5)
+    assert any(p.doc == doc and holds in p.text for p in top)
