@@ -322,14 +322,17 @@ def build_sections(lines: list[Line]) -> list[_Section]:
         current.append(line)
     flush()
 
-    for section in sections:  # a paragraph ending in ':' introduces the list after it
+    # a paragraph ending in ':' introduces the list after it, and so does a label standing alone
+    # above it ("Staying healthy and well" over a list of places): a long list carries it into
+    # every part, so a short item deep in the list is still found by what the list is about
+    for section in sections:
         merged: list[Block] = []
         for block in section.blocks:
             if (
                 block.kind == "list"
                 and merged
                 and merged[-1].kind == "paragraph"
-                and merged[-1].lines[-1].text.rstrip().endswith(":")
+                and (merged[-1].lines[-1].text.rstrip().endswith(":") or _is_label(merged[-1].lines))
                 and merged[-1].lead_in is None
             ):
                 intro = merged.pop()
@@ -339,6 +342,12 @@ def build_sections(lines: list[Line]) -> list[_Section]:
             merged.append(block)
         section.blocks = merged
     return [section for section in sections if section.blocks]
+
+
+def _is_label(lines: list[Line]) -> bool:
+    """A paragraph of one short line without a sentence's end: a label, not prose."""
+    text = _clean(lines[-1].text)
+    return len(lines) == 1 and 1 <= len(text.split()) <= 8 and text[-1:] not in ".!?;,"
 
 
 # -- context: words indexed with a chunk that its span does not say ---------------------------

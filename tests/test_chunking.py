@@ -121,6 +121,28 @@ def test_long_list_is_split_between_items_and_repeats_its_lead_in(chunker):
     assert joined.count("- Item number") == 80
 
 
+def test_a_label_above_a_long_list_is_its_lead_in(chunker):
+    """A short line standing alone above a list ("Staying healthy and well") says what the list is
+    about: every part of a long list carries it, so an item deep in the list is found by it."""
+    items = "\n".join(f"- Item number {i} describes a planned change to community services in detail." for i in range(80))
+    numbered = "1. Introduction\n\nSome prose about the plans comes first.\n\n2. Plans\n\n{}\n\n3. Next steps\n\nMore prose.\n"
+    chunks = chunker.chunk(from_text(numbered.format("Staying healthy and well\n\n" + items)))
+    parts = [c for c in chunks if "Item number" in c.text]
+    assert len(parts) > 2 and parts[0].text.startswith("Staying healthy and well")
+    for chunk in parts[1:]:
+        assert chunk.lead_in == "Staying healthy and well"
+        assert "Staying healthy and well" in chunk.embedding_text()
+    # a sentence above a list is prose, not a label
+    chunks = chunker.chunk(from_text(numbered.format("The plans are set out below in full.\n\n" + items)))
+    assert all(not c.lead_in for c in chunks)
+
+
+def test_a_short_item_in_a_labelled_list_is_chunked_with_its_label(corpus_chunks):
+    _, chunks = corpus_chunks["lsc-icb-commissioning-intentions-2025-26.txt"]
+    holder = next(c for c in chunks if "(Burnley)" in c.text)
+    assert "Staying healthy and well" in holder.text + holder.lead_in
+
+
 def test_long_paragraph_is_cut_between_sentences(chunker):
     sentences = [f"Sentence {i} explains the financial recovery plan for the system." for i in range(120)]
     document = from_text(" ".join(sentences))

@@ -129,3 +129,4 @@ def test_the_rules_year_is_kept_over_a_models_rewrite_that_loses_the_subject(cor
 def test_front_matter_is_found(retriever, question, doc, holds):
     top = retriever.search(question, k=5)
     assert any(p.doc == doc and holds in p.text for p in top)
+
