@@ -27,6 +27,7 @@ from index.text import title_words
 MAX_NAMED_ALONE = 3  # documents a question names that are each searched alone; more are searched as one
 MAX_NAMED_GROUP = 50  # a name that fits more documents than this picks out none of them: no search within them
 MAX_SIDES = 5  # documents a question "across the documents" alternates between
+ACROSS_MIN_SHARE = 0.5  # ... each with a best passage scoring at least this share of the best one (chosen on dev)
 
 _YEAR = re.compile(r"\b(?:19|20)\d{2}(?:/\d{2})?\b")
 _COMPARISON = re.compile(
@@ -171,7 +172,7 @@ def comparison_sides(query: str, groups: list[list[str]]) -> list[frozenset[str]
     """The sides whose best passages a comparison's top k alternates between, as sets of
     documents; an empty set stands for "every other document". None: not a comparison of
     documents. A question across the documents gives ``[]``: alternate between the documents
-    of its best passages (see :func:`interleave`). ``groups``: what :func:`named_groups` gave."""
+    of its best passages (see :func:`across_sides`). ``groups``: what :func:`named_groups` gave."""
     if _ACROSS.search(query):
         return []
     alone = [group[0] for group in groups if len(group) == 1]
@@ -197,14 +198,22 @@ def side_groups(sides: list[frozenset[str]] | None, groups: list[list[str]], doc
     return [others] if others and frozenset() in sides else []
 
 
+def across_sides(ranked: list[str], doc_of: dict[str, str], scores: dict[str, float]) -> list[frozenset[str]]:
+    """The sides of a question across the documents: each of the first ``MAX_SIDES`` documents of
+    the fused ranking whose best passage scores at least ``ACROSS_MIN_SHARE`` of the best one (a
+    document with nothing close to the question is not made to give a passage)."""
+    if not ranked:
+        return []
+    floor = ACROSS_MIN_SHARE * scores[ranked[0]]
+    docs = [doc_of[chunk] for chunk in ranked if chunk in doc_of and scores[chunk] >= floor]
+    return [frozenset([doc]) for doc in list(dict.fromkeys(docs))[:MAX_SIDES]]
+
+
 def interleave(ranked: list[str], doc_of: dict[str, str], sides: list[frozenset[str]], k: int) -> list[str]:
     """The top k of ``ranked`` (chunk ids, best first) taking in turn the best passage left of
-    each side (a side's best first); ``sides == []``: each of the first ``MAX_SIDES`` documents
-    of the ranking is a side. Filled from ``ranked`` when the sides run out."""
-    if not sides:
-        order = list(dict.fromkeys(doc_of[chunk] for chunk in ranked if chunk in doc_of))[:MAX_SIDES]
-        sides = [frozenset([doc]) for doc in order]
-    named = frozenset().union(*sides)
+    each side (a side's best first; an empty side is every document not on another side).
+    Filled from ``ranked`` when the sides run out."""
+    named = frozenset().union(*sides) if sides else frozenset()
 
     def on_side(chunk: str, side: frozenset[str]) -> bool:
         doc = doc_of.get(chunk)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 
 from assistant.abbreviations import Glossary, mine
 from assistant.answers import Source
-from assistant.query_plan import DocumentNames, comparison_sides, expand_query, interleave, keyword_text, named_groups, side_groups
+from assistant.query_plan import DocumentNames, across_sides, comparison_sides, expand_query, interleave, keyword_text, named_groups, side_groups
 from index.catalog import Catalog, DocumentRecord, StoredChunk
 from index.documents import Provenance
 from index.text import sentence_spans, terms
@@ -204,7 +204,8 @@ class Retriever:
             chunks = self.catalog.chunks_by_id(best)
         else:  # a comparison of documents: the best of each side in turn
             chunks = self.catalog.chunks_by_id(ranked)
-            best = interleave(ranked, {chunk_id: chunk.doc for chunk_id, chunk in chunks.items()}, sides, k)
+            doc_of = {chunk_id: chunk.doc for chunk_id, chunk in chunks.items()}
+            best = interleave(ranked, doc_of, sides or across_sides(ranked, doc_of, scores), k)
         passages = []
         for chunk_id in best:
             chunk = chunks.get(chunk_id)

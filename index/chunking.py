@@ -367,16 +367,12 @@ _ROLE_LINE = re.compile(
 def front_matter(document: LoadedDocument) -> str:
     """What the document is, in words: its title, kind, date and publisher (from the manifest or
     the file), indexed with its first chunk so that "when was the board paper published?" and
-    "who published the strategy?" find the title page or cover sheet."""
+    "who published the strategy?" find the title page or cover sheet. Plain words, no labels such
+    as "Document:" that a question about "the documents" would match in every first chunk."""
     info = document.info
-    parts = [f"Title: {info.title}"] if info.title else []
-    if info.kind:
-        parts.append(f"Document: {info.kind}")
-    if info.date:
-        parts.append(f"Date: {_readable_date(info.date)}")
-    if info.publisher:
-        parts.append(f"Published by: {info.publisher}")
-    return ". ".join(parts)
+    about = ", ".join(part for part in (info.kind, _readable_date(info.date) if info.date else "") if part)
+    head = f"{info.title} ({about})" if about else info.title
+    return ". ".join(part for part in (head, f"Published by {info.publisher}" if info.publisher else "") if part)
 
 
 def _readable_date(date: str) -> str:

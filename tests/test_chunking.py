@@ -234,6 +234,7 @@ def test_the_first_chunk_carries_the_front_matter(corpus_chunks):
     _, chunks = corpus_chunks["lsc-icb-board-2030-roadmap-paper-2025-05-22.txt"]
     first = chunks[0]
     assert "Presented by" in first.text  # the cover sheet
-    assert "Date: 22 May 2025" in first.context and "Document: board paper" in first.context
-    assert "Date: 22 May 2025" in first.search_text("t") and "Date: 22 May 2025" in first.embedding_text()
+    assert first.context.startswith("LSC ICB 2030 Roadmap (ICB Board paper, agenda item 11) (board paper, 22 May 2025)")
+    assert "Published by NHS Lancashire" in first.context
+    assert "22 May 2025" in first.search_text("t") and "(board paper, 22 May 2025)" in first.embedding_text()
     assert not any(c.context for c in chunks[1:])  # the board paper has no sign-off line pair
