@@ -39,14 +39,15 @@ def test_a_question_across_the_documents_retrieves_from_several(retriever):
     assert len({p.doc for p in top}) >= 4
 
 
-def test_interleave_takes_each_side_in_turn_and_fills_from_the_ranking():
+def test_interleave_puts_each_sides_best_first_then_the_ranking():
     ranked = ["a1", "a2", "a3", "b1", "c1", "a4", "b2"]
     doc_of = {chunk: chunk[0] for chunk in ranked}
-    assert interleave(ranked, doc_of, [frozenset("b"), frozenset("a")], 4) == ["a1", "b1", "a2", "b2"]
+    assert interleave(ranked, doc_of, [frozenset("b"), frozenset("a")], 4) == ["a1", "b1", "a2", "a3"]
     # an empty side is "every other document"
-    assert interleave(ranked, doc_of, [frozenset("b"), frozenset()], 3) == ["a1", "b1", "a2"]
-    # sides that run out leave the rest to the fused ranking
+    assert interleave(ranked, doc_of, [frozenset("a"), frozenset()], 3) == ["a1", "b1", "a2"]
     assert interleave(ranked, doc_of, [frozenset("c")], 3) == ["c1", "a1", "a2"]
+    # more sides than places: the best sides' bests
+    assert interleave(ranked, doc_of, [frozenset("a"), frozenset("b"), frozenset("c")], 2) == ["a1", "b1"]
 
 
 @pytest.mark.parametrize("swap", [False, True])
