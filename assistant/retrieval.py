@@ -4,17 +4,20 @@
   small sentence windows, and its best vector stands for it), keyword (SQLite FTS5 BM25), chunks
   whose own heading the question names ("urgent care" finds "5.2.1. Urgent care"), chunks holding
   the question's rare words ("Millom"), and, when the question names a document ("the 2019
-  strategy", "the board paper"), dense and keyword searches within each such document.
-- A comparison ("2019 vs 2024", "Blackpool and South Cumbria") also runs one query per side,
-  so both sides reach the top; abbreviations are expanded from a glossary.
+  strategy", "the board paper"), dense and keyword searches within each such document. Equal
+  fused scores are ordered by chunk id, so a ranking never changes between runs.
+- How one question is searched (its per-side queries, the documents it names, the sides of a
+  comparison and their top k) is planned in ``assistant/query_plan.py``; abbreviations are
+  expanded from a glossary.
 - Filters by document, kind and date, and by who asks: a user's questions use the official
   documents and their own uploads only (see :class:`Filters`).
 - Small-to-big: a short passage (a roadmap year's bullets, say) is widened with its
   neighbours from the same section, and the passages are cut to a token budget.
 
-Why one module of ~460 lines: the rankings above are fused in one search whose caches (the
+Why one module of ~400 lines: the rankings above are fused in one search whose caches (the
 document list and names, the glossary, the heading index) are all keyed by one index state; the
-BM25 planner lives in ``index/keyword.py`` and the text rules in ``index/text.py``.
+query plan lives in ``assistant/query_plan.py``, the BM25 planner in ``index/keyword.py`` and the
+text rules in ``index/text.py``.
 """
 
 from __future__ import annotations
