@@ -4,17 +4,20 @@
   small sentence windows, and its best vector stands for it), keyword (SQLite FTS5 BM25), chunks
   whose own heading the question names ("urgent care" finds "5.2.1. Urgent care"), chunks holding
   the question's rare words ("Millom"), and, when the question names a document ("the 2019
-  strategy", "the board paper"), dense and keyword searches within each such document.
-- A comparison ("2019 vs 2024", "Blackpool and South Cumbria") also runs one query per side,
-  so both sides reach the top; abbreviations are expanded from a glossary.
+  strategy", "the board paper"), dense and keyword searches within each such document. Equal
+  fused scores are ordered by chunk id, so a ranking never changes between runs.
+- How one question is searched (its per-side queries, the documents it names, the sides of a
+  comparison and their top k) is planned in ``assistant/query_plan.py``; abbreviations are
+  expanded from a glossary.
 - Filters by document, kind and date, and by who asks: a user's questions use the official
   documents and their own uploads only (see :class:`Filters`).
 - Small-to-big: a short passage (a roadmap year's bullets, say) is widened with its
   neighbours from the same section, and the passages are cut to a token budget.
 
-Why one module of ~460 lines: the rankings above are fused in one search whose caches (the
+Why one module of ~400 lines: the rankings above are fused in one search whose caches (the
 document list and names, the glossary, the heading index) are all keyed by one index state; the
-BM25 planner lives in ``index/keyword.py`` and the text rules in ``index/text.py``.
+query plan lives in ``assistant/query_plan.py``, the BM25 planner in ``index/keyword.py`` and the
+text rules in ``index/text.py``.
 """
 
 from __future__ import annotations
@@ -27,21 +30,16 @@ from dataclasses import dataclass, field, replace
 
 from assistant.abbreviations import Glossary, mine
 from assistant.answers import Source
+from assistant.query_plan import DocumentNames, across_sides, comparison_sides, expand_query, interleave, keyword_text, named_groups, side_groups
 from index.catalog import Catalog, DocumentRecord, StoredChunk
 from index.documents import Provenance
-from index.text import sentence_spans, terms, title_words
+from index.text import sentence_spans, terms
 from index.vectors import VectorStore
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant
-MAX_NAMED_ALONE = 3  # documents a question names that are each searched alone; more are searched as one
 SEARCH_THREADS = 4  # dense searches running beside keyword ones, across all searches at once
-MAX_NAMED_GROUP = 50  # a name that fits more documents than this picks out none of them: no search within them
 NAMED_DOCUMENT_WEIGHT = 0.5  # weight of the search within a document the question names
 RARE_MIN_CHUNKS = 3  # a word in at most this many chunks (or 1% of them) is rare: it picks out its passages
-_YEAR = re.compile(r"\b(?:19|20)\d{2}(?:/\d{2})?\b")
-_COMPARISON = re.compile(
-    r"\b(compare[sd]?|comparison|versus|vs\.?|differ(?:s|ence|ent)?|changed?|contrast|between)\b", re.IGNORECASE
-)
 
 
 @dataclass(frozen=True)
@@ -95,77 +93,6 @@ class Filters:
         if self.date_to and (not date or date[: len(self.date_to)] > self.date_to):
             return False
         return True
-
-
-def expand_query(query: str) -> list[str]:
-    """The query, plus one query per side when it asks for a comparison."""
-    queries = [query]
-    years = list(dict.fromkeys(_YEAR.findall(query)))
-    if len(years) >= 2:
-        for year in years:
-            others = [y for y in years if y != year]
-            side = query
-            for other in others:
-                side = side.replace(other, " ")
-            queries.append(re.sub(r"\s+", " ", side).strip())
-    elif _COMPARISON.search(query):
-        match = re.search(
-            r"((?:[A-Z][\w&'-]*\s?)+)\s+(?:and|with|versus|vs\.?|to)\s+((?:[A-Z][\w&'-]*\s?)+)", query
-        )
-        if match:
-            left, right = match.group(1).strip(), match.group(2).strip()
-            queries.append(query.replace(right, " ").strip())
-            queries.append(query.replace(left, " ").strip())
-    return queries
-
-
-def _title_pairs(title: str) -> set[tuple[str, str]]:
-    words = title_words(title)
-    return set(zip(words, words[1:]))
-
-
-class DocumentNames:
-    """Which documents a question names: by the year it was published ("the 2019 strategy"; a
-    financial year such as 2025/26 does not count), its kind ("the board paper"), or two
-    neighbouring words of its title ("Our next steps", "state of the system").
-
-    Built once per index state; a question is then looked up by its years, kinds and word
-    pairs, not matched against every document (5,000 documents cost 80 ms a question)."""
-
-    def __init__(self, records: list[DocumentRecord]):
-        self.order = {record.doc: i for i, record in enumerate(records)}
-        self.by_year: dict[str, set[str]] = {}
-        self.by_kind: dict[str, set[str]] = {}
-        self.by_pair: dict[tuple[str, str], set[str]] = {}
-        for record in records:
-            if record.date[:4]:
-                self.by_year.setdefault(record.date[:4], set()).add(record.doc)
-            kind = record.kind.lower().strip()
-            if kind:
-                self.by_kind.setdefault(kind, set()).add(record.doc)
-            for pair in _title_pairs(record.title):
-                self.by_pair.setdefault(pair, set()).add(record.doc)
-        self.kinds = [(re.compile(rf"\b{re.escape(kind)}\b"), docs) for kind, docs in self.by_kind.items()]
-
-    def named(self, query: str) -> list[str]:
-        lowered = query.lower()
-        years = set(re.findall(r"\b((?:19|20)\d{2})\b(?!/)", lowered))
-        words = title_words(lowered)
-        pairs = {pair for pair in zip(words, words[1:]) if not any(w.isdigit() for w in pair)}
-        found: set[str] = set()
-        for year in years:
-            found |= self.by_year.get(year, set())
-        for pattern, docs in self.kinds:
-            if pattern.search(lowered):
-                found |= docs
-        for pair in pairs:
-            found |= self.by_pair.get(pair, set())
-        return sorted(found, key=self.order.__getitem__)
-
-
-def named_documents(query: str, records: list[DocumentRecord]) -> list[str]:
-    """The documents ``query`` names, in the order of ``records`` (see :class:`DocumentNames`)."""
-    return DocumentNames(records).named(query)
 
 
 class Retriever:
@@ -222,24 +149,39 @@ class Retriever:
         queries += [glossary.expand(q.strip()) for q in (also or []) if q.strip() and q.strip() != query]
         weights = [1.0] + [0.8] * (len(queries) - 1)
         # the question names a document ("the 2019 strategy", "the board paper"): search each
-        # named one alone too, so each side of a comparison has its own ranking (a name that fits
-        # several is one group; one that fits very many, such as "the board paper" among a
-        # thousand board papers, names none in particular)
-        groups = [self._named_groups(text, names, docs, records) for text in queries]
+        # named one alone too, without the words that name it, so each side of a comparison has
+        # its own ranking (a name that fits several is one group; one that fits very many, such
+        # as "the board paper" among a thousand board papers, names none in particular)
+        groups = [named_groups(text, names, docs, records) for text in queries]
+        # a comparison of documents alternates between its sides' best passages, and searches
+        # within each side (the other documents too, when it sets one against the rest)
+        sides = comparison_sides(query, groups[0])
+        groups[0] = groups[0] + side_groups(sides, groups[0], docs, records)
+        within = [
+            [names.within(text, [group[0] for group in text_groups if len(group) == 1])] * len(text_groups)
+            for text, text_groups in zip(queries, groups)
+        ]
         # the dense searches (the question's embedding, then Chroma) run beside the keyword ones:
         # both spend their time outside Python, so on two cores a search costs the longer of them
         executor = _search_threads()
         dense = [
             [executor.submit(self.vectors.search, text, self.pool, docs, in_docs)]
-            + [executor.submit(self.vectors.search, text, self.pool, group, sum(records[d].chunks for d in group)) for group in text_groups]
-            for text, text_groups in zip(queries, groups)
+            + [
+                executor.submit(self.vectors.search, inner, self.pool, group, sum(records[d].chunks for d in group))
+                for inner, group in zip(inner_texts, text_groups)
+            ]
+            for text, text_groups, inner_texts in zip(queries, groups, within)
         ]
-        for weight_scale, text, text_groups, jobs in zip(weights, queries, groups, dense):
-            keyword_hits = self.catalog.keyword_search(text, k=self.pool, docs=docs)
+        for weight_scale, text, text_groups, inner_texts, jobs in zip(weights, queries, groups, within, dense):
+            words = keyword_text(text)
+            keyword_hits = self.catalog.keyword_search(words, k=self.pool, docs=docs)
             headings = self._heading_matches(text, docs, state)
-            rare = self.catalog.rare_terms(text, limit=max(RARE_MIN_CHUNKS, chunk_count // 100))
+            rare = self.catalog.rare_terms(words, limit=max(RARE_MIN_CHUNKS, chunk_count // 100))
             rare_hits = self.catalog.keyword_search(" ".join(rare), k=self.pool, docs=docs) if rare else []
-            named_hits = [self.catalog.keyword_search(text, k=self.pool, docs=group) for group in text_groups]
+            named_hits = [
+                self.catalog.keyword_search(keyword_text(inner), k=self.pool, docs=group)
+                for inner, group in zip(inner_texts, text_groups)
+            ]
 
             for rank, hit in enumerate(jobs[0].result(), start=1):
                 scores[hit.id] = scores.get(hit.id, 0.0) + weight_scale * self.dense_weight / (RRF_K + rank)
@@ -259,8 +201,14 @@ class Retriever:
                 for rank, hit in enumerate(group_hits, start=1):
                     scores[hit.chunk.id] = scores.get(hit.chunk.id, 0.0) + scale * self.keyword_weight / (RRF_K + rank)
 
-        best = sorted(scores, key=lambda i: scores[i], reverse=True)[:k]
-        chunks = self.catalog.chunks_by_id(best)
+        ranked = sorted(scores, key=lambda i: (-scores[i], i))  # equal scores in chunk id order, every time
+        if sides is None:
+            best = ranked[:k]
+            chunks = self.catalog.chunks_by_id(best)
+        else:  # a comparison of documents: the best of each side in turn
+            chunks = self.catalog.chunks_by_id(ranked)
+            doc_of = {chunk_id: chunk.doc for chunk_id, chunk in chunks.items()}
+            best = interleave(ranked, doc_of, sides or across_sides(ranked, doc_of, scores), k)
         passages = []
         for chunk_id in best:
             chunk = chunks.get(chunk_id)
@@ -276,16 +224,6 @@ class Retriever:
                          keyword_scores.get(chunk_id), record.provenance)
             )
         return passages
-
-    @staticmethod
-    def _named_groups(text: str, names: DocumentNames, docs: list[str] | None, records: dict) -> list[list[str]]:
-        """The documents ``text`` names, each alone, or as one group when there are several."""
-        named = names.named(text)
-        if named and docs is not None:
-            named = [doc for doc in named if doc in docs]
-        if not named or len(named) >= len(docs or records) or len(named) > MAX_NAMED_GROUP:
-            return []
-        return [[doc] for doc in named] if len(named) <= MAX_NAMED_ALONE else [named]
 
     def glossary(self, state: tuple | None = None) -> Glossary:
         """Common NHS abbreviations plus those the official documents define (cached per index

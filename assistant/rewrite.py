@@ -39,12 +39,15 @@ def _shift_year(match: re.Match, step: int) -> str:
 
 
 def rewrite_by_rule(question: str, history: list[str]) -> str:
-    """A standalone question without an LLM; the question itself when it already stands alone."""
+    """A standalone question without an LLM; the question itself when it already stands alone.
+
+    The previous turn is read in its own standalone form, so a follow-up of a follow-up ("and
+    the year after that?" after "and the year after?") still has a year to move on."""
     question = question.strip()
-    previous = next((turn.strip() for turn in reversed(history) if turn.strip()), "")
+    previous = _standalone_last(history)
     if not previous or not is_follow_up(question):
         return question
-    step = 1 if _NEXT.search(question) else -1 if _PREVIOUS.search(question) else 0
+    step = _year_step(question)
     if step and _YEAR.search(previous):
         return _YEAR.sub(lambda m: _shift_year(m, step), previous)
     new_years = [m.group(0) for m in _YEAR.finditer(question)]
@@ -58,6 +61,33 @@ def rewrite_by_rule(question: str, history: list[str]) -> str:
         rest = re.sub(r"\b(in|for|during|by|of)\s*$", "", rest.strip(" ,")).strip(" ,")
         return shifted if len(rest.split()) <= 2 else f"{shifted.rstrip(' ?')}? {rest}?"
     return f"{previous.rstrip(' ?')}? {question}"
+
+
+def moves_a_year(question: str, history: list[str]) -> bool:
+    """Whether the rule reads ``question`` as the previous question for the year after or before
+    ("and the year after?" following "cancer plans for 2026/27"). Its rewrite is then exact, and
+    kept over an LLM's (a small model's rewrite can drop the earlier question's subject)."""
+    question = question.strip()
+    previous = _standalone_last(history)
+    return bool(previous and is_follow_up(question) and _year_step(question) and _YEAR.search(previous))
+
+
+def _year_step(question: str) -> int:
+    return 1 if _NEXT.search(question) else -1 if _PREVIOUS.search(question) else 0
+
+
+def _standalone_last(history: list[str]) -> str:
+    """The last turn of ``history`` as a standalone question (each turn read against the ones
+    before it), or "" when there is none."""
+    turns = [turn.strip() for turn in history if turn.strip()]
+    standalone = ""
+    for k, turn in enumerate(turns):
+        standalone = turn if k == 0 else _rewrite_one(turn, standalone)
+    return standalone
+
+
+def _rewrite_one(question: str, previous: str) -> str:
+    return rewrite_by_rule(question, [previous])
 
 
 def history_block(history: list[str]) -> str:

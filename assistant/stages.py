@@ -26,7 +26,7 @@ from assistant.language import NOT_ENGLISH_NOTICE, looks_english
 from assistant.llm import LLMUnavailable
 from assistant.prompt_leak import LeakWatch
 from assistant.retrieval import Filters, Passage, Retriever
-from assistant.rewrite import is_follow_up, rewrite_by_rule
+from assistant.rewrite import is_follow_up, moves_a_year, rewrite_by_rule
 
 MAX_QUESTION_CHARS = 2000
 NOTHING_INDEXED = "Nothing is indexed yet, so there is nothing to answer from. Build the index with `icb-assistant index`."
@@ -76,12 +76,13 @@ def prepare(question: str, history: Sequence[str] | None, indexed: bool = True) 
 
 def rewrite(prepared: Prepared, answerer: Answerer | None = None) -> str:
     """A follow-up as a standalone question: the rule's rewrite, bettered by the answerer's LLM
-    when it has one and answers (a down LLM leaves the rule's; the generate stage reports it)."""
+    when it has one and answers (a down LLM leaves the rule's; the generate stage reports it),
+    except for "the year after"/"before": the rule moves the earlier question's year exactly."""
     question, history = prepared.question, list(prepared.history)
     if not (history and is_follow_up(question)):
         return question
     rewritten = rewrite_by_rule(question, history)
-    if answerer is None:
+    if answerer is None or moves_a_year(question, history):  # the rule's year arithmetic is exact
         return rewritten
     try:
         return answerer.rewrite(question, history) or rewritten

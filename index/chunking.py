@@ -26,13 +26,13 @@ text rules (sentence ends, words) live in ``index/text.py``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from index.documents import Chunk, LoadedDocument
 from index.text import sentence_spans
 from index.tokens import get_encoding
 
-CHUNKER_VERSION = "2"  # bump when chunk boundaries change, so the index re-chunks
+CHUNKER_VERSION = "3"  # bump when chunk boundaries change, so the index re-chunks
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _NUMBERED_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})\.?\s+([A-Z0-9(‘'\"].*)$")
@@ -51,6 +51,7 @@ class Line:
     kind: str = "text"  # blank | heading | list | table | text
     level: int = 0
     title: str = ""
+    guessed: bool = False  # a heading only by its look (not Markdown, numbered or a financial year)
 
 
 @dataclass
@@ -193,7 +194,7 @@ def classify(text: str) -> list[Line]:
         if markdown or (numbered >= 3 and seen_numbered):
             continue
         if _clean(stripped).lower() in toc:
-            line.kind, line.level, line.title = "heading", 1, _clean(stripped)
+            line.kind, line.level, line.title, line.guessed = "heading", 1, _clean(stripped), True
             continue
         if prev_body is not None and prev_body.kind == "heading" and prev_body.text.rstrip().endswith(":"):
             continue  # the content of a label such as "Enablers:"
@@ -206,15 +207,28 @@ def classify(text: str) -> list[Line]:
             or (line.text.startswith(" ") and not line.text.startswith("  "))
         )
         if strong:
-            line.kind, line.level, line.title = "heading", 1, title
+            line.kind, line.level, line.title, line.guessed = "heading", 1, title, True
         elif not wrapped and (prev_line is None or not prev_line.strip()):
-            line.kind, line.level, line.title = "heading", 0, title
+            line.kind, line.level, line.title, line.guessed = "heading", 0, title, True
     has_strong = bool(toc) or any(
         line.kind == "heading" and line.level == 1 and not _NUMBERED_HEADING.match(line.text.strip())
         for line in lines
     )
     _assign_levels([lines[i] for i in body], has_strong)
+    _demote_empty_headings([lines[i] for i in body])
     return lines
+
+
+def _demote_empty_headings(body: list[Line]) -> None:
+    """A guessed heading with nothing under it (the next line is a heading of its level or
+    above, or the text ends) is text: a title page's lines, a sign-off ("Kevin Lavery" /
+    "Chief executive, ..."). As a heading its words would be in no passage's text."""
+    for k, line in enumerate(body):
+        if line.kind != "heading" or not line.guessed:
+            continue
+        after = body[k + 1] if k + 1 < len(body) else None
+        if after is None or (after.kind == "heading" and after.level <= line.level):
+            line.kind, line.level, line.title, line.guessed = "text", 0, "", False
 
 
 def _is_hard_wrapped(lines: list[Line]) -> bool:
@@ -308,14 +322,17 @@ def build_sections(lines: list[Line]) -> list[_Section]:
         current.append(line)
     flush()
 
-    for section in sections:  # a paragraph ending in ':' introduces the list after it
+    # a paragraph ending in ':' introduces the list after it, and so does a label standing alone
+    # above it ("Staying healthy and well" over a list of places): a long list carries it into
+    # every part, so a short item deep in the list is still found by what the list is about
+    for section in sections:
         merged: list[Block] = []
         for block in section.blocks:
             if (
                 block.kind == "list"
                 and merged
                 and merged[-1].kind == "paragraph"
-                and merged[-1].lines[-1].text.rstrip().endswith(":")
+                and (merged[-1].lines[-1].text.rstrip().endswith(":") or _is_label(merged[-1].lines))
                 and merged[-1].lead_in is None
             ):
                 intro = merged.pop()
@@ -325,6 +342,60 @@ def build_sections(lines: list[Line]) -> list[_Section]:
             merged.append(block)
         section.blocks = merged
     return [section for section in sections if section.blocks]
+
+
+def _is_label(lines: list[Line]) -> bool:
+    """A paragraph of one short line without a sentence's end: a label, not prose."""
+    text = _clean(lines[-1].text)
+    return len(lines) == 1 and 1 <= len(text.split()) <= 8 and text[-1:] not in ".!?;,"
+
+
+# -- context: words indexed with a chunk that its span does not say ---------------------------
+
+_MONTHS = "January February March April May June July August September October November December".split()
+_NAME_LINE = re.compile(
+    r"^(?:(?:Professor|Prof\.?|Dr\.?|Mr\.?|Mrs\.?|Ms\.?|Miss|Sir|Dame|Cllr\.?)\s+)*"
+    r"[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)?(?:\s+[A-Z]\.?)?(?:\s+[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)?){1,2}$"
+)
+_ROLE_LINE = re.compile(
+    r"^(?:(?:Interim|Acting|Deputy|Associate|Joint|Executive|Medical|Clinical|Managing|Programme|Finance|Nursing)\s+)*"
+    r"(?:Chief|Director|Chair(?:man|woman|person)?|President|Secretary|Head|Lead|Manager|Officer|Executive|Leader)\b",
+    re.IGNORECASE,
+)
+
+
+def front_matter(document: LoadedDocument) -> str:
+    """What the document is, in words: its title, kind, date and publisher (from the manifest or
+    the file), indexed with its first chunk so that "when was the board paper published?" and
+    "who published the strategy?" find the title page or cover sheet. Plain words, no labels such
+    as "Document:" that a question about "the documents" would match in every first chunk."""
+    info = document.info
+    about = ", ".join(part for part in (info.kind, _readable_date(info.date) if info.date else "") if part)
+    head = f"{info.title} ({about})" if about else info.title
+    return ". ".join(part for part in (head, f"Published by {info.publisher}" if info.publisher else "") if part)
+
+
+def _readable_date(date: str) -> str:
+    """"2025-05-22" as "22 May 2025", "2019-10" as "October 2019"; anything else as given."""
+    match = re.fullmatch(r"((?:19|20)\d{2})(?:-(\d{2}))?(?:-(\d{2}))?", date.strip())
+    if not match or not match.group(2) or not 1 <= int(match.group(2)) <= 12:
+        return date
+    month = _MONTHS[int(match.group(2)) - 1]
+    return f"{int(match.group(3))} {month} {match.group(1)}" if match.group(3) else f"{month} {match.group(1)}"
+
+
+def _signed(text: str) -> str:
+    """"Signed by: Kevin Lavery, Chief executive, ..." for a chunk holding a name line followed by
+    a role line (a foreword's or a report's author), so "who wrote ..." can find it; else ""."""
+    lines = [line.strip().strip("*").strip() for line in text.split("\n") if line.strip()]
+    for name, role in zip(lines, lines[1:]):
+        if _NAME_LINE.match(name) and _ROLE_LINE.match(role) and len(role.split()) <= 14:
+            return f"Signed by (author): {name}, {role}"
+    return ""
+
+
+def _context(*parts: str) -> str:
+    return "\n".join(part for part in parts if part)
 
 
 # -- packing ------------------------------------------------------------------------------
@@ -359,9 +430,12 @@ class Chunker:
                         page=document.page_at(piece.start),
                         page_end=document.page_at(max(piece.start, piece.end - 1)),
                         lead_in=piece.lead_in,
+                        context=_signed(body),
                         tokens=piece.tokens,
                     )
                 )
+        if chunks:  # the front matter: what the document is, kept as words a search can find
+            chunks[0] = replace(chunks[0], context=_context(front_matter(document), chunks[0].context))
         return chunks
 
     def embedding_texts(self, chunk: Chunk) -> list[str]:

@@ -95,15 +95,19 @@ class Chunk:
     page_end: int | None = None
     lead_in: str = ""  # the line that introduces a list this chunk continues, if any
     tokens: int = 0
+    # what the chunk is that its text does not say (the document's title, kind and date for its
+    # first chunk; "Signed by ..." for a sign-off): searched and embedded, never shown nor stored
+    context: str = ""
 
     def search_text(self, title: str) -> str:
-        """What is keyword-indexed: the text with its document title and headings in front."""
-        return _join(" > ".join(part for part in (title, self.section) if part), self.lead_in, self.text)
+        """What is keyword-indexed: the text with its document title, headings and context in front."""
+        return _join(" > ".join(part for part in (title, self.section) if part), self.context, self.lead_in, self.text)
 
     def embedding_text(self) -> str:
-        """What is embedded: the text with its headings in front. The title is left out: it is the
-        same for every chunk of a document, and the model reads only 256 word pieces."""
-        return _join(self.section, self.lead_in, self.text)
+        """What is embedded: the text with its headings and context in front. The title is left out
+        (but for the first chunk's context): it is the same for every chunk of a document, and the
+        model reads only 256 word pieces."""
+        return _join(self.section, self.context, self.lead_in, self.text)
 
 
 def _join(*parts: str) -> str:

@@ -20,7 +20,9 @@ MANIFEST = {entry["file"]: entry for entry in json.loads((CORPUS / "manifest.jso
 def load(name: str) -> LoadedDocument:
     path = CORPUS / name
     extracted = load_file(path)
-    return LoadedDocument(DocumentInfo(path, MANIFEST[name]["title"]), extracted.text, extracted.page_starts)
+    entry = MANIFEST[name]
+    info = DocumentInfo(path, entry["title"], entry.get("date", ""), entry.get("kind", ""), entry.get("publisher", ""))
+    return LoadedDocument(info, extracted.text, extracted.page_starts)
 
 
 def from_text(text: str, name: str = "doc.txt") -> LoadedDocument:
@@ -119,6 +121,28 @@ def test_long_list_is_split_between_items_and_repeats_its_lead_in(chunker):
     assert joined.count("- Item number") == 80
 
 
+def test_a_label_above_a_long_list_is_its_lead_in(chunker):
+    """A short line standing alone above a list ("Staying healthy and well") says what the list is
+    about: every part of a long list carries it, so an item deep in the list is found by it."""
+    items = "\n".join(f"- Item number {i} describes a planned change to community services in detail." for i in range(80))
+    numbered = "1. Introduction\n\nSome prose about the plans comes first.\n\n2. Plans\n\n{}\n\n3. Next steps\n\nMore prose.\n"
+    chunks = chunker.chunk(from_text(numbered.format("Staying healthy and well\n\n" + items)))
+    parts = [c for c in chunks if "Item number" in c.text]
+    assert len(parts) > 2 and parts[0].text.startswith("Staying healthy and well")
+    for chunk in parts[1:]:
+        assert chunk.lead_in == "Staying healthy and well"
+        assert "Staying healthy and well" in chunk.embedding_text()
+    # a sentence above a list is prose, not a label
+    chunks = chunker.chunk(from_text(numbered.format("The plans are set out below in full.\n\n" + items)))
+    assert all(not c.lead_in for c in chunks)
+
+
+def test_a_short_item_in_a_labelled_list_is_chunked_with_its_label(corpus_chunks):
+    _, chunks = corpus_chunks["lsc-icb-commissioning-intentions-2025-26.txt"]
+    holder = next(c for c in chunks if "(Burnley)" in c.text)
+    assert "Staying healthy and well" in holder.text + holder.lead_in
+
+
 def test_long_paragraph_is_cut_between_sentences(chunker):
     sentences = [f"Sentence {i} explains the financial recovery plan for the system." for i in range(120)]
     document = from_text(" ".join(sentences))
@@ -162,7 +186,9 @@ def test_a_bold_run_wrapped_over_two_lines_is_not_a_heading():
     lines = classify((CORPUS / "lsc-icb-commissioning-intentions-2025-26.txt").read_text(encoding="utf-8"))
     headings = [line.title for line in lines if line.kind == "heading"]
     assert "Lancashire and" not in headings and "South Cumbria" not in headings
-    assert "Commissioning Intentions 2025/26" in headings and "Contents" in headings
+    assert "Contents" in headings
+    # the title page's line has nothing under it before "Contents": it is text, not a heading
+    assert "Commissioning Intentions 2025/26" not in headings
 
 
 def test_long_chunks_are_embedded_whole_and_in_small_windows():
@@ -191,3 +217,24 @@ def test_long_chunks_are_embedded_whole_and_in_small_windows():
     assert chunker.embedding_texts(short_chunk) == [short_chunk.embedding_text()]
     no_windows = Chunker(ChunkerSettings(target_tokens=400, max_tokens=500, window_tokens=0))
     assert no_windows.embedding_texts(long_chunk) == [long_chunk.embedding_text()]
+
+
+def test_a_sign_off_and_a_title_page_are_text_in_a_chunk(corpus_chunks):
+    """Lines that look like headings but head nothing (a title page, "Kevin Lavery" /
+    "Chief executive, ...") are kept as text: as headings their words were in no chunk."""
+    _, chunks = corpus_chunks["lsc-icb-state-of-the-system-report-2024.txt"]
+    signed = [c for c in chunks if "Kevin Lavery" in c.text]
+    assert len(signed) == 1 and "Chief executive, NHS Lancashire" in signed[0].text
+    assert signed[0].section == "Introduction"  # kept with the section it signs
+    assert signed[0].context.startswith("Signed by (author): Kevin Lavery, Chief executive")
+    assert "Beyond the challenge: moving into delivery" in chunks[0].text
+
+
+def test_the_first_chunk_carries_the_front_matter(corpus_chunks):
+    _, chunks = corpus_chunks["lsc-icb-board-2030-roadmap-paper-2025-05-22.txt"]
+    first = chunks[0]
+    assert "Presented by" in first.text  # the cover sheet
+    assert first.context.startswith("LSC ICB 2030 Roadmap (ICB Board paper, agenda item 11) (board paper, 22 May 2025)")
+    assert "Published by NHS Lancashire" in first.context
+    assert "22 May 2025" in first.search_text("t") and "(board paper, 22 May 2025)" in first.embedding_text()
+    assert not any(c.context for c in chunks[1:])  # the board paper has no sign-off line pair

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from assistant.answers import Source
-from assistant.retrieval import Retriever, fit_to_budget, named_documents
+from assistant.query_plan import named_documents
+from assistant.retrieval import Retriever, fit_to_budget
 from index.catalog import DocumentRecord
 
 
