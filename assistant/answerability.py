@@ -30,7 +30,7 @@ from assistant.answers import Source
 from index.catalog import Catalog
 from assistant.retrieval import RARE_MIN_CHUNKS
 from index.keyword import BM25_K1, _idf, query_terms
-from index.text import QUESTION_WORDS, SCORED_CITATION, WORD, terms
+from index.text import QUESTION_WORDS, SCORED_CITATION, WORD, sentence_spans, terms
 
 MODEL_FILE = "answerability.json"
 BANDS = ("answerable", "uncertain", "refused")
@@ -41,6 +41,8 @@ _ASKS_QUANTITY = re.compile(
     r"|\b(?:cost|costs|budget|salary|price|fee|fees|charge|charges|spend|spent)\b", re.I,
 )
 _ASKS_DATE = re.compile(r"^\s*when\b|\bwhat (?:year|date|month)\b|\btarget date\b|\bby when\b", re.I)
+# a figure as it stands now ("right now", "so far", "the current wait"): a dated document cannot know it
+_LIVE = re.compile(r"\b(?:right now|currently|current|so far|at the moment|to date|this (?:week|month|year)|nowadays)\b", re.I)
 _YEARS = re.compile(r"\b((?:20)?(\d{2})[/-](\d{2})|(?:19|20)\d{2})\b")
 _YEAR_LIKE = re.compile(r"^(?:19|20)\d{2}(?:/\d{2,4})?$")
 _QUANTITY = re.compile(r"£\s?\d|\d\s?%|\b\d[\d,.]*\s?(?:m|bn|k|million|billion|per ?cent)\b", re.I)
@@ -72,8 +74,10 @@ BEYOND = {  # why a question is beyond any document, as the refusal says it
 # every signal, shown with each decision; the model file names those it weighs
 SIGNALS = (
     "coverage", "dense_top", "dense_mean", "keyword_top", "specific_found", "specific_together", "years_found",
-    "unknown_share", "answer_type", "agreement", "fused_top", "fused_gap", "pairs_found", "personal_advice", "opinion",
+    "unknown_share", "answer_type", "agreement", "fused_top", "fused_gap", "pairs_found", "live_figure",
+    "personal_advice", "opinion",
 )
+FOCUS_SHARE = 0.1  # a question word in at most this share of the chunks says what the question is about
 
 
 def beyond_documents(question: str) -> str:
@@ -144,6 +148,32 @@ def _keyword_share(query: str, best: float, catalog: Catalog) -> float:
     return min(1.0, best / most) if most > 0 else 0.0
 
 
+def _answer_type(query: str, answer_text: str, catalog: Catalog) -> float:
+    """1.0 when the answer can hold what the question asks for: for "how much / how many" a figure,
+    for "when" a date, in a sentence that also names what the question is about (one of its words
+    in at most FOCUS_SHARE of the chunks), so a figure about something else does not count;
+    0.0 when not. A question that asks for neither: 1.0."""
+    if _ASKS_QUANTITY.search(query):
+        def holds(text: str) -> bool:
+            numbers = [w for w in re.findall(r"\d[\d,./]*", text) if not _YEAR_LIKE.match(w)]
+            return bool(_QUANTITY.search(text) or numbers)
+    elif _ASKS_DATE.search(query):
+        def holds(text: str) -> bool:
+            return bool(_DATE.search(text))
+    else:
+        return 1.0
+    counts = catalog.term_counts(query_terms(query))
+    most = max(1, int(catalog.chunk_count() * FOCUS_SHARE))
+    focus = {term.strip('"') for term, count in counts.items() if 0 < count <= most}
+    focus = {t for word in focus for t in terms(word)}
+    for line in answer_text.splitlines():
+        for start, end in sentence_spans(line) or [(0, len(line))]:
+            sentence = line[start:end]
+            if holds(sentence) and (not focus or focus & set(terms(sentence))):
+                return 1.0
+    return 0.0
+
+
 def _pairs(words: list[str]) -> set[tuple[str, str]]:
     return set(zip(words, words[1:]))
 
@@ -174,14 +204,7 @@ def signals(
     asked_years = years(query)
     held_years = years(" ".join(f"{p.date[:4]} {p.section} {p.text}" for p in passages) + " ".join(s.text for s in sources))
     asked = list(catalog.term_counts(query_terms(query)).values())
-    answer_text = SCORED_CITATION.sub("", found.text)
-    if _ASKS_QUANTITY.search(query):
-        numbers = [w for w in re.findall(r"\d[\d,./]*", answer_text) if not _YEAR_LIKE.match(w)]
-        answer_type = float(bool(_QUANTITY.search(answer_text) or numbers))
-    elif _ASKS_DATE.search(query):
-        answer_type = float(bool(_DATE.search(answer_text)))
-    else:
-        answer_type = 1.0
+    answer_type = _answer_type(query, SCORED_CITATION.sub("", found.text), catalog)
     dense = sorted((p.dense_score for p in passages if p.dense_score is not None), reverse=True)[:TOP]
     keyword = max((p.keyword_score for p in passages if p.keyword_score is not None), default=0.0)
     fused = [p.score for p in passages]
@@ -201,6 +224,7 @@ def signals(
         "fused_gap": (fused[0] - fused[1]) / fused[0] if len(fused) > 1 and fused[0] > 0 else 0.0,
         # the question's neighbouring words side by side in the evidence ("weight management",
         # "walk-in centre"): a paraphrase keeps some, a question about something else few
+        "live_figure": float(bool(_ASKS_QUANTITY.search(query) and _LIVE.search(query))),
         "pairs_found": len(asked_pairs & set().union(*map(_pairs, words))) / len(asked_pairs) if asked_pairs else 1.0,
         **{name: float(beyond == name) for name in BEYOND},
     }

@@ -1,0 +1,49 @@
+"""The committed answerability model over an index built with the real embedding model: the
+model was fitted on MiniLM's similarities, so what it decides is checked here with them (the fast
+tests run on fake embeddings, where the dense signals mean nothing)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.conftest import CORPUS, read_only, use_home
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def real_assistant(tmp_path_factory):
+    from assistant.components import open_indexer
+    from assistant.config import load_settings
+    from assistant.engine import Assistant
+
+    root = tmp_path_factory.mktemp("real-index")
+    corpus = shutil.copytree(CORPUS, root / "corpus")
+    with pytest.MonkeyPatch.context() as patch:
+        use_home(root / "home", patch)
+        settings = load_settings(backend="extractive")
+        indexer = open_indexer(settings)
+        try:
+            assert len(indexer.run([corpus]).indexed) == 5
+        finally:
+            indexer.catalog.close()
+        assistant = Assistant(settings)
+        read_only(assistant.indexer)
+        yield assistant
+        assistant.close()
+
+
+def test_a_covered_question_is_answered(real_assistant):
+    answer = real_assistant.ask("What was the anticipated end of year system deficit without national support funding?")
+    assert answer.status == "answered" and answer.decision.band == "answerable"
+
+
+@pytest.mark.parametrize("question", [
+    "What are the car parking charges at Royal Preston Hospital?",  # plausible, near the topics
+    "How many people are on the elective waiting list right now?",  # a live figure
+])
+def test_an_uncovered_question_is_refused(real_assistant, question):
+    answer = real_assistant.ask(question)
+    assert answer.status == "unanswerable", (answer.decision.probability, answer.decision.signals)
