@@ -142,22 +142,29 @@ def read_only(indexer):
     return indexer
 
 
-@pytest.fixture(scope="session")
-def _shared_corpus_index(tmp_path_factory):
+def index_corpus(root: Path, patch: pytest.MonkeyPatch, embeddings=None):
+    """Index a copy of the shipped corpus into ``root``/home (made this test's home through
+    ``patch``) with ``embeddings`` (None: the real model); the settings of that home."""
     from assistant.components import open_indexer
     from assistant.config import load_settings
 
-    root = tmp_path_factory.mktemp("corpus-index")
     corpus = shutil.copytree(CORPUS, root / "corpus")
-    with pytest.MonkeyPatch.context() as patch:
-        use_home(root / "home", patch)
-        settings = load_settings()
-        indexer = open_indexer(settings, embeddings=FakeEmbeddings())
-        try:
-            report = indexer.run([corpus])
-        finally:
-            indexer.catalog.close()
+    use_home(root / "home", patch)
+    settings = load_settings()
+    indexer = open_indexer(settings, embeddings=embeddings)
+    try:
+        report = indexer.run([corpus])
+    finally:
+        indexer.catalog.close()
     assert len(report.indexed) == 5 and not report.failed, report
+    return settings
+
+
+@pytest.fixture(scope="session")
+def _shared_corpus_index(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus-index")
+    with pytest.MonkeyPatch.context() as patch:
+        index_corpus(root, patch, FakeEmbeddings())
     built = fingerprint(root)
     yield root / "home"
     assert fingerprint(root) == built, "a test changed the shared read-only index of the corpus"

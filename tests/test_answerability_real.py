@@ -4,32 +4,20 @@ tests run on fake embeddings, where the dense signals mean nothing)."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from tests.conftest import CORPUS, read_only, use_home
+from tests.conftest import index_corpus, read_only
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def real_assistant(tmp_path_factory):
-    from assistant.components import open_indexer
-    from assistant.config import load_settings
     from assistant.engine import Assistant
 
-    root = tmp_path_factory.mktemp("real-index")
-    corpus = shutil.copytree(CORPUS, root / "corpus")
     with pytest.MonkeyPatch.context() as patch:
-        use_home(root / "home", patch)
-        settings = load_settings(backend="extractive")
-        indexer = open_indexer(settings)
-        try:
-            assert len(indexer.run([corpus]).indexed) == 5
-        finally:
-            indexer.catalog.close()
-        assistant = Assistant(settings)
+        settings = index_corpus(tmp_path_factory.mktemp("real-index"), patch)  # the real embedding model
+        assistant = Assistant(settings.model_copy(update={"backend": "extractive"}))
         read_only(assistant.indexer)
         yield assistant
         assistant.close()
