@@ -188,6 +188,15 @@ def sample_key(seed: int, item_id: str) -> str:
     return hashlib.sha256(f"{seed}:{item_id}".encode()).hexdigest()
 
 
+def _choices(values: Iterable[str], allowed: tuple[str, ...], label: str) -> set[str]:
+    """The values asked for; GoldSetError names any that is not one of ``allowed``."""
+    wanted = list(dict.fromkeys(values))
+    unknown = [value for value in wanted if value not in allowed]
+    if unknown:
+        raise GoldSetError(f"Unknown {label}: {', '.join(unknown)}. Choose from {', '.join(allowed)}.")
+    return set(wanted)
+
+
 def select(
     items: list[GoldItem],
     ids: Iterable[str] | None = None,
@@ -213,16 +222,10 @@ def select(
         keep = set(wanted)
         chosen = [item for item in chosen if item.id in keep]
     if types is not None:
-        wanted_types = list(dict.fromkeys(types))
-        unknown = [t for t in wanted_types if t not in TYPES]
-        if unknown:
-            raise GoldSetError(f"Unknown types: {', '.join(unknown)}. Choose from {', '.join(TYPES)}.")
+        wanted_types = _choices(types, TYPES, "types")
         chosen = [item for item in chosen if item.type in wanted_types]
     if splits is not None:
-        wanted_splits = list(dict.fromkeys(splits))
-        unknown = [s for s in wanted_splits if s not in SPLITS]
-        if unknown:
-            raise GoldSetError(f"Unknown split: {', '.join(unknown)}. Choose from {', '.join(SPLITS)}.")
+        wanted_splits = _choices(splits, SPLITS, "split")
         chosen = [item for item in chosen if item.split in wanted_splits]
     if per_type is not None:
         if per_type < 1:
