@@ -114,12 +114,14 @@ class Assistant:
         if answerer.uses_llm and decision.quoted:  # quotes at once; the model's first token replaces them
             yield Event("quoted", text=decision.quoted, sources=tuple(check_citations(decision.quoted, wide).cited))
         fallback = self.answerer_for(FALLBACK)
-        generated = yield from stages.generate(answerer, fallback, prepared, query, evidence, wide, audience, timings)
+        generated = yield from stages.generate(
+            answerer, fallback, prepared, query, evidence, wide, audience, timings, decision.quoted
+        )
         verified = stages.verify(generated, search.passages)
         if stages.overruled(decision, generated, verified):
             yield Event("notice", text=stages.OVERRULED)
             notices = generated.notices + [stages.OVERRULED]
-            generated = yield from stages.quote(fallback, query, wide, audience, timings, notices, fell_back=True)
+            generated = yield from stages.quote(fallback, query, wide, audience, timings, notices, True, decision.quoted)
             verified = stages.verify(generated, search.passages)
         yield finish(
             status=verified.status, answer=verified.text, citations=verified.citations, contexts=generated.contexts,

@@ -158,9 +158,10 @@ class Generated:
 
 def generate(
     answerer: Answerer, fallback: Answerer, prepared: Prepared, query: str,
-    evidence: list[Source], wide: list[Source], audience: str, timings: dict[str, float],
+    evidence: list[Source], wide: list[Source], audience: str, timings: dict[str, float], quoted: str = "",
 ) -> Generator[Event, None, Generated]:
-    """The answerer's answer, streamed; the fallback's (from the ``wide`` sources) when an LLM fails."""
+    """The answerer's answer, streamed; the fallback's (from the ``wide`` sources) when an LLM fails
+    (``quoted``: the fallback's answer, when the decision already made it)."""
     notices: list[str] = []
     if answerer.uses_llm:
         try:
@@ -175,16 +176,17 @@ def generate(
             notices.append(notice)
             yield Event("notice", text=notice)
             yield Event("reset")
-    return (yield from quote(fallback, query, wide, audience, timings, notices, fell_back=answerer.uses_llm))
+    return (yield from quote(fallback, query, wide, audience, timings, notices, answerer.uses_llm, quoted))
 
 
 def quote(
     fallback: Answerer, query: str, wide: list[Source], audience: str, timings: dict[str, float],
-    notices: list[str], fell_back: bool,
+    notices: list[str], fell_back: bool, quoted: str = "",
 ) -> Generator[Event, None, Generated]:
-    """The fallback's answer: sentences quoted from the ``wide`` sources."""
+    """The fallback's answer: sentences quoted from the ``wide`` sources (``quoted``: that answer,
+    when the decision already made it from them: :attr:`Decision.quoted`, not made again)."""
     mark = time.perf_counter()
-    text = "".join(fallback.generate(query, wide, audience))
+    text = quoted or "".join(fallback.generate(query, wide, audience))
     yield Event("token", text=text)
     timings["generate"] = time.perf_counter() - mark
     return Generated(text, fallback.model, wide, notices, fell_back=fell_back)

@@ -116,3 +116,21 @@ def test_when_the_model_fails_the_quotes_shown_are_the_answer_that_remains(corpu
     assert kinds.index("quoted") < kinds.index("notice") < kinds.index("reset")
     answer = events[-1].answer
     assert answer.fell_back and answer.answer == events[kinds.index("quoted")].text
+
+
+def test_the_extractive_answer_is_made_once_an_answer(corpus_assistant, monkeypatch):
+    """The decision makes the extractive answer to read its signals; the answer it gives is that one,
+    not made again."""
+    from assistant import extractive
+
+    made = []
+    real = extractive.answer
+
+    def counted(*args, **kwargs):
+        made.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(extractive, "answer", counted)
+    answer = corpus_assistant.ask(DEFICIT)
+    assert answer.status == "answered" and answer.answer == answer.decision.quoted
+    assert len(made) == 1
