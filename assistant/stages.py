@@ -31,8 +31,8 @@ from assistant.rewrite import is_follow_up, moves_a_year, rewrite_by_rule
 MAX_QUESTION_CHARS = 2000
 NOTHING_INDEXED = "Nothing is indexed yet, so there is nothing to answer from. Build the index with `icb-assistant index`."
 WITHHELD = (
-    "I can only answer questions from the ICB's documents, and I don't share my instructions. "
-    "Ask about what the documents say, for example the priorities for 2025/26."
+    "The model began to quote its own instructions, so its reply was withheld (they are not shared): "
+    "this answer is made of sentences quoted from the documents."
 )
 
 
@@ -152,8 +152,7 @@ class Generated:
     model: str
     contexts: list[Source]  # the numbered sources it was written from
     notices: list[str] = field(default_factory=list)
-    fell_back: bool = False  # the LLM failed: the fallback answerer wrote it
-    withheld: bool = False  # the LLM began to quote its instructions: nothing of it is kept
+    fell_back: bool = False  # the LLM failed or began to quote its instructions: the fallback answerer wrote it
 
 
 def generate(
@@ -161,16 +160,18 @@ def generate(
     evidence: list[Source], wide: list[Source], audience: str, timings: dict[str, float], quoted: str = "",
 ) -> Generator[Event, None, Generated]:
     """The answerer's answer, streamed; the fallback's (from the ``wide`` sources) when an LLM fails
-    (``quoted``: the fallback's answer, when the decision already made it)."""
+    or begins to quote its instructions (``quoted``: the fallback's answer, when the decision
+    already made it)."""
     notices: list[str] = []
     if answerer.uses_llm:
         try:
             text = yield from _from_llm(answerer, prepared, query, evidence, audience, timings)
-            if text is None:
-                notices.append("The model began to quote its own instructions, so its reply was withheld.")
-                yield Event("reset")
-                return Generated(WITHHELD, answerer.model, evidence, notices, withheld=True)
-            return Generated(text, answerer.model, evidence, notices)
+            if text is not None:
+                return Generated(text, answerer.model, evidence, notices)
+            # nothing of the reply is kept; the documents' own sentences answer instead
+            notices.append(WITHHELD)
+            yield Event("notice", text=WITHHELD)
+            yield Event("reset")
         except LLMUnavailable as exc:
             notice = f"The language model is unavailable ({exc}), so this answer is made of sentences quoted from the documents."
             notices.append(notice)
@@ -276,4 +277,4 @@ def overruled(decision: Decision, generated: Generated, verified: Verified) -> b
     "answerable" band): its refusal gives way to quotations (a small model reading a few
     passages misses answers); in the uncertain band its refusal stands."""
     return (verified.status == "unanswerable" and decision.band == "answerable"
-            and not generated.withheld and not generated.fell_back)
+            and not generated.fell_back)
