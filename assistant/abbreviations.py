@@ -1,7 +1,8 @@
 """NHS abbreviations, both ways: "CYP" finds "children and young people", and back.
 
 Staff write "UEC", "LTC" or "CYP"; the public write the words; the documents use either.
-Retrieval adds the other form to the question. The list below holds common NHS terms; the
+Retrieval adds the other form to the question, and the whole word of a clipped one ("derm",
+"gynae", "rehab") that no document uses. The list below holds common NHS terms; the
 documents' own definitions ("same-day emergency care (SDEC)") are added when the index is read.
 """
 
@@ -69,8 +70,18 @@ def mine(text: str) -> dict[str, str]:
     return found
 
 
+CLIPPED_MIN = 4  # letters of a clipped word ("derm", "gynae", "rehab"): shorter ones start too many words
+CLIPPED_MAX_FORMS = 3  # a clipped word that starts more of the documents' words than this is not read as any
+
+
+def vocabulary(text: str) -> set[str]:
+    """The lowercase words of a text, as a clipped word is looked up in them."""
+    return set(re.findall(r"[a-z]{%d,}" % CLIPPED_MIN, text.lower()))
+
+
 class Glossary:
-    def __init__(self, extra: dict[str, str] | None = None):
+    def __init__(self, extra: dict[str, str] | None = None, words: set[str] | None = None):
+        self.words = sorted(words or ())  # the documents' words: a clipped word is read as those it starts
         self.terms = dict(COMMON)
         for abbreviation, meaning in (extra or {}).items():
             self.terms.setdefault(abbreviation, meaning)
@@ -78,8 +89,27 @@ class Glossary:
             self.terms.pop(abbreviation, None)
         self._meanings = {meaning.lower(): abbreviation for abbreviation, meaning in self.terms.items()}
 
+    def clipped(self, word: str) -> list[str]:
+        """The documents' words that a word no document uses is the start of ("derm":
+        ["dermatology"]; "gynae": ["gynaecological", "gynaecology"]), or [] when none or too many."""
+        import bisect
+
+        word = word.lower()
+        if len(word) < CLIPPED_MIN or not word.isalpha() or not self.words:
+            return []
+        at = bisect.bisect_left(self.words, word)
+        if at < len(self.words) and self.words[at] == word:
+            return []  # a word of the documents, not clipped
+        forms = []
+        for other in self.words[at:at + CLIPPED_MAX_FORMS + 1]:
+            if not other.startswith(word):
+                break
+            forms.append(other)
+        return forms if len(forms) <= CLIPPED_MAX_FORMS else []
+
     def expand(self, query: str) -> str:
-        """The query with the other form of each abbreviation or term it uses, in brackets."""
+        """The query with the other form of each abbreviation or term it uses, and the whole
+        words of a clipped one, in brackets."""
         additions: list[str] = []
         for token in set(re.findall(r"\b[A-Z][A-Za-z&]{1,6}s?\b", query)):
             meaning = self.terms.get(token) or self.terms.get(token.rstrip("s"))
@@ -89,6 +119,8 @@ class Glossary:
         for meaning, abbreviation in self._meanings.items():
             if len(meaning) > 6 and meaning in lowered and abbreviation not in query:
                 additions.append(abbreviation)
+        for word in dict.fromkeys(re.findall(r"[A-Za-z]+", query)):
+            additions += [form for form in self.clipped(word) if form not in additions]
         if not additions:
             return query
         return f"{query} ({'; '.join(sorted(additions))})"

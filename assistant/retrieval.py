@@ -28,7 +28,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from assistant.abbreviations import Glossary, mine
+from assistant.abbreviations import Glossary, mine, vocabulary
 from assistant.answers import Source
 from assistant.query_plan import DocumentNames, across_sides, comparison_sides, expand_query, interleave, keyword_text, named_groups, side_groups
 from index.catalog import Catalog, DocumentRecord, StoredChunk
@@ -231,12 +231,15 @@ class Retriever:
         state = self.catalog.version() if state is None else state
         if self._glossary is None or self._glossary[0] != state:
             defined: dict[str, str] = {}
+            words: set[str] = set()
             for record in self.catalog.documents():
                 if not record.provenance.official:
                     continue
-                for abbreviation, meaning in mine(self.catalog.document_text(record.doc) or "").items():
+                text = self.catalog.document_text(record.doc) or ""
+                for abbreviation, meaning in mine(text).items():
                     defined.setdefault(abbreviation, meaning)
-            self._glossary = (state, Glossary(defined))
+                words |= vocabulary(text)
+            self._glossary = (state, Glossary(defined, words))
         return self._glossary[1]
 
     def _heading_matches(self, query: str, docs: list[str] | None, state: tuple) -> list[str]:

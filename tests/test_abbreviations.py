@@ -31,3 +31,23 @@ def test_retrieval_uses_the_glossary(corpus_indexer):
     assert retriever.glossary().terms["MBRN"] == "morecambe bay respiratory network"
     sections = [p.section for p in retriever.search("What does the roadmap say for CYP in 2027/28?", k=5)]
     assert "LSC2030 Roadmap > Children & Young People > 2027/28" in sections
+
+
+def test_a_clipped_word_is_read_as_the_whole_words_it_starts():
+    words = {"dermatology", "gynaecology", "gynaecological", "hospice", "hospital", "hospitals", "respiratory",
+             "respite", "response", "responsive", "change"}
+    glossary = Glossary({}, words)
+    assert glossary.clipped("derm") == ["dermatology"]
+    assert glossary.clipped("Gynae") == ["gynaecological", "gynaecology"]
+    assert glossary.clipped("resp") == []  # starts too many words to be read as any
+    assert glossary.clipped("change") == [] and glossary.clipped("der") == []  # a word of theirs; too short
+    assert glossary.expand("derm - what's changing?") == "derm - what's changing? (dermatology)"
+
+
+def test_retrieval_reads_a_clipped_word(corpus_indexer):
+    from assistant.retrieval import Retriever
+
+    retriever = Retriever(corpus_indexer.catalog, corpus_indexer.vectors)
+    assert retriever.glossary().clipped("derm") == ["dermatology"]
+    passages = retriever.search("derm plans?", k=5)
+    assert any("ermatology" in p.text for p in passages), [p.text[:80] for p in passages]
