@@ -30,7 +30,7 @@ from assistant.answers import Source
 from index.catalog import Catalog
 from assistant.retrieval import RARE_MIN_CHUNKS
 from index.keyword import BM25_K1, _idf, query_terms
-from index.text import QUESTION_WORDS, SCORED_CITATION, WORD, sentence_spans, terms
+from index.text import CITATION, QUESTION_WORDS, SCORED_CITATION, STOPWORDS, WORD, sentence_spans, terms
 
 MODEL_FILE = "answerability.json"
 BANDS = ("answerable", "uncertain", "refused")
@@ -40,6 +40,13 @@ _ASKS_QUANTITY = re.compile(
     r"\bhow (?:much|many|long|big|often)\b|\bwhat (?:percentage|proportion|share|number|amount)\b"
     r"|\b(?:cost|costs|budget|salary|price|fee|fees|charge|charges|spend|spent)\b", re.I,
 )
+# a sum of money: "how much … cost", "what budget": its answer must hold one ("£4.2m", "5 million pounds")
+_ASKS_MONEY = re.compile(
+    r"\b(?:cost|costs|costing|budget|salary|price|fee|fees|spend|spending|spent|pay|paid|funding|worth)\b"
+    r"|\bhow much (?:money|funding|investment)\b|£", re.I,
+)
+_MONEY = re.compile(r"£\s?\d|\b\d[\d,.]*\s?(?:m|bn|k|million|billion|thousand)?\s?(?:pounds|gbp)\b"
+                    r"|\b\d[\d,.]*\s?(?:m|bn|million|billion)\b", re.I)
 _ASKS_DATE = re.compile(r"^\s*when\b|\bwhat (?:year|date|month)\b|\btarget date\b|\bby when\b", re.I)
 # a figure as it stands now ("right now", "so far", "the current wait"): a dated document cannot know it
 _LIVE = re.compile(r"\b(?:right now|currently|current|so far|at the moment|to date|this (?:week|month|year)|nowadays)\b", re.I)
@@ -47,7 +54,11 @@ _YEARS = re.compile(r"\b((?:20)?(\d{2})[/-](\d{2})|(?:19|20)\d{2})\b")
 _YEAR_LIKE = re.compile(r"^(?:19|20)\d{2}(?:/\d{2,4})?$")
 _QUANTITY = re.compile(r"£\s?\d|\d\s?%|\b\d[\d,.]*\s?(?:m|bn|k|million|billion|per ?cent)\b", re.I)
 _MONTHS = "january february march april may june july august september october november december"
+_CITED = re.compile(r"([^\[]*(?:\[(?!\d)[^\[]*)*)((?:\s*\[\d+\])*)")  # text, then the citations after it
 _DATE = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:" + "|".join(_MONTHS.split()) + r")\b", re.I)
+
+_NAME_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+TITLE_CASE = 3  # a question whose content words (at least this many) are all capitalised is typed in title case
 
 # what no strategy document answers, whatever it says: advice for the asker's own care, and an
 # opinion or a prediction (the documents give plans and figures, not judgements of them)
@@ -75,7 +86,7 @@ BEYOND = {  # why a question is beyond any document, as the refusal says it
 SIGNALS = (
     "coverage", "dense_top", "dense_mean", "keyword_top", "specific_found", "specific_together", "years_found",
     "unknown_share", "answer_type", "agreement", "fused_top", "fused_gap", "pairs_found", "live_figure",
-    "personal_advice", "opinion",
+    "names_found", "personal_advice", "opinion",
 )
 FOCUS_SHARE = 0.1  # a question word in at most this share of the chunks says what the question is about
 
@@ -90,11 +101,47 @@ def beyond_documents(question: str) -> str:
     return ""
 
 
+def names(question: str) -> list[str]:
+    """The proper names of two or more words a question uses ("Furness General Hospital", "Wes
+    Streeting"): runs of capitalised words after its first word, an acronym ("ELHT") or a small
+    word ("and", "of") ending a run. None in a question typed in title case."""
+    words = [w.removesuffix("'s").removesuffix("’s") for w in _NAME_WORD.findall(question)][1:]
+    capitalised = [w[:1].isupper() and w.lower() not in STOPWORDS and not (len(w) > 1 and w.isupper()) for w in words]
+    content = [w for w in words if w.lower() not in STOPWORDS]
+    if len(content) >= TITLE_CASE and all(w[:1].isupper() for w in content):
+        return []  # "What Is The Budget For Urgent Care": typed in title case, no word tells a name
+    found, run = [], []
+    for word, capital in zip(words + [""], capitalised + [False]):
+        if capital:
+            run.append(word)
+            continue
+        if len(run) >= 2:
+            found.append(" ".join(run))
+        run = []
+    return found
+
+
+def missing_names(question: str, catalog: Catalog) -> list[str]:
+    """The question's proper names (:func:`names`) that no chunk holds as a phrase: a hospital,
+    person or programme no document names cannot be what they answer about."""
+    asked = names(question)
+    phrases = {name: '"' + " ".join(re.findall(r"\w+", name.lower())) + '"' for name in asked}
+    counts = catalog.term_counts(list(phrases.values())) if asked else {}
+    return [name for name, phrase in phrases.items() if not counts[phrase]]
+
+
+def names_found(question: str, catalog: Catalog) -> float:
+    """The share of the question's proper names that some chunk holds (1.0 when it names none)."""
+    asked = names(question)
+    return 1.0 - len(missing_names(question, catalog)) / len(asked) if asked else 1.0
+
+
 def specific_terms(question: str, catalog: Catalog, glossary: Glossary | None = None) -> list[list[str]]:
     """The question's words that pick out a fact, each as the terms that would show it in a
     passage: figures, years, money and percentages, names (a capital inside the question), and
     words in few chunks of the index, as the retriever counts rare words. An abbreviation the
-    glossary knows is also shown by its meaning ("LTC": "long term condition")."""
+    glossary knows is also shown by its meaning ("LTC": "long term condition"), and a clipped word
+    by the whole words it starts ("derm": "dermatology")."""
     words = WORD.findall(question)
     rare = max(RARE_MIN_CHUNKS, catalog.chunk_count() // 100)
     counts = catalog.term_counts(query_terms(question))
@@ -107,7 +154,9 @@ def specific_terms(question: str, catalog: Catalog, glossary: Glossary | None = 
         named = position > 0 and word[:1].isupper()
         if any(ch.isdigit() for ch in word) or named or (count is not None and count <= rare):
             meaning = glossary.terms.get(word) or glossary.terms.get(word.rstrip("s")) if glossary else None
+            whole = glossary.clipped(word) if glossary else []  # "derm": "dermatology"
             forms = [t for t in terms(word)] + ([" ".join(terms(meaning))] if meaning else [])
+            forms += [" ".join(terms(form)) for form in whole]
             if forms and forms not in specific:
                 specific.append(forms)
     return specific
@@ -148,29 +197,38 @@ def _keyword_share(query: str, best: float, catalog: Catalog) -> float:
     return min(1.0, best / most) if most > 0 else 0.0
 
 
-def _answer_type(query: str, answer_text: str, catalog: Catalog) -> float:
-    """1.0 when the answer can hold what the question asks for: for "how much / how many" a figure,
-    for "when" a date, in a sentence that also names what the question is about (one of its words
+def _answer_type(query: str, answer_text: str, catalog: Catalog, sources: Sequence[Source] = ()) -> float:
+    """1.0 when the answer can hold what the question asks for: for a cost or budget a sum of money,
+    for "how much / how many" a figure,
+    for "when" a date (in the sentence or in the headings of the passage it cites: a timeline's
+    "2027/28" section), in a sentence that also names what the question is about (one of its words
     in at most FOCUS_SHARE of the chunks), so a figure about something else does not count;
     0.0 when not. A question that asks for neither: 1.0."""
-    if _ASKS_QUANTITY.search(query):
-        def holds(text: str) -> bool:
+    if _ASKS_MONEY.search(query):
+        def holds(text: str, headings: str) -> bool:
+            return bool(_MONEY.search(text))
+    elif _ASKS_QUANTITY.search(query):
+        def holds(text: str, headings: str) -> bool:
             numbers = [w for w in re.findall(r"\d[\d,./]*", text) if not _YEAR_LIKE.match(w)]
             return bool(_QUANTITY.search(text) or numbers)
     elif _ASKS_DATE.search(query):
-        def holds(text: str) -> bool:
-            return bool(_DATE.search(text))
+        def holds(text: str, headings: str) -> bool:
+            return bool(_DATE.search(text) or _DATE.search(headings))
     else:
         return 1.0
     counts = catalog.term_counts(query_terms(query))
     most = max(1, int(catalog.chunk_count() * FOCUS_SHARE))
     focus = {term.strip('"') for term, count in counts.items() if 0 < count <= most}
     focus = {t for word in focus for t in terms(word)}
+    sections = {str(source.n): source.section for source in sources}
     for line in answer_text.splitlines():
-        for start, end in sentence_spans(line) or [(0, len(line))]:
-            sentence = line[start:end]
-            if holds(sentence) and (not focus or focus & set(terms(sentence))):
-                return 1.0
+        # each stretch of text with the citations that follow it ("… in 2027/28. [2]")
+        for text, cited in _CITED.findall(line):
+            headings = " ".join(sections.get(n, "") for n in CITATION.findall(cited))
+            for start, end in sentence_spans(text) or [(0, len(text))]:
+                sentence = text[start:end]
+                if holds(sentence, headings) and (not focus or focus & set(terms(sentence))):
+                    return 1.0
     return 0.0
 
 
@@ -204,7 +262,7 @@ def signals(
     asked_years = years(query)
     held_years = years(" ".join(f"{p.date[:4]} {p.section} {p.text}" for p in passages) + " ".join(s.text for s in sources))
     asked = list(catalog.term_counts(query_terms(query)).values())
-    answer_type = _answer_type(query, SCORED_CITATION.sub("", found.text), catalog)
+    answer_type = _answer_type(query, found.text, catalog, sources)
     dense = sorted((p.dense_score for p in passages if p.dense_score is not None), reverse=True)[:TOP]
     keyword = max((p.keyword_score for p in passages if p.keyword_score is not None), default=0.0)
     fused = [p.score for p in passages]
@@ -225,9 +283,20 @@ def signals(
         # the question's neighbouring words side by side in the evidence ("weight management",
         # "walk-in centre"): a paraphrase keeps some, a question about something else few
         "live_figure": float(bool(_ASKS_QUANTITY.search(query) and _LIVE.search(query))),
+        "names_found": names_found(query, catalog),
         "pairs_found": len(asked_pairs & set().union(*map(_pairs, words))) / len(asked_pairs) if asked_pairs else 1.0,
         **{name: float(beyond == name) for name in BEYOND},
     }
+
+
+def out_of_scope(found: dict[str, float | None], off_topic: float) -> bool:
+    """More than ``off_topic`` of the question's words are in no document, it names a year that
+    none of the retrieved passages (nor their documents' dates) names, or a hospital, person or
+    programme no document names, or it asks for personal medical advice, an opinion or a
+    prediction: the documents cannot answer it. Rules, not weights: each is a clear case the
+    weights would only blur (the fit reports what they catch on dev)."""
+    return (found["unknown_share"] > off_topic or found["years_found"] < 1.0
+            or found.get("names_found", 1.0) < 1.0 or any(found.get(name) for name in BEYOND))
 
 
 @dataclass(frozen=True)
@@ -245,13 +314,7 @@ class Model:
     off_topic: float  # more than this share of the question's words in no document: out of scope, P = 0
 
     def out_of_scope(self, found: dict[str, float | None]) -> bool:
-        """Most of the question's words are in no document, it names a year that none of the
-        retrieved passages (nor their documents' dates) names, or it asks for personal medical
-        advice, an opinion or a prediction: the documents cannot answer it. Rules, not weights: the
-        dev items hold too few such questions to teach the model (the fit reports what they catch
-        on dev)."""
-        return (found["unknown_share"] > self.off_topic or found["years_found"] < 1.0
-                or any(found.get(name) for name in BEYOND))
+        return out_of_scope(found, self.off_topic)
 
     def probability(self, found: dict[str, float | None]) -> float:
         if self.out_of_scope(found):

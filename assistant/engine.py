@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 
-from assistant import stages
+from assistant import answerability, stages
 from assistant.answerers import FALLBACK, Answerer, make_answerer
 from assistant.answers import Answer, Event, Search
 from assistant.citations import check_citations
@@ -107,7 +107,8 @@ class Assistant:
         decision = stages.decide(query, top, wide, self.retriever, answerer.uses_llm)
         trace = dict(rewritten_question=query, search=search, decision=decision)
         if not decision.answerable:
-            yield finish(status="unanswerable", answer=stages.not_covered(search.passages, query), contexts=evidence,
+            missing = answerability.missing_names(query, self.retriever.catalog)
+            yield finish(status="unanswerable", answer=stages.not_covered(search.passages, query, missing), contexts=evidence,
                          notices=stages.refusal_notices(prepared.question), **trace)
             return
 

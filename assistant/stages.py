@@ -121,9 +121,10 @@ def decide(query: str, passages: Sequence[Passage], evidence: list[Source], retr
     return Decision(answerable, probability, band, threshold, len(evidence), found, quoted.text)
 
 
-def not_covered(passages: Sequence[Passage], question: str = "") -> str:
+def not_covered(passages: Sequence[Passage], question: str = "", missing: Sequence[str] = ()) -> str:
     """The refusal, naming the closest topics the documents do cover (and, for a question no
-    document could answer, such as one asking for personal medical advice, why)."""
+    document could answer, such as one asking for personal medical advice, why; ``missing``: the
+    names it uses that no document does)."""
     beyond = answerability.beyond_documents(question)
     if beyond:
         return answerability.BEYOND[beyond]
@@ -132,7 +133,10 @@ def not_covered(passages: Sequence[Passage], question: str = "") -> str:
         topic = passage.section.split(" > ")[-1] if passage.section else passage.title
         if topic and topic not in topics:
             topics.append(topic)
-    message = "The documents don't cover this, so I can't answer it from them."
+    if missing:
+        message = f"The documents don't mention {' or '.join(missing)}, so I can't answer this from them."
+    else:
+        message = "The documents don't cover this, so I can't answer it from them."
     if topics:
         message += " The closest topics they do cover: " + "; ".join(topics[:3]) + "."
     return message
@@ -251,8 +255,6 @@ class Verified:
 
 def verify(generated: Generated, passages: Sequence[Passage]) -> Verified:
     """The status, and the text with every citation checked against the sources it was written from."""
-    if generated.withheld:
-        return Verified("unanswerable", generated.text)
     text = generated.text.strip()
     if text.upper().startswith(NOT_IN_DOCUMENTS) or text == NOT_IN_DOCUMENTS:
         return Verified("unanswerable", not_covered(passages))

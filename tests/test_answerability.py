@@ -20,6 +20,8 @@ from tests.fakes import corpus_assistant, in_band, scripted  # noqa: F401 (fixtu
 COVERED = "What does the Jean Bishop Integrated Care Centre in Hull provide?"
 # every word is in the documents, which name the programme and the year but give no cost for it
 UNCOVERED = "How much does the Intermediate Care programme cost in 2027/28?"
+# a hospital no document names (each of its words is in them): out of scope by rule
+NAMES_NO_DOCUMENT = "What are the plans for the A&E at Fairfield General Hospital?"
 # the documents describe the centre but give no cost to build it: the signals are mixed
 UNCERTAIN = "How much will the Jean Bishop Integrated Care Centre in Hull cost to build?"
 
@@ -39,12 +41,14 @@ def test_an_uncovered_question_whose_words_are_all_in_the_documents_is_refused(c
     assert all(counts.values()), counts  # not an unknown word: the documents use every one
     answer = corpus_assistant.ask(UNCOVERED)
     assert answer.status == "unanswerable" and "don't cover" in answer.answer
-    assert answer.decision.band == "refused" and not answer.decision.answerable
+    assert answer.decision.band != "answerable" and not answer.decision.answerable
+    assert answer.decision.probability < answerability.load_model().extractive
     assert answer.decision.signals["answer_type"] == 0.0  # it asks for a cost; the best sentences hold none
 
 
 def test_a_refused_question_never_reaches_the_model(corpus_assistant, scripted):
-    answer = corpus_assistant.ask(UNCOVERED, backend="scripted")
+    answer = corpus_assistant.ask(NAMES_NO_DOCUMENT, backend="scripted")
+    assert answer.decision.band == "refused"
     assert answer.status == "unanswerable" and scripted.asked == []
 
 
@@ -175,3 +179,44 @@ def test_personal_medical_advice_and_opinions_are_refused_with_the_reason(corpus
 ])
 def test_questions_about_the_plans_are_not_taken_for_advice_or_opinion(question):
     assert answerability.beyond_documents(question) == ""
+
+
+# -- names and dates ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question, names", [
+    ("What's happening to the A&E at Fairfield General Hospital?", ["Fairfield General Hospital"]),
+    ("What's Terry Whalley's job?", ["Terry Whalley"]),
+    ("Which services moved between ELHT and LSCft?", []),  # acronyms: the glossary's business
+    ("What Is The Budget For Urgent Care?", []),  # typed in title case: no word tells a name
+    ("Is Greater Manchester ICB doing the same?", ["Greater Manchester"]),
+    ("Fairfield General is where?", []),  # a question's first word is capitalised anyway
+])
+def test_the_names_a_question_uses(question, names):
+    assert answerability.names(question) == names
+
+
+def test_a_question_about_a_hospital_no_document_names_is_refused(corpus_assistant):
+    """Every word of "Fairfield General Hospital" is in the documents, the name is in none."""
+    counts = corpus_assistant.indexer.catalog.term_counts(query_terms("General Hospital A&E plans"))
+    assert all(counts.values()), counts
+    answer = corpus_assistant.ask(NAMES_NO_DOCUMENT)
+    assert answer.status == "unanswerable" and answer.decision.signals["names_found"] == 0.0
+    assert answer.answer.startswith("The documents don't mention Fairfield General Hospital, so I can't answer")
+    assert answer.decision.probability == 0.0
+    covered = corpus_assistant.ask(COVERED).decision  # a name the documents use
+    assert covered.signals["names_found"] == 1.0 and covered.answerable
+
+
+def test_a_when_question_finds_its_date_in_the_heading_of_the_passage_cited(corpus_assistant):
+    """A timeline's milestone ("Digital pathology implemented") has its year in its heading."""
+    from assistant.answers import Source
+
+    catalog = corpus_assistant.indexer.catalog
+    source = Source(1, "roadmap.txt", "LSC2030 Roadmap", "Clinical Support Services > 2027/28", None,
+                    "Digital pathology implemented", 0, 29)
+    question = "When is digital pathology due to be implemented?"
+    assert answerability._answer_type(question, "- Digital pathology implemented [1]", catalog, [source]) == 1.0
+    undated = Source(1, "roadmap.txt", "LSC2030 Roadmap", "Clinical Support Services", None, source.text, 0, 29)
+    assert answerability._answer_type(question, "- Digital pathology implemented [1]", catalog, [undated]) == 0.0
+    assert answerability._answer_type(question, "- Digital pathology implemented", catalog, [source]) == 0.0
