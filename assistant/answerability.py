@@ -66,7 +66,10 @@ _FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|my|me|myself)\b", re.I)
 _PERSONAL_CARE = re.compile(
     r"\b(?:should|can|could|do|shall|must|may)\s+(?:i|my \w+)\b|\b(?:how|where|what) (?:do|can|should) i\b"
     r"|\b(?:pain|painkillers?|symptoms?|medication|medicines?|tablets?|prescri\w*|diagnos\w*|assessment|referr\w*"
-    r"|appointment|waiting|apply|go private|a&e|gp)\b", re.I,
+    r"|appointment|waiting|apply|go private|a&e|gp)\b"
+    # the care of someone in the asker's family: "my gran is in a care home, will the falls service come?"
+    r"|\bmy (?:mum|mom|mother|dad|father|gran|granny|nan|nana|grandma|grandad|grandpa|grandmother|grandfather"
+    r"|son|daughter|child|children|kids?|baby|wife|husband|partner|brother|sister|aunt|uncle)\b", re.I,
 )
 _OPINION = re.compile(
     r"\b(?:do you think|in your (?:view|opinion)|your (?:view|opinion)|right (?:call|decision|choice|thing)"
@@ -261,7 +264,9 @@ def signals(
     specific = specific_terms(query, catalog, glossary)
     asked_years = years(query)
     held_years = years(" ".join(f"{p.date[:4]} {p.section} {p.text}" for p in passages) + " ".join(s.text for s in sources))
-    asked = list(catalog.term_counts(query_terms(query)).values())
+    # a word no chunk holds is unknown, unless it is a clipped word the glossary reads ("derm")
+    asked = [count or bool(glossary and glossary.clipped(term.strip('"')))
+             for term, count in catalog.term_counts(query_terms(query)).items()]
     answer_type = _answer_type(query, found.text, catalog, sources)
     dense = sorted((p.dense_score for p in passages if p.dense_score is not None), reverse=True)[:TOP]
     keyword = max((p.keyword_score for p in passages if p.keyword_score is not None), default=0.0)

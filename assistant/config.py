@@ -117,7 +117,7 @@ class Settings(BaseSettings):
     context_tokens: int = Field(
         default=0, ge=0, le=100_000,
         description="Token budget for the passages given to the LLM, their labels included; 0 picks one per backend "
-        "(local 520, openai 3000).",
+        "(local 510, openai 3000).",
     )
     evidence_passages: int = Field(
         default=10, ge=1, le=100,

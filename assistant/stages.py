@@ -112,7 +112,9 @@ def decide(query: str, passages: Sequence[Passage], evidence: list[Source], retr
     every answerer's decision reads (an LLM's search retrieves more: those are for its evidence),
     so a question is decided alike whichever answerer writes."""
     model = answerability.load_model()
-    quoted = extractive.answer(query, evidence)  # empty, coverage 0, without evidence
+    # read with the glossary's other forms, as the search reads it ("CI" also as "commissioning intentions",
+    # "derm" as "dermatology"): dev answer recall 0.523 -> 0.542, comparisons 0.325 -> 0.419, refusals unchanged
+    quoted = extractive.answer(retriever.glossary().expand(query), evidence)  # empty, coverage 0, without evidence
     found = answerability.signals(query, passages, evidence, retriever.catalog, retriever.glossary(), quoted)
     probability = model.probability(found) if evidence else 0.0
     band = model.band(probability)

@@ -163,6 +163,7 @@ def test_the_report_bins_predicted_against_observed_answerable_rates():
 @pytest.mark.parametrize("question, reason", [
     ("I've had chest pains since yesterday, should I go to A&E or wait for my GP?", "personal_advice"),
     ("My son is on the waiting list for an autism assessment - can I get him seen sooner?", "personal_advice"),
+    ("My grandad lives alone and keeps having falls, will someone visit him at home?", "personal_advice"),
     ("Do you think the new hospital programme will deliver on time?", "opinion"),
     ("Is the plan to merge the community services a good idea?", "opinion"),
 ])
@@ -220,3 +221,11 @@ def test_a_when_question_finds_its_date_in_the_heading_of_the_passage_cited(corp
     undated = Source(1, "roadmap.txt", "LSC2030 Roadmap", "Clinical Support Services", None, source.text, 0, 29)
     assert answerability._answer_type(question, "- Digital pathology implemented [1]", catalog, [undated]) == 0.0
     assert answerability._answer_type(question, "- Digital pathology implemented", catalog, [source]) == 0.0
+
+
+def test_a_clipped_word_is_not_taken_for_a_word_no_document_uses(corpus_assistant):
+    """"derm" is in no document, but the glossary reads it as "dermatology": not out of scope."""
+    answer = corpus_assistant.ask("derm - what's changing?")
+    # of "derm", "what's" and "changing" only "what's" is in no chunk (the documents never write it)
+    assert answer.decision.signals["unknown_share"] == pytest.approx(1 / 3)
+    assert answer.status == "answered" and "ermatology" in answer.answer

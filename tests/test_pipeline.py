@@ -15,7 +15,7 @@ DEFICIT = "What would the system deficit be without national support funding?"
 def test_the_three_answerers_are_registered_and_an_unknown_name_says_which_there_are(settings):
     assert list(ANSWERERS) == ["local", "openai", "extractive"]
     assert [answerer_class(name).uses_llm for name in ANSWERERS] == [True, True, False]
-    assert make_answerer("local", settings).context_budget == 520
+    assert make_answerer("local", settings).context_budget == 510
     assert make_answerer("openai", settings).context_budget == 3000
     assert make_answerer("local", settings.model_copy(update={"context_tokens": 900})).context_budget == 900
     with pytest.raises(UnknownAnswerer, match="choose local, openai or extractive"):
