@@ -8,6 +8,7 @@ documents' own definitions ("same-day emergency care (SDEC)") are added when the
 
 from __future__ import annotations
 
+import bisect
 import re
 
 COMMON = {
@@ -92,8 +93,6 @@ class Glossary:
     def clipped(self, word: str) -> list[str]:
         """The documents' words that a word no document uses is the start of ("derm":
         ["dermatology"]; "gynae": ["gynaecological", "gynaecology"]), or [] when none or too many."""
-        import bisect
-
         word = word.lower()
         if len(word) < CLIPPED_MIN or not word.isalpha() or not self.words:
             return []
@@ -123,4 +122,4 @@ class Glossary:
             additions += [form for form in self.clipped(word) if form not in additions]
         if not additions:
             return query
-        return f"{query} ({'; '.join(sorted(additions))})"
+        return f"{query} ({', '.join(sorted(additions))})"  # other forms, not parts of the question: no ";"

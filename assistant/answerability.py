@@ -30,7 +30,7 @@ from assistant.answers import Source
 from index.catalog import Catalog
 from assistant.retrieval import RARE_MIN_CHUNKS
 from index.keyword import BM25_K1, _idf, query_terms
-from index.text import CITATION, QUESTION_WORDS, SCORED_CITATION, STOPWORDS, WORD, sentence_spans, terms
+from index.text import CITATION, QUESTION_WORDS, STOPWORDS, WORD, sentence_spans, terms
 
 MODEL_FILE = "answerability.json"
 BANDS = ("answerable", "uncertain", "refused")
@@ -45,6 +45,8 @@ _ASKS_MONEY = re.compile(
     r"\b(?:cost|costs|costing|budget|salary|price|fee|fees|spend|spending|spent|pay|paid|funding|worth)\b"
     r"|\bhow much (?:money|funding|investment)\b|£", re.I,
 )
+# a count or a share asks for a figure even about money: "what percentage of the budget", "how many staff are paid"
+_ASKS_COUNT = re.compile(r"\bhow many\b|\bwhat (?:percentage|proportion|share|number|fraction)\b|\bper ?cent\b|%", re.I)
 _MONEY = re.compile(r"£\s?\d|\b\d[\d,.]*\s?(?:m|bn|k|million|billion|thousand)?\s?(?:pounds|gbp)\b"
                     r"|\b\d[\d,.]*\s?(?:m|bn|million|billion)\b", re.I)
 _ASKS_DATE = re.compile(r"^\s*when\b|\bwhat (?:year|date|month)\b|\btarget date\b|\bby when\b", re.I)
@@ -57,8 +59,9 @@ _MONTHS = "january february march april may june july august september october n
 _CITED = re.compile(r"([^\[]*(?:\[(?!\d)[^\[]*)*)((?:\s*\[\d+\])*)")  # text, then the citations after it
 _DATE = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:" + "|".join(_MONTHS.split()) + r")\b", re.I)
 
-_NAME_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
-TITLE_CASE = 3  # a question whose content words (at least this many) are all capitalised is typed in title case
+_NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_MINOR = {"a", "an", "and", "of", "the", "in", "on", "for", "to", "at", "by", "or", "with", "from"}  # lowercase in a title
+TITLE_CASE_MIN_WORDS = 3  # a question with this many words after its first, none lowercase but small words: title case
 
 # what no strategy document answers, whatever it says: advice for the asker's own care, and an
 # opinion or a prediction (the documents give plans and figures, not judgements of them)
@@ -69,7 +72,8 @@ _PERSONAL_CARE = re.compile(
     r"|appointment|waiting|apply|go private|a&e|gp)\b"
     # the care of someone in the asker's family: "my gran is in a care home, will the falls service come?"
     r"|\bmy (?:mum|mom|mother|dad|father|gran|granny|nan|nana|grandma|grandad|grandpa|grandmother|grandfather"
-    r"|son|daughter|child|children|kids?|baby|wife|husband|partner|brother|sister|aunt|uncle)\b", re.I,
+    r"|son|daughter|child|children|kids?|baby|wife|husband|partner|brother|sister|aunt|uncle)\b"
+    r"(?!['’]s\b|\s+(?:organisations?|agencies|services|teams?|boards?|colleagues))", re.I,
 )
 _OPINION = re.compile(
     r"\b(?:do you think|in your (?:view|opinion)|your (?:view|opinion)|right (?:call|decision|choice|thing)"
@@ -106,29 +110,33 @@ def beyond_documents(question: str) -> str:
 
 def names(question: str) -> list[str]:
     """The proper names of two or more words a question uses ("Furness General Hospital", "Wes
-    Streeting"): runs of capitalised words after its first word, an acronym ("ELHT") or a small
-    word ("and", "of") ending a run. None in a question typed in title case."""
-    words = [w.removesuffix("'s").removesuffix("’s") for w in _NAME_WORD.findall(question)][1:]
-    capitalised = [w[:1].isupper() and w.lower() not in STOPWORDS and not (len(w) > 1 and w.isupper()) for w in words]
-    content = [w for w in words if w.lower() not in STOPWORDS]
-    if len(content) >= TITLE_CASE and all(w[:1].isupper() for w in content):
-        return []  # "What Is The Budget For Urgent Care": typed in title case, no word tells a name
+    Streeting", "St Mary's Hospital"): runs of capitalised words, not counting the first word of a
+    sentence; an acronym ("ELHT") or a small word ("and", "of") ends a run, and a possessive ends
+    its last word ("Terry Whalley's job": "Terry Whalley"). None in a question typed in title case."""
+    words, starts = [], []
+    for match in _NAME_WORD.finditer(question):
+        words.append(match.group())
+        starts.append(not question[:match.start()].strip() or question[:match.start()].rstrip()[-1] in ".?!:;")
+    lower = [w for w, start in zip(words, starts) if not start and w[:1].islower() and w.lower() not in _MINOR]
+    if not lower and sum(not start for start in starts) >= TITLE_CASE_MIN_WORDS:
+        return []  # "What Is The Budget For Urgent Care?": typed in title case, no word tells a name
     found, run = [], []
-    for word, capital in zip(words + [""], capitalised + [False]):
-        if capital:
+    for word, start in zip(words + [""], starts + [True]):
+        if word[:1].isupper() and not start and word.lower() not in STOPWORDS and not (len(word) > 1 and word.isupper()):
             run.append(word)
             continue
         if len(run) >= 2:
-            found.append(" ".join(run))
+            found.append(" ".join(run[:-1] + [re.sub(r"['’]s$", "", run[-1])]))
         run = []
     return found
 
 
 def missing_names(question: str, catalog: Catalog) -> list[str]:
     """The question's proper names (:func:`names`) that no chunk holds as a phrase: a hospital,
-    person or programme no document names cannot be what they answer about."""
+    person or programme no document names cannot be what they answer about. The phrase is made
+    as the index makes its words ("St Mary's": "st mary s")."""
     asked = names(question)
-    phrases = {name: '"' + " ".join(re.findall(r"\w+", name.lower())) + '"' for name in asked}
+    phrases = {name: '"' + " ".join(re.findall(r"[^\W_]+", name.lower())) + '"' for name in asked}
     counts = catalog.term_counts(list(phrases.values())) if asked else {}
     return [name for name, phrase in phrases.items() if not counts[phrase]]
 
@@ -207,7 +215,7 @@ def _answer_type(query: str, answer_text: str, catalog: Catalog, sources: Sequen
     "2027/28" section), in a sentence that also names what the question is about (one of its words
     in at most FOCUS_SHARE of the chunks), so a figure about something else does not count;
     0.0 when not. A question that asks for neither: 1.0."""
-    if _ASKS_MONEY.search(query):
+    if _ASKS_MONEY.search(query) and not _ASKS_COUNT.search(query):
         def holds(text: str, headings: str) -> bool:
             return bool(_MONEY.search(text))
     elif _ASKS_QUANTITY.search(query):
@@ -254,7 +262,8 @@ def signals(
     beyond = beyond_documents(query)
     if not passages or not sources:
         # nothing retrieved: refused before the model is asked
-        return {name: 0.0 for name in SIGNALS} | {name: float(beyond == name) for name in BEYOND}
+        return ({name: 0.0 for name in SIGNALS} | {name: float(beyond == name) for name in BEYOND}
+                | {"names_found": names_found(query, catalog)})
     found = quoted if quoted is not None else extractive.answer(query, sources)
     dates = {p.doc: p.date for p in passages}
     words = [terms(f"{s.title} {dates.get(s.doc, '')[:4]} {s.section} {s.text}") for s in sources]

@@ -107,7 +107,7 @@ class Assistant:
         decision = stages.decide(query, top, wide, self.retriever, answerer.uses_llm)
         trace = dict(rewritten_question=query, search=search, decision=decision)
         if not decision.answerable:
-            missing = answerability.missing_names(query, self.retriever.catalog)
+            missing = answerability.missing_names(query, self.retriever.catalog) if decision.signals.get("names_found", 1.0) < 1 else []
             yield finish(status="unanswerable", answer=stages.not_covered(search.passages, query, missing), contexts=evidence,
                          notices=stages.refusal_notices(prepared.question), **trace)
             return

@@ -48,10 +48,10 @@ L2 = 5.0  # penalty on the standardised coefficients (not the intercept)
 FEATURES = ("coverage", "dense_mean", "answer_type", "fused_top", "specific_found", "agreement", "pairs_found",
             "live_figure", "specific_together", "fused_gap")
 FOLDS = 5
-# out of scope whatever the model says (Model.out_of_scope): more than half the words in no document
-# (dev answerables reach 0.4: "What's", "LTC"), a year no retrieved passage names, or a question
-# asking for personal medical advice or an opinion (assistant.answerability.beyond_documents: on the
-# 181 dev items it catches 4 unanswerable and no answerable ones)
+# out of scope whatever the model says (assistant.answerability.out_of_scope): more than half the words in no
+# document (dev answerables reach 0.4: "What's", "LTC"), a year no retrieved passage names, a proper name no
+# document holds, or a question asking for personal medical advice or an opinion (the fit's "out_of_scope"
+# figures say what these rules catch on dev)
 OFF_TOPIC = 0.5
 TARGETS = {"extractive_false_refusal": 0.05, "llm_false_refusal": 0.02, "llm_refusal": 0.90}
 

@@ -174,6 +174,14 @@ def test_personal_medical_advice_and_opinions_are_refused_with_the_reason(corpus
 
 
 @pytest.mark.parametrize("question", [
+    "How will my partner organisations be involved in the neighbourhood teams?",
+    "What does the roadmap mean for my children's services team?",
+])
+def test_staff_speaking_of_their_partners_and_teams_are_not_taken_for_personal_advice(question):
+    assert answerability.beyond_documents(question) == ""
+
+
+@pytest.mark.parametrize("question", [
     "What does the roadmap say about waiting lists for autism assessments?",
     "How will the ICB improve access to GP appointments?",
     "What did the 2019 plan say it would do better for people with long-term conditions?",
@@ -192,9 +200,19 @@ def test_questions_about_the_plans_are_not_taken_for_advice_or_opinion(question)
     ("What Is The Budget For Urgent Care?", []),  # typed in title case: no word tells a name
     ("Is Greater Manchester ICB doing the same?", ["Greater Manchester"]),
     ("Fairfield General is where?", []),  # a question's first word is capitalised anyway
+    ("Where is Fairfield General Hospital?", ["Fairfield General Hospital"]),  # not title case: "is"
+    ("What does the roadmap say about Women's Health?", ["Women's Health"]),  # a possessive inside a name stays
+    ("Thanks. Which Royal Preston services move?", ["Royal Preston"]),  # a sentence's first word is no name
+    ("Who is Zoë Smith?", ["Zoë Smith"]),
 ])
 def test_the_names_a_question_uses(question, names):
     assert answerability.names(question) == names
+
+
+def test_a_name_the_documents_write_with_a_possessive_is_found(corpus_assistant):
+    catalog = corpus_assistant.indexer.catalog
+    assert catalog.term_counts(['"women s health"'])['"women s health"'] > 0  # the documents' "Women's health"
+    assert answerability.missing_names("What does the roadmap say about Women's Health?", catalog) == []
 
 
 def test_a_question_about_a_hospital_no_document_names_is_refused(corpus_assistant):
@@ -207,6 +225,16 @@ def test_a_question_about_a_hospital_no_document_names_is_refused(corpus_assista
     assert answer.decision.probability == 0.0
     covered = corpus_assistant.ask(COVERED).decision  # a name the documents use
     assert covered.signals["names_found"] == 1.0 and covered.answerable
+
+
+def test_a_cost_question_needs_a_sum_of_money_and_a_share_of_a_budget_a_figure(corpus_assistant):
+    catalog = corpus_assistant.indexer.catalog
+    beds = "Kendal will get eight intermediate care beds [1]"
+    assert answerability._answer_type("How much will the intermediate care beds in Kendal cost?", beds, catalog) == 0.0
+    assert answerability._answer_type("How much will the intermediate care beds in Kendal cost?",
+                                      "The Kendal intermediate care beds cost £2.1m [1]", catalog) == 1.0
+    share = "Mental health gets 8.6% of the ICB budget [1]"
+    assert answerability._answer_type("What percentage of the budget goes to mental health?", share, catalog) == 1.0
 
 
 def test_a_when_question_finds_its_date_in_the_heading_of_the_passage_cited(corpus_assistant):
