@@ -53,6 +53,11 @@ _ASKS_DATE = re.compile(r"^\s*when\b|\bwhat (?:year|date|month)\b|\btarget date\
 # a figure as it stands now ("right now", "so far", "the current wait"): a dated document cannot know it
 _LIVE = re.compile(r"\b(?:right now|currently|current|so far|at the moment|to date|this (?:week|month|year)|nowadays)\b", re.I)
 _YEARS = re.compile(r"\b((?:20)?(\d{2})[/-](\d{2})|(?:19|20)\d{2})\b")
+# a year naming a document ("the 2019 plan", "the 2030 roadmap", "the 2024 report")
+_DOCUMENT_YEAR = re.compile(
+    r"\b(?:19|20)\d{2}(?:[/-]\d{2})?\s+(?:roadmap|plan|strategy|report|paper|board paper|document|commissioning intentions)s?\b",
+    re.I,
+)
 _YEAR_LIKE = re.compile(r"^(?:19|20)\d{2}(?:/\d{2,4})?$")
 _QUANTITY = re.compile(r"£\s?\d|\d\s?%|\b\d[\d,.]*\s?(?:m|bn|k|million|billion|per ?cent)\b", re.I)
 _MONTHS = "january february march april may june july august september october november december"
@@ -113,10 +118,15 @@ def names(question: str) -> list[str]:
     Streeting", "St Mary's Hospital"): runs of capitalised words, not counting the first word of a
     sentence; an acronym ("ELHT") or a small word ("and", "of") ends a run, and a possessive ends
     its last word ("Terry Whalley's job": "Terry Whalley"). None in a question typed in title case."""
-    words, starts = [], []
+    words, starts, ends = [], [], 0
     for match in _NAME_WORD.finditer(question):
+        before = question[:match.start()].rstrip()
+        if words and question[ends:match.start()].strip():
+            words.append("")  # a figure, a comma or a sign between ("the Government's 10 Year Plan"): the run ends
+            starts.append(False)
         words.append(match.group())
-        starts.append(not question[:match.start()].strip() or question[:match.start()].rstrip()[-1] in ".?!:;")
+        starts.append(not before or before[-1] in ".?!:;")
+        ends = match.end()
     lower = [w for w, start in zip(words, starts) if not start and w[:1].islower() and w.lower() not in _MINOR]
     if not lower and sum(not start for start in starts) >= TITLE_CASE_MIN_WORDS:
         return []  # "What Is The Budget For Urgent Care?": typed in title case, no word tells a name
@@ -271,7 +281,7 @@ def signals(
     asked_pairs = _pairs(terms(query))
     everywhere = set().union(*texts)
     specific = specific_terms(query, catalog, glossary)
-    asked_years = years(query)
+    asked_years = years(_DOCUMENT_YEAR.sub(" ", query))  # "the 2030 roadmap" names a document, not a year asked about
     held_years = years(" ".join(f"{p.date[:4]} {p.section} {p.text}" for p in passages) + " ".join(s.text for s in sources))
     # a word no chunk holds is unknown, unless it is a clipped word the glossary reads ("derm")
     asked = [count or bool(glossary and glossary.clipped(term.strip('"')))

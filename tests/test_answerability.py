@@ -204,6 +204,8 @@ def test_questions_about_the_plans_are_not_taken_for_advice_or_opinion(question)
     ("What does the roadmap say about Women's Health?", ["Women's Health"]),  # a possessive inside a name stays
     ("Thanks. Which Royal Preston services move?", ["Royal Preston"]),  # a sentence's first word is no name
     ("Who is Zoë Smith?", ["Zoë Smith"]),
+    ("Is the Fairfield Trust's 5 Year Estates Plan out?", ["Fairfield Trust", "Year Estates Plan"]),  # a figure ends a run
+    ("Compare Royal Preston, Furness General and the hospitals in Kendal", ["Royal Preston", "Furness General"]),
 ])
 def test_the_names_a_question_uses(question, names):
     assert answerability.names(question) == names
@@ -257,3 +259,13 @@ def test_a_clipped_word_is_not_taken_for_a_word_no_document_uses(corpus_assistan
     # of "derm", "what's" and "changing" only "what's" is in no chunk (the documents never write it)
     assert answer.decision.signals["unknown_share"] == pytest.approx(1 / 3)
     assert answer.status == "answered" and "ermatology" in answer.answer
+
+
+def test_a_year_that_names_a_document_is_not_a_year_asked_about(corpus_assistant):
+    """"the 2030 roadmap" names a document (LSC 2030 Roadmap): its passages need not write 2030.
+    A year asked about still must be found ("in 2031/32": no passage names it)."""
+    answer = corpus_assistant.ask("What does the 2030 roadmap say about frailty in 2026/27?")
+    assert answer.decision.signals["years_found"] == 1.0
+    assert answer.status == "answered"
+    later = corpus_assistant.ask("What does the 2030 roadmap plan for frailty in 2031/32?")
+    assert later.decision.signals["years_found"] == 0.0 and later.status == "unanswerable"
