@@ -30,7 +30,7 @@ from assistant.answers import Source
 from index.catalog import Catalog
 from assistant.retrieval import RARE_MIN_CHUNKS
 from index.keyword import BM25_K1, _idf, query_terms
-from index.text import CITATION, QUESTION_WORDS, STOPWORDS, WORD, sentence_spans, terms
+from index.text import QUESTION_WORDS, STOPWORDS, WORD, cited_stretches, sentence_spans, terms
 
 MODEL_FILE = "answerability.json"
 BANDS = ("answerable", "uncertain", "refused")
@@ -61,7 +61,6 @@ _DOCUMENT_YEAR = re.compile(
 _YEAR_LIKE = re.compile(r"^(?:19|20)\d{2}(?:/\d{2,4})?$")
 _QUANTITY = re.compile(r"£\s?\d|\d\s?%|\b\d[\d,.]*\s?(?:m|bn|k|million|billion|per ?cent)\b", re.I)
 _MONTHS = "january february march april may june july august september october november december"
-_CITED = re.compile(r"([^\[]*(?:\[(?!\d)[^\[]*)*)((?:\s*\[\d+\])*)")  # text, then the citations after it
 _DATE = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:" + "|".join(_MONTHS.split()) + r")\b", re.I)
 
 _NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*")
@@ -244,8 +243,8 @@ def _answer_type(query: str, answer_text: str, catalog: Catalog, sources: Sequen
     sections = {str(source.n): source.section for source in sources}
     for line in answer_text.splitlines():
         # each stretch of text with the citations that follow it ("… in 2027/28. [2]")
-        for text, cited in _CITED.findall(line):
-            headings = " ".join(sections.get(n, "") for n in CITATION.findall(cited))
+        for text, cited in cited_stretches(line):
+            headings = " ".join(sections.get(n, "") for n in cited)
             for start, end in sentence_spans(text) or [(0, len(text))]:
                 sentence = text[start:end]
                 if holds(sentence, headings) and (not focus or focus & set(terms(sentence))):

@@ -8,10 +8,13 @@ added, so a passage holding ``<script>`` or ``<img onerror=...>`` shows as text 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 
 from assistant.answers import Source
 from index.text import CITATION, CITING_SENTENCE_END, MARK_STOPWORDS, MARK_WORD
+
+CITATIONS_ONLY = re.compile(r"\s*(?:\[\d+\]\s*)+")
 
 
 def escape(text: str) -> str:
@@ -22,7 +25,13 @@ def escape(text: str) -> str:
 def cited_sentences(answer_text: str, n: int) -> list[str]:
     """The sentences (or lines) of an answer that cite source ``n``."""
     marker = f"[{n}]"
-    return [part for part in CITING_SENTENCE_END.split(answer_text or "") if marker in part]
+    parts: list[str] = []
+    for part in CITING_SENTENCE_END.split(answer_text or ""):
+        if parts and CITATIONS_ONLY.fullmatch(part):  # "… (£20m). [1]": the citation is the sentence's before it
+            parts[-1] += " " + part
+        else:
+            parts.append(part)
+    return [part for part in parts if marker in part]
 
 
 def terms_of(text: str) -> set[str]:

@@ -100,6 +100,14 @@ ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "c.", "approx.", "Prof.", "Dr.", "Mr.",
 ANSWER_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’”)]*\s+(?=\S)")
 # The source viewer finds the sentences or lines of an answer that cite a source.
 CITING_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|\n+")
+_CITED_STRETCH = re.compile(r"([^\[\n]*(?:\[(?!\d)[^\[\n]*)*)((?:[ \t]*\[\d+\])*)")
+
+
+def cited_stretches(text: str) -> list[tuple[str, list[str]]]:
+    """Each stretch of an answer's lines with the citation numbers that follow it: "In 2027/28. [2]"
+    gives ("In 2027/28. ", ["2"]); a citation after a sentence's full stop is that sentence's."""
+    return [(words, CITATION.findall(cited)) for line in (text or "").splitlines()
+            for words, cited in _CITED_STRETCH.findall(line) if words.strip() or cited]
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
