@@ -119,12 +119,12 @@ def names(question: str) -> list[str]:
     its last word ("Terry Whalley's job": "Terry Whalley"). None in a question typed in title case."""
     words, starts, ends = [], [], 0
     for match in _NAME_WORD.finditer(question):
-        before = question[:match.start()].rstrip()
-        if words and question[ends:match.start()].strip():
+        between = question[ends:match.start()].rstrip()  # what stands since the word before
+        if words and between:
             words.append("")  # a figure, a comma or a sign between ("the Government's 10 Year Plan"): the run ends
             starts.append(False)
         words.append(match.group())
-        starts.append(not before or before[-1] in ".?!:;")
+        starts.append(between[-1:] in (".", "?", "!", ":", ";") if between else not words[:-1])
         ends = match.end()
     lower = [w for w, start in zip(words, starts) if not start and w[:1].islower() and w.lower() not in _MINOR]
     if not lower and sum(not start for start in starts) >= TITLE_CASE_MIN_WORDS:
@@ -144,7 +144,10 @@ def missing_names(question: str, catalog: Catalog) -> list[str]:
     """The question's proper names (:func:`names`) that no chunk holds as a phrase: a hospital,
     person or programme no document names cannot be what they answer about. The phrase is made
     as the index makes its words ("St Mary's": "st mary s")."""
-    asked = names(question)
+    return _not_held(names(question), catalog)
+
+
+def _not_held(asked: list[str], catalog: Catalog) -> list[str]:
     phrases = {name: '"' + " ".join(re.findall(r"[^\W_]+", name.lower())) + '"' for name in asked}
     counts = catalog.term_counts(list(phrases.values())) if asked else {}
     return [name for name, phrase in phrases.items() if not counts[phrase]]
@@ -153,7 +156,7 @@ def missing_names(question: str, catalog: Catalog) -> list[str]:
 def names_found(question: str, catalog: Catalog) -> float:
     """The share of the question's proper names that some chunk holds (1.0 when it names none)."""
     asked = names(question)
-    return 1.0 - len(missing_names(question, catalog)) / len(asked) if asked else 1.0
+    return 1.0 - len(_not_held(asked, catalog)) / len(asked) if asked else 1.0
 
 
 def specific_terms(question: str, catalog: Catalog, glossary: Glossary | None = None) -> list[list[str]]:
@@ -241,14 +244,12 @@ def _answer_type(query: str, answer_text: str, catalog: Catalog, sources: Sequen
     focus = {term.strip('"') for term, count in counts.items() if 0 < count <= most}
     focus = {t for word in focus for t in terms(word)}
     sections = {str(source.n): source.section for source in sources}
-    for line in answer_text.splitlines():
-        # each stretch of text with the citations that follow it ("… in 2027/28. [2]")
-        for text, cited in cited_stretches(line):
-            headings = " ".join(sections.get(n, "") for n in cited)
-            for start, end in sentence_spans(text) or [(0, len(text))]:
-                sentence = text[start:end]
-                if holds(sentence, headings) and (not focus or focus & set(terms(sentence))):
-                    return 1.0
+    for text, cited in cited_stretches(answer_text):  # each stretch with the citations after it ("… 2027/28. [2]")
+        headings = " ".join(sections.get(n, "") for n in cited)
+        for start, end in sentence_spans(text) or [(0, len(text))]:
+            sentence = text[start:end]
+            if holds(sentence, headings) and (not focus or focus & set(terms(sentence))):
+                return 1.0
     return 0.0
 
 

@@ -114,8 +114,9 @@ def decide(query: str, passages: Sequence[Passage], evidence: list[Source], retr
     model = answerability.load_model()
     # read with the glossary's other forms, as the search reads it ("CI" also as "commissioning intentions",
     # "derm" as "dermatology"): dev answer recall 0.523 -> 0.542, comparisons 0.325 -> 0.419, refusals unchanged
-    quoted = extractive.answer(retriever.glossary().expand(query), evidence)  # empty, coverage 0, without evidence
-    found = answerability.signals(query, passages, evidence, retriever.catalog, retriever.glossary(), quoted)
+    glossary = retriever.glossary()
+    quoted = extractive.answer(glossary.expand(query), evidence)  # empty, coverage 0, without evidence
+    found = answerability.signals(query, passages, evidence, retriever.catalog, glossary, quoted)
     probability = model.probability(found) if evidence else 0.0
     band = model.band(probability)
     threshold = model.refuse if uses_llm else model.extractive
