@@ -231,7 +231,7 @@ def test_a_question_about_a_hospital_no_document_names_is_refused(corpus_assista
 
 def test_a_cost_question_needs_a_sum_of_money_and_a_share_of_a_budget_a_figure(corpus_assistant):
     catalog = corpus_assistant.indexer.catalog
-    beds = "Kendal will get eight intermediate care beds [1]"
+    beds = "Kendal will get 8 intermediate care beds [1]"  # a figure, but no sum of money
     assert answerability._answer_type("How much will the intermediate care beds in Kendal cost?", beds, catalog) == 0.0
     assert answerability._answer_type("How much will the intermediate care beds in Kendal cost?",
                                       "The Kendal intermediate care beds cost £2.1m [1]", catalog) == 1.0
