@@ -289,7 +289,7 @@ def signals(
     answer_type = _answer_type(query, found.text, catalog, sources)
     dense = sorted((p.dense_score for p in passages if p.dense_score is not None), reverse=True)[:TOP]
     keyword = max((p.keyword_score for p in passages if p.keyword_score is not None), default=0.0)
-    fused = [p.score for p in passages]
+    fused = sorted((p.score for p in passages), reverse=True)  # the reranker may put a lower fused score first
     return {
         "coverage": found.best,
         # none of the passages among the dense search's best: no evidence either way (see Model.probability)

@@ -553,6 +553,20 @@ def eval_fit_answerability_command(
         raise typer.Exit(code)
 
 
+@app.command("eval-fit-reranker")
+def eval_fit_reranker_command(
+    out: Annotated[Optional[Path], typer.Option("--out", help="The model file to write. Default: assistant/reranker.json.")] = None,
+    gold: Annotated[Optional[Path], typer.Option("--gold", help="The gold set (its dev items only). Default: eval/gold_set.jsonl.")] = None,
+) -> None:
+    """Fit the reranker on the dev items and write its coefficients, depth and dev figures (then re-fit answerability)."""
+    from eval.fit_reranker import main as fit_main
+
+    argv = [*(["--out", str(out)] if out else []), *(["--gold", str(gold)] if gold else [])]
+    code = fit_main(argv)
+    if code:
+        raise typer.Exit(code)
+
+
 @app.command("docs")
 def docs_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list: every document's details and provenance.")] = False,

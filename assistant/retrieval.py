@@ -28,6 +28,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
+from assistant import rerank
 from assistant.abbreviations import Glossary, mine, vocabulary
 from assistant.answers import Source
 from assistant.query_plan import DocumentNames, across_sides, comparison_sides, expand_query, interleave, keyword_text, named_groups, side_groups
@@ -103,8 +104,12 @@ class Retriever:
         dense_weight: float = 1.0,
         keyword_weight: float = 1.0,
         pool: int = 30,
+        reranker: rerank.Reranker | None = None,
     ):
+        """``reranker``: orders the head of the fused ranking (default: the committed one,
+        ``assistant/reranker.json``; depth 0 keeps the fused order)."""
         self.catalog = catalog
+        self.reranker = reranker if reranker is not None else rerank.load_model()
         self.vectors = vectors
         self.dense_weight = dense_weight
         self.keyword_weight = keyword_weight
@@ -202,6 +207,7 @@ class Retriever:
                     scores[hit.chunk.id] = scores.get(hit.chunk.id, 0.0) + scale * self.keyword_weight / (RRF_K + rank)
 
         ranked = sorted(scores, key=lambda i: (-scores[i], i))  # equal scores in chunk id order, every time
+        ranked = self._reranked(queries[0], ranked, dense_scores, keyword_scores)
         if sides is None:
             best = ranked[:k]
             chunks = self.catalog.chunks_by_id(best)
@@ -224,6 +230,21 @@ class Retriever:
                          keyword_scores.get(chunk_id), record.provenance)
             )
         return passages
+
+    def _reranked(self, query: str, ranked: list[str], dense: dict[str, float], keyword: dict[str, float]) -> list[str]:
+        """The fused ranking with its first ``depth`` chunks in the reranker's order (see
+        :mod:`assistant.rerank`); a comparison's sides are interleaved after this."""
+        depth = self.reranker.depth
+        if depth <= 1 or len(ranked) < 2:
+            return ranked
+        chunks = self.catalog.chunks_by_id(ranked[:depth])
+        head = [chunk_id for chunk_id in ranked[:depth] if chunk_id in chunks]
+        candidates = [
+            rerank.Candidate(rank, chunks[c].section, chunks[c].text, dense.get(c), keyword.get(c))
+            for rank, c in enumerate(head, start=1)
+        ]
+        found = rerank.signals(query, candidates, self.catalog.term_counts, self.catalog.chunk_count())
+        return [head[i] for i in self.reranker.order(found)] + ranked[depth:]
 
     def glossary(self, state: tuple | None = None) -> Glossary:
         """Common NHS abbreviations plus those the official documents define (cached per index
