@@ -90,6 +90,11 @@ class Glossary:
             self.terms.pop(abbreviation, None)
         self._meanings = {meaning.lower(): abbreviation for abbreviation, meaning in self.terms.items()}
 
+    def other_form(self, term: str) -> str:
+        """The other form of an abbreviation or of what it stands for ("SDEC": "same day emergency
+        care", and back), or "" when the glossary has none."""
+        return self.terms.get(term) or self.terms.get(term.rstrip("s")) or self._meanings.get(term.lower(), "")
+
     def clipped(self, word: str) -> list[str]:
         """The documents' words that a word no document uses is the start of ("derm":
         ["dermatology"]; "gynae": ["gynaecological", "gynaecology"]), or [] when none or too many."""

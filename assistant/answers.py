@@ -9,6 +9,7 @@ from index.documents import Provenance
 
 if TYPE_CHECKING:  # retrieval imports this module for Source
     from assistant.retrieval import Filters, Passage
+    from assistant.support import SentenceSupport
 
 Status = Literal["answered", "unanswerable", "error"]
 
@@ -83,8 +84,9 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)  # seconds
     backend: str = ""
     model: str = ""
-    supported: bool = True  # False when an answer cites no valid source
+    supported: bool = True  # False when a sentence is not supported by the passages it cites (or none is cited)
     notices: list[str] = field(default_factory=list)  # fallbacks, removed citations, warnings
+    sentences: list[SentenceSupport] = field(default_factory=list)  # each sentence checked (assistant/support.py)
     search: Search | None = None  # None when the question never reached retrieval (an error)
     decision: Decision | None = None
     fell_back: bool = False  # the LLM failed and the extractive answerer wrote the answer
@@ -95,6 +97,7 @@ class Answer:
             del data[name]
         data["timings"] = {k: round(v, 4) for k, v in self.timings.items()}
         data["answerability"] = self.decision.to_dict() if self.decision else None  # why it answered or refused
+        data["sentences"] = [sentence.to_dict() for sentence in self.sentences]
         return data
 
 

@@ -567,6 +567,21 @@ def eval_fit_reranker_command(
         raise typer.Exit(code)
 
 
+@app.command("eval-support")
+def eval_support_command(
+    choose: Annotated[bool, typer.Option("--choose", help="Choose the word-share threshold on dev first.")] = False,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write the figures as JSON here.")] = None,
+    gold: Annotated[Optional[Path], typer.Option("--gold", help="The gold set. Default: eval/gold_set.jsonl.")] = None,
+) -> None:
+    """Measure the sentence-support check on corrupted gold reference answers (catch and false-flag rates, dev and test)."""
+    from eval.support_check import main as support_main
+
+    argv = [*(["--choose"] if choose else []), *(["--out", str(out)] if out else []), *(["--gold", str(gold)] if gold else [])]
+    code = support_main(argv)
+    if code:
+        raise typer.Exit(code)
+
+
 @app.command("docs")
 def docs_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list: every document's details and provenance.")] = False,

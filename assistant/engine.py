@@ -118,16 +118,17 @@ class Assistant:
         generated = yield from stages.generate(
             answerer, fallback, prepared, query, evidence, wide, audience, timings, decision.quoted
         )
-        verified = stages.verify(generated, search.passages)
+        glossary = self.retriever.glossary()
+        verified = stages.verify(generated, search.passages, numbered, glossary)
         if stages.overruled(decision, generated, verified):
             yield Event("notice", text=stages.OVERRULED)
             notices = generated.notices + [stages.OVERRULED]
             generated = yield from stages.quote(fallback, query, wide, audience, timings, notices, True, decision.quoted)
-            verified = stages.verify(generated, search.passages)
+            verified = stages.verify(generated, search.passages, numbered, glossary)
         yield finish(
             status=verified.status, answer=verified.text, citations=verified.citations, contexts=generated.contexts,
             model=generated.model, supported=verified.supported, notices=generated.notices + verified.notices,
-            fell_back=generated.fell_back, **trace,
+            fell_back=generated.fell_back, sentences=verified.sentences, **trace,
         )
 
     def retrieve(

@@ -3,7 +3,10 @@
 Pure Python (no Gradio): questions in (pasted text or a CSV with a ``question`` column),
 drafts answered for the public with their citations, edited, approved, and exported as DOCX
 (python-docx), Markdown or CSV. Citations are renumbered 1, 2, 3... in the order an answer uses
-them, so each answer's numbered source list starts at 1.
+them, so each answer's numbered source list starts at 1. Each draft's sentences are checked
+against the sources they cite (``assistant.support``), as they stand after any edit; the exports
+carry every sentence the check did not find supported, with the reason, and whether the reviewer
+confirmed it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from assistant import support
 from assistant.answers import Answer, Source
 from assistant.csv_safety import restore, safe_row
 from index.text import CITATION
@@ -24,7 +28,7 @@ MAX_QUESTIONS = 100
 MAX_QUESTION_CHARS = 2000
 _LIST_MARK = re.compile(r"^\s*(?:[-*•]|\(?\d{1,3}[.)])\s+")
 DEFAULT_TITLE = "Frequently asked questions"
-CSV_COLUMNS = ("question", "answer", "status", "approved", "reading_ease", "sources")
+CSV_COLUMNS = ("question", "answer", "status", "approved", "reading_ease", "sentence_support", "sources")
 
 
 class QuestionListError(ValueError):
@@ -42,10 +46,40 @@ class Draft:
     approved: bool = False
     edited: bool = False
     notices: list[str] = field(default_factory=list)
+    confirmed: bool = False  # approved by a person who checked the sentences the check did not find supported
 
     @property
     def reading_ease(self) -> float | None:
         return reading_ease(self.answer) if self.status in ("answered", "unanswerable") else None
+
+    def sentences(self) -> list[support.SentenceSupport]:
+        """Each sentence of the answer, as it stands now (edits too), checked against the sources it cites."""
+        return support.check(self.answer, self.citations) if self.status == "answered" else []
+
+    def flagged(self) -> list[support.SentenceSupport]:
+        """The sentences the check did not find supported (unsupported or citing nothing)."""
+        return [s for s in self.sentences() if s.support != "supported"]
+
+    def needs_confirming(self) -> list[support.SentenceSupport]:
+        """The sentences a person must confirm before the draft is approved: those its sources do
+        not support, and those citing nothing that state a figure, sum, percentage or year (an
+        uncited "Contact your GP practice." needs no confirming; an uncited "It costs £5bn." does)."""
+        return [s for s in self.flagged() if s.support == "unsupported"
+                or any(found.kind != "name" for found in support.specifics(s.text))]
+
+
+def support_summary(draft: Draft) -> str:
+    """One line on the draft's sentence checks, for the table and the CSV: "all 4 supported",
+    "2 of 5 to check: “…” (£1bn is not in [2]); …", "–" for a draft with no answer to check."""
+    checked = draft.sentences()
+    if not checked:
+        return "–"
+    flagged = [s for s in checked if s.support != "supported"]
+    if not flagged:
+        return f"all {len(checked)} supported"
+    reasons = "; ".join(f"“{s.text}” ({s.reason.rstrip('.')})" for s in flagged)
+    confirmed = ", confirmed by the reviewer" if draft.approved and draft.confirmed else ""
+    return f"{len(flagged)} of {len(checked)} to check{confirmed}: {reasons}"
 
 
 # -- questions in ------------------------------------------------------------------------------
@@ -192,6 +226,12 @@ def selected(drafts: list[Draft], approved_only: bool) -> list[Draft]:
 # -- exports -----------------------------------------------------------------------------------
 
 
+def _flag_line(draft: Draft, sentence: support.SentenceSupport) -> str:
+    state = "confirmed by the reviewer" if draft.approved and draft.confirmed else "to check"
+    label = "Not supported" if sentence.support == "unsupported" else "No source cited"
+    return f"{label} ({state}): “{sentence.text}” – {sentence.reason}"
+
+
 def export_docx(drafts: list[Draft], path: Path, title: str = DEFAULT_TITLE, when: date | None = None) -> Path:
     """A Word document: the title and date, then each question as a heading, its answer and
     its sources as a numbered list."""
@@ -205,6 +245,9 @@ def export_docx(drafts: list[Draft], path: Path, title: str = DEFAULT_TITLE, whe
         document.add_heading(draft.question, level=1)
         for paragraph in [p for p in re.split(r"\n\s*\n", draft.answer.strip()) if p.strip()] or [""]:
             document.add_paragraph(paragraph.strip())
+        for sentence in draft.flagged():
+            note = document.add_paragraph()
+            note.add_run(f"⚠ {_flag_line(draft, sentence)}").italic = True
         if draft.citations:
             document.add_paragraph("Sources", style="Heading 3")
             items = [document.add_paragraph(source_line(source), style="List Number") for source in draft.citations]
@@ -247,6 +290,9 @@ def export_markdown(drafts: list[Draft], title: str = DEFAULT_TITLE, when: date 
     lines = [f"# {_heading(title)}", "", f"_Drafted {(when or date.today()).strftime('%d %B %Y').lstrip('0')}_", ""]
     for draft in drafts:
         lines += [f"## {_heading(draft.question)}", "", markdown_text(draft.answer.strip()), ""]
+        flagged = draft.flagged()
+        if flagged:
+            lines += [f"> ⚠ {markdown_text(_flag_line(draft, sentence))}" for sentence in flagged] + [""]
         if draft.citations:
             lines += ["**Sources**", ""]
             lines += [f"{source.n}. {_heading(source_line(source))}" for source in draft.citations]
@@ -267,6 +313,7 @@ def export_csv(drafts: list[Draft]) -> str:
             "status": draft.status,
             "approved": "yes" if draft.approved else "no",
             "reading_ease": "" if score is None else round(score, 1),  # a number: never neutralised
+            "sentence_support": support_summary(draft),
             "sources": "; ".join(f"[{s.n}] {source_line(s)}" for s in draft.citations),
         }))
     return buffer.getvalue()

@@ -11,10 +11,9 @@ import html
 import re
 from collections.abc import Iterable
 
+from assistant import support
 from assistant.answers import Source
-from index.text import CITATION, CITING_SENTENCE_END, MARK_STOPWORDS, MARK_WORD
-
-CITATIONS_ONLY = re.compile(r"\s*(?:\[\d+\]\s*)+")
+from index.text import CITATION, MARK_STOPWORDS, MARK_WORD
 
 
 def escape(text: str) -> str:
@@ -23,15 +22,9 @@ def escape(text: str) -> str:
 
 
 def cited_sentences(answer_text: str, n: int) -> list[str]:
-    """The sentences (or lines) of an answer that cite source ``n``."""
-    marker = f"[{n}]"
-    parts: list[str] = []
-    for part in CITING_SENTENCE_END.split(answer_text or ""):
-        if parts and CITATIONS_ONLY.fullmatch(part):  # "… (£20m). [1]": the citation is the sentence's before it
-            parts[-1] += " " + part
-        else:
-            parts.append(part)
-    return [part for part in parts if marker in part]
+    """The sentences of an answer that cite source ``n``, as the sentence-support check reads them
+    (:func:`assistant.support.sentences`: "… (£20m). [1]" is the sentence before the citation's)."""
+    return [sentence for sentence, cited in support.sentences(answer_text) if n in cited]
 
 
 def terms_of(text: str) -> set[str]:

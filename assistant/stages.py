@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 
-from assistant import answerability, extractive
+from assistant import answerability, extractive, support
 from assistant.answerers import NOT_IN_DOCUMENTS, Answerer
 from assistant.answers import Decision, Event, Search, Source, Status
 from assistant.citations import check_citations
@@ -254,10 +254,13 @@ class Verified:
     citations: list[Source] = field(default_factory=list)
     supported: bool = True
     notices: list[str] = field(default_factory=list)
+    sentences: list[support.SentenceSupport] = field(default_factory=list)
 
 
-def verify(generated: Generated, passages: Sequence[Passage]) -> Verified:
-    """The status, and the text with every citation checked against the sources it was written from."""
+def verify(generated: Generated, passages: Sequence[Passage], sources: Sequence[Source] = (), glossary=None) -> Verified:
+    """The status, and the text with every citation checked against the sources it was written
+    from and every sentence against the passages it cites (``sources``: the numbered passages, whole;
+    see :mod:`assistant.support`). The answer is supported when every sentence is."""
     text = generated.text.strip()
     if text.upper().startswith(NOT_IN_DOCUMENTS) or text == NOT_IN_DOCUMENTS:
         return Verified("unanswerable", not_covered(passages))
@@ -268,7 +271,15 @@ def verify(generated: Generated, passages: Sequence[Passage]) -> Verified:
         notices.append(f"Removed citation {numbers}: it named no source given to the model.")
     if not checked.supported:
         notices.append("This answer cites no source, so it could not be checked against the documents. Treat it with care.")
-    return Verified("answered", checked.text, checked.cited, checked.supported, notices)
+    sentences = support.check(checked.text, list(sources) or generated.contexts, glossary)
+    unsupported = sum(s.support == "unsupported" for s in sentences)
+    if unsupported and checked.supported:
+        notices.append(
+            f"{unsupported} of its {len(sentences)} sentences {'is' if unsupported == 1 else 'are'} not supported by the "
+            "passages cited (marked ⚠ with the reason): check them against the sources before relying on them."
+        )
+    return Verified("answered", checked.text, checked.cited, checked.supported and support.supported(sentences),
+                    notices, sentences)
 
 
 OVERRULED = (

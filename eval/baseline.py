@@ -27,7 +27,8 @@ FORMAT = 1
 # what a baseline keeps of each item: enough to recompute every summary metric, and to show it
 ITEM_FIELDS = ["type", "gold_digest", "passed", "status", "refused", "fallback", "hit_at_k", "rank", "rr",
                "quote_recall", "context_recall", "answer_recall", "fully_correct", "missing_facts",
-               "citation_support", "citation_coverage", "judge_faithfulness", "judge_correctness", "latency_s", "brier"]
+               "citation_support", "citation_coverage", "sentence_support", "judge_faithfulness", "judge_correctness",
+               "latency_s", "brier"]
 
 
 class BaselineError(ValueError):

@@ -13,7 +13,8 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from index.text import ANSWER_SENTENCE_END, LEADING_CITATIONS, SCORED_CITATION
+from assistant import support
+from index.text import SCORED_CITATION
 
 KeyFacts = Sequence[Sequence[str]]
 
@@ -22,7 +23,6 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": 
                          "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"'})
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _POUND_SPACE = re.compile(r"£\s+(?=\d)")
-_LEAD = re.compile(r"^\s*(?:[-*•·–—▪●◦‣]|\d{1,2}[.)])\s+")
 
 
 def normalise(text: str) -> str:
@@ -170,26 +170,17 @@ def citation_support(citations: Sequence, key_facts: KeyFacts, spans: Sequence[S
     return sum(citation_supported(c, key_facts, spans) for c in citations) / len(citations)
 
 
+def sentence_support(sentences: Sequence) -> float | None:
+    """Share of an answer's sentences the check marked supported (assistant/support.py); None for none."""
+    return sum(s.support == "supported" for s in sentences) / len(sentences) if sentences else None
+
+
 def answer_sentences(text: str) -> list[str]:
-    """The answer cut into sentences and bullets. A citation written after the full stop
-    ("... £350m. [2]") belongs to the sentence before it; lead-in lines ending in ":" and
-    fragments without a letter or digit are not counted."""
-    sentences: list[str] = []
-    for line in (text or "").splitlines():
-        line = _LEAD.sub("", line).strip()
-        if not line:
-            continue
-        in_line: list[str] = []
-        for part in ANSWER_SENTENCE_END.split(line):
-            match = LEADING_CITATIONS.match(part)
-            if match and in_line:
-                in_line[-1] += " " + match.group(1).strip()
-                part = match.group(2)
-            part = part.strip()
-            if re.search(r"\w", SCORED_CITATION.sub("", part)):
-                in_line.append(part)
-        sentences.extend(s for s in in_line if not SCORED_CITATION.sub("", s).rstrip().endswith(":"))
-    return sentences
+    """The answer cut into sentences and bullets, as the sentence-support check cuts it
+    (:func:`assistant.support.sentences`): a citation written after the full stop ("... £350m. [2]")
+    belongs to the sentence before it; lead-in lines ending in ":" and fragments without a letter
+    or digit are not counted."""
+    return [sentence for sentence, _ in support.sentences(text)]
 
 
 def citation_coverage(text: str) -> float | None:

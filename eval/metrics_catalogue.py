@@ -74,6 +74,8 @@ METRICS: tuple[Metric, ...] = (
           column="fully correct", console="correct", chart=4),
     _rate("citation_support", "citation support", "citation_support", column="cit. support", headline=True),
     _rate("citation_coverage", "citation coverage", "citation_coverage", column="cit. coverage"),
+    _rate("sentence_support", "sentence support (sentences backed by their citations)", "sentence_support",
+          column="sent. support"),
     _rate("refusal_rate", "refusal rate (unanswerable)", "refused", "unanswerable", column="refusal", console="refusal", headline=True),
     _rate("false_refusal_rate", "false-refusal rate (answerable)", "refused", "answerable", higher_is_better=False,
           column="false refusal", console="f.refusal", headline=True),

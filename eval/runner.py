@@ -205,6 +205,8 @@ def run_item(assistant, item: GoldItem, quote_spans: list[list[metrics.Span]], o
         row["passed"] = row["hit_at_k"] if item.answerable else None
     else:
         row.update(score_answer(item, answer.status, answer.answer, answer.citations, all_spans))
+        row["sentence_support"] = metrics.sentence_support(answer.sentences) if answer.status == "answered" else None
+        row["unsupported_sentences"] = [s.to_dict() for s in answer.sentences if s.support != "supported"]
         row["model"] = answer.model
         row["notices"] = list(answer.notices)
         row["fallback"] = answer.fell_back

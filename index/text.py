@@ -98,8 +98,6 @@ ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "c.", "approx.", "Prof.", "Dr.", "Mr.",
 # A sentence of an answer ends at ".", "!" or "?" (and any closing quotes or bracket) before any
 # word: an answer is scored sentence by sentence, and a model may start one in lower case.
 ANSWER_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’”)]*\s+(?=\S)")
-# The source viewer finds the sentences or lines of an answer that cite a source.
-CITING_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|\n+")
 _CITED_STRETCH = re.compile(r"([^\[\n]*(?:\[(?!\d)[^\[\n]*)*)((?:[ \t]*\[\d+\])*)")
 
 

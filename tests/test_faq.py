@@ -129,7 +129,7 @@ def test_markdown_export():
 
 def test_csv_export():
     rows = list(csv.DictReader(io.StringIO(export_csv(selected(drafts(), False)))))
-    assert list(rows[0]) == ["question", "answer", "status", "approved", "reading_ease", "sources"]
+    assert list(rows[0]) == ["question", "answer", "status", "approved", "reading_ease", "sentence_support", "sources"]
     assert rows[0]["approved"] == "yes" and rows[1]["approved"] == "no"
     assert rows[1]["question"] == "Is A&E <closing>?"
     assert rows[0]["sources"].startswith("[1] The plan, Priorities > Urgent care, page 3; [2] State of the system")
@@ -171,3 +171,60 @@ def test_every_export_says_which_sources_are_uploads_and_by_whom(tmp_path):
     for text in (word, md_path.read_text(encoding="utf-8"), csv_path.read_text(encoding="utf-8")):
         assert "The plan, Money – uploaded by alice on 2026-12-02 (not yet published)" in text
         assert "The plan, Priorities > Urgent care, page 3 –" not in text.replace("&gt;", ">")  # official: no mark
+
+
+# -- sentence support in drafts ----------------------------------------------------------------------
+
+PASSAGE = Source(n=1, doc="plan.txt", title="The plan", section="Urgent care", page=None,
+                 text="Urgent treatment centres in Blackpool will open 12 hours a day from 2026.", start=0, end=70)
+GOOD = "Urgent treatment centres in Blackpool will open 12 hours a day from 2026 [1]."
+BAD = "Urgent treatment centres in Blackpool will open 24 hours a day from 2026 [1]."
+
+
+def test_a_drafts_sentences_are_checked_as_they_stand_after_an_edit():
+    draft = Draft("When do the centres open?", GOOD, "answered", [PASSAGE])
+    assert draft.flagged() == []
+    edited = Draft("When do the centres open?", BAD, "answered", [PASSAGE])
+    assert [s.reason for s in edited.flagged()] == ["24 is not in [1]."]
+
+
+def test_a_draft_with_an_unsupported_sentence_is_approved_only_when_a_person_confirms():
+    from assistant.ui import drafting
+
+    drafts_ = [Draft("When do the centres open?", BAD, "answered", [PASSAGE])]
+    drafts_, rows, reading, note, _, _ = drafting.toggle_approval(0, BAD, drafts_, False)
+    assert not drafts_[0].approved and note.startswith("**Not approved:**") and "24 is not in [1]" in reading
+    assert rows[0][4] == "⚠ 1 to check"
+    drafts_, rows, _, note, button, _ = drafting.toggle_approval(0, BAD, drafts_, True)
+    assert drafts_[0].approved and drafts_[0].confirmed and "confirmed by you" in note
+    assert rows[0][4] == "⚠ 1 to check, confirmed" and rows[0][5] == "Yes"
+    good = [Draft("When do the centres open?", GOOD, "answered", [PASSAGE])]
+    good, rows, _, _, _, _ = drafting.toggle_approval(0, GOOD, good, False)  # nothing to confirm
+    assert good[0].approved and not good[0].confirmed and rows[0][4] == "✓ all supported"
+    # an edit that makes an approved draft unsupported withdraws its approval
+    good, rows, _, note = drafting.save_edit(0, BAD, good)
+    assert not good[0].approved and "approval is withdrawn" in note
+    # a sentence citing nothing needs confirming only when it states a figure, sum or year
+    plain = [Draft("When do the centres open?", GOOD + " Ask your GP practice for details.", "answered", [PASSAGE])]
+    plain, rows, _, _, _, _ = drafting.toggle_approval(0, plain[0].answer, plain, False)
+    assert plain[0].approved and rows[0][4] == "⚠ 1 to check"
+    figure = [Draft("When do the centres open?", GOOD + " It costs £5m a year.", "answered", [PASSAGE])]
+    figure, _, _, note, _, _ = drafting.toggle_approval(0, figure[0].answer, figure, False)
+    assert not figure[0].approved and note.startswith("**Not approved:**")
+
+
+def test_exports_carry_the_sentences_to_check_and_whether_they_were_confirmed(tmp_path):
+    from docx import Document
+
+    confirmed = Draft("When do the centres open?", BAD, "answered", [PASSAGE], approved=True, confirmed=True)
+    unchecked = Draft("And at night?", GOOD + " They run weekend dermatology clinics [1].", "answered", [PASSAGE])
+    markdown = export_markdown([confirmed, unchecked], "FAQ", date(2025, 6, 3))
+    assert "> ⚠ Not supported (confirmed by the reviewer): “" + BAD + "” – 24 is not in [1]." in markdown
+    assert "> ⚠ Not supported (to check): “They run weekend dermatology clinics [1].” – Few of its words are in [1]." in markdown
+    rows = list(csv.DictReader(io.StringIO(export_csv([confirmed, unchecked]))))
+    assert rows[0]["sentence_support"].startswith("1 of 1 to check, confirmed by the reviewer: ")
+    assert rows[1]["sentence_support"].startswith("1 of 2 to check: “They run weekend dermatology clinics [1].”")
+    assert export_csv([Draft("Q?", GOOD, "answered", [PASSAGE])]).count("all 1 supported") == 1
+    path = export_docx([confirmed], tmp_path / "faq.docx", "FAQ", date(2025, 6, 3))
+    texts = [p.text for p in Document(str(path)).paragraphs]
+    assert any(t.startswith("⚠ Not supported (confirmed by the reviewer)") and "24 is not in [1]" in t for t in texts)

@@ -77,8 +77,8 @@ def test_an_error_has_no_trace_and_the_json_has_none(corpus_assistant):
     assert error.status == "error" and error.search is None and error.decision is None
     data = corpus_assistant.ask(DEFICIT).to_dict()
     assert set(data) == {"status", "answer", "citations", "contexts", "rewritten_question", "timings", "backend",
-                         "model", "supported", "notices", "answerability"}
-    assert error.to_dict()["answerability"] is None
+                         "model", "supported", "notices", "answerability", "sentences"}
+    assert error.to_dict()["answerability"] is None and error.to_dict()["sentences"] == []
 
 
 # -- quotes while an LLM writes ------------------------------------------------------------------

@@ -73,5 +73,5 @@ def test_render_sources_lists_cited_sources_or_the_closest_passages():
 def test_a_citation_after_the_full_stop_belongs_to_the_sentence_before_it():
     """Extractive answers quote whole sentences and cite after them: "… (£20m). [1]"."""
     answer = "- Five areas of focus: urgent care (£60m), corporate services (£20m). [1]\nSDEC runs 12 hours a day. [2]"
-    assert cited_sentences(answer, 1) == ["- Five areas of focus: urgent care (£60m), corporate services (£20m). [1]"]
+    assert cited_sentences(answer, 1) == ["Five areas of focus: urgent care (£60m), corporate services (£20m). [1]"]
     assert "corporate" in terms_of(" ".join(cited_sentences(answer, 1)))

@@ -7,6 +7,7 @@ ever opens. Each test leaves a screenshot of its tab in screenshots/.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 import subprocess
@@ -262,23 +263,33 @@ def test_llm_fallback_notice_and_sign_in(browser, tmp_path):
 # -- quotes while the model writes ---------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def app_with_model(browser, tmp_path, llm):
+    """The app over the roadmap alone, answering with the fake model ``llm``; yields its Watched page."""
+    corpus = small_corpus(tmp_path / "corpus", ["lsc-2030-roadmap-programme-timelines-2025.txt"])
+    app = App(tmp_path / "home", corpus, backend="openai", env={
+        "ICB_ASSISTANT_OPENAI_BASE_URL": llm.base_url, "ICB_ASSISTANT_OPENAI_API_KEY": "sk-test-not-a-real-key",
+        "ICB_ASSISTANT_LLM_TIMEOUT_S": "60",
+    })
+    watched = Watched(browser, app.url)
+    try:
+        app.wait_for_log("Search is ready")
+        yield watched
+    finally:
+        watched.close()
+        app.stop()
+
+
 def test_the_quotes_show_while_the_model_is_slow_and_its_answer_replaces_them(browser, tmp_path):
     import threading
 
     from assistant.answers import QUOTED_HEADING
     from tests.fake_llm import FakeLLM
 
-    corpus = small_corpus(tmp_path / "corpus", ["lsc-2030-roadmap-programme-timelines-2025.txt"])
     first_token = threading.Event()  # the model's first token waits for the test: a slow model
     reply = "The fake model says the teams mature in 2027/28 [1]."
-    with FakeLLM(reply=reply, first_token=first_token) as llm:
-        app = App(tmp_path / "home", corpus, backend="openai", env={
-            "ICB_ASSISTANT_OPENAI_BASE_URL": llm.base_url, "ICB_ASSISTANT_OPENAI_API_KEY": "sk-test-not-a-real-key",
-            "ICB_ASSISTANT_LLM_TIMEOUT_S": "60",
-        })
-        watched = Watched(browser, app.url)
+    with FakeLLM(reply=reply, first_token=first_token) as llm, app_with_model(browser, tmp_path, llm) as watched:
         try:
-            app.wait_for_log("Search is ready")
             p = watched.open().page
             p.locator("#icb-question textarea").fill("What happens to Integrated Neighbourhood Teams in 2027/28?")
             p.locator("#icb-send").click()
@@ -291,7 +302,7 @@ def test_the_quotes_show_while_the_model_is_slow_and_its_answer_replaces_them(br
             shot(p, "ask-quotes-while-the-model-writes")
 
             first_token.set()
-            bubble.get_by_text("The fake model says").wait_for()
+            bubble.get_by_text("The fake model says").first.wait_for()
             p.locator("#icb-sources").get_by_text("Sources cited").wait_for()
             answer = bubble.inner_text()
             assert QUOTED_HEADING not in answer and bubble.locator("blockquote").count() == 0
@@ -300,5 +311,43 @@ def test_the_quotes_show_while_the_model_is_slow_and_its_answer_replaces_them(br
             watched.check_clean()
         finally:
             first_token.set()
-            watched.close()
-            app.stop()
+
+
+# -- sentence support ----------------------------------------------------------------------------
+
+
+def test_an_unsupported_sentence_is_marked_and_its_draft_needs_confirming(browser, tmp_path):
+    from tests.fake_llm import FakeLLM
+
+    reply = "Integrated Neighbourhood Teams mature in 2027/28 [1]. The programme costs £987 million [1]."
+    with FakeLLM(reply=reply) as llm, app_with_model(browser, tmp_path, llm) as watched:
+        p = watched.open().page
+        ask(p, "What happens to Integrated Neighbourhood Teams in 2027/28?", 1)
+        bubble = bot_messages(p).nth(0)
+        bubble.locator(".icb-support-list").wait_for()
+        mark = bubble.locator(".icb-support-mark", has_text="not supported")
+        assert mark.count() >= 1
+        assert "£987 million is not in [1]." in (mark.last.get_attribute("title") or "")  # the reason on hover
+        listed = bubble.locator(".icb-support-list").inner_text()
+        assert "to check against the sources" in listed and "£987 million is not in [1]." in listed  # and in words
+        mark.last.hover()
+        shot(p, "ask-unsupported-sentence-marked")
+
+        tab(p, "FAQ drafting")
+        p.locator("#icb-faq-questions textarea").fill("What happens to Integrated Neighbourhood Teams in 2027/28?")
+        p.locator("#icb-faq-draft").click()
+        p.get_by_text("Drafted 1 answer").wait_for(timeout=120_000)
+        p.locator("#icb-faq-table").get_by_test_id("cell-0-1").click()
+        p.wait_for_function("document.querySelector('#icb-faq-editor textarea').value.includes('£987')")
+        assert "to check" in p.locator("#icb-faq-table").inner_text()
+        assert "£987 million is not in [1]." in p.locator("#icb-faq-reading").inner_text()
+        p.locator("#icb-faq-approve").click()
+        p.get_by_text("Not approved:").wait_for()
+        assert "Yes" not in p.locator("#icb-faq-table").inner_text().split("Approved", 1)[1]
+        shot(p, "faq-unsupported-needs-confirming")
+        p.locator("#icb-faq-confirm input").check()
+        p.locator("#icb-faq-approve").click()
+        p.get_by_text("confirmed by you").first.wait_for()
+        assert "Yes" in p.locator("#icb-faq-table").inner_text()
+        shot(p, "faq-unsupported-confirmed")
+        watched.check_clean()

@@ -16,7 +16,7 @@ from assistant.engine import Assistant, Event, understood_as
 from assistant.feedback import from_answer
 from assistant.retrieval import Filters
 from assistant.ui.services import EXAMPLES, LOG, PRIVATE, Services, bind, official_records, searchable_records
-from assistant.ui.style import callout, md, notice_box
+from assistant.ui.style import callout, md, notice_box, with_support_marks
 from index.catalog import DocumentRecord
 from index.vectors import VectorStoreError
 
@@ -34,7 +34,7 @@ def chat_message(answer: Answer, question: str) -> str:
     elif answer.status == "error":
         parts.append(callout("icb-error", "Could not answer", answer.answer))
     else:
-        parts.append(md(answer.answer))
+        parts.append(with_support_marks(answer.answer, answer.sentences))
         if answer.citations:
             parts.append("**Sources**  \n" + "  \n".join(source_line(s) for s in answer.citations))
     return "\n\n".join(parts)

@@ -18,9 +18,9 @@ import gradio as gr
 from assistant import faq, sources_view
 from assistant.retrieval import Filters
 from assistant.ui.services import LOG, PRIVATE, Services, bind, plural
-from assistant.ui.style import md
+from assistant.ui.style import md, support_mark
 
-FAQ_HEADERS = ["#", "Question", "Status", "Reading ease", "Approved"]
+FAQ_HEADERS = ["#", "Question", "Status", "Reading ease", "Sentence checks", "Approved"]
 STATUS_WORDS = {"answered": "Drafted", "unanswerable": "Not in the documents", "error": "Could not draft",
                 "pending": "Waiting"}
 
@@ -31,7 +31,11 @@ def faq_rows(drafts: list[faq.Draft]) -> list[list]:
         score = draft.reading_ease
         ease = "–" if score is None else f"{score:.0f} ({faq.reading_label(score)})"
         status = STATUS_WORDS.get(draft.status, draft.status) + (", edited" if draft.edited else "")
-        rows.append([number, draft.question, status, ease, "Yes" if draft.approved else ""])
+        checked = draft.sentences()
+        flagged = [c for c in checked if c.support != "supported"]
+        confirmed = ", confirmed" if draft.approved and draft.confirmed else ""
+        checks = "–" if not checked else (f"⚠ {len(flagged)} to check{confirmed}" if flagged else "✓ all supported")
+        rows.append([number, draft.question, status, ease, checks, "Yes" if draft.approved else ""])
     return rows
 
 
@@ -53,6 +57,19 @@ def draft_details(draft: faq.Draft | None) -> tuple[str, str, str]:
     if draft.status == "unanswerable":
         reading = ("**Not in the documents.** The documents don't answer this: write the answer yourself "
                    "or drop the question. " + reading)
+    flagged = draft.flagged()
+    if flagged:
+        listed = "\n".join(f"- {support_mark(f).strip()} “{md(f.text)}”: {md(f.reason)}" for f in flagged)
+        if draft.approved and draft.confirmed:
+            confirm = "confirmed by you when you approved it"
+        elif draft.needs_confirming():
+            confirm = "check each against its source; to approve the draft anyway, tick the box below"
+        else:
+            confirm = "check each against its source"
+        reading += (f"\n\n**{len(flagged)} sentence{'s' if len(flagged) > 1 else ''} not supported by "
+                    f"{'their' if len(flagged) > 1 else 'its'} sources** ({confirm}):\n{listed}")
+    elif draft.status == "answered":
+        reading += "\n\n✓ Every sentence is supported by the sources it cites."
     if draft.citations:
         panel = sources_view.render_sources(draft.answer, draft.citations, [], draft.status)
     else:
@@ -103,7 +120,7 @@ def show(index, drafts):
     draft = drafts[index] if isinstance(index, int) and 0 <= index < len(drafts) else None
     text, line, panel = draft_details(draft)
     label = "Withdraw approval" if draft is not None and draft.approved else "Approve"
-    return text, line, panel, gr.update(value=label)
+    return text, line, panel, gr.update(value=label), gr.update(value=False)
 
 
 def row_clicked(drafts, event: gr.SelectData):
@@ -116,22 +133,40 @@ def save_edit(index, text, drafts):
         return drafts, gr.update(), gr.update(), "Pick a draft first."
     drafts = list(drafts)
     draft = drafts[index]
+    note = f"Saved draft {index + 1}."
     if text != draft.answer:
-        drafts[index] = dataclasses.replace(draft, answer=text, edited=True)
-    return drafts, faq_rows(drafts), draft_details(drafts[index])[1], f"Saved draft {index + 1}."
+        edited = dataclasses.replace(draft, answer=text, edited=True, confirmed=False)
+        if draft.approved and edited.needs_confirming():  # what was approved is not what stands now
+            edited = dataclasses.replace(edited, approved=False)
+            note += " Its approval is withdrawn: the edit has sentences not supported by the sources (marked ⚠)."
+        drafts[index] = edited
+    return drafts, faq_rows(drafts), draft_details(drafts[index])[1], note
 
 
-def toggle_approval(index, text, drafts):
+def toggle_approval(index, text, drafts, confirmed=False):
+    """Approve the draft (its edit saved first), or withdraw its approval. A draft with a sentence
+    the check did not find supported is approved only when the reviewer ticks that they checked it."""
     drafts, rows, line, note = save_edit(index, text, drafts)
     if not isinstance(index, int) or not 0 <= index < len(drafts):
-        return drafts, rows, line, note, gr.update()
+        return drafts, rows, line, note, gr.update(), gr.update()
     if drafts[index].status not in ("answered", "unanswerable"):
-        return drafts, rows, line, "Only a drafted answer can be approved.", gr.update()
-    draft = dataclasses.replace(drafts[index], approved=not drafts[index].approved)
+        return drafts, rows, line, "Only a drafted answer can be approved.", gr.update(), gr.update()
+    draft = drafts[index]
+    flagged = draft.needs_confirming() if not draft.approved else []
+    if flagged and not confirmed:
+        count = f"{len(flagged)} sentence{'s' if len(flagged) > 1 else ''}"
+        return (drafts, rows, line, f"**Not approved:** {count} of draft {index + 1} "
+                f"{'are' if len(flagged) > 1 else 'is'} not supported by the sources cited (marked ⚠ above). Check "
+                "them against the sources, edit them, or tick “I have checked the marked sentences” to approve it anyway.",
+                gr.update(), gr.update())
+    draft = dataclasses.replace(draft, approved=not draft.approved, confirmed=bool(flagged) and not draft.approved)
     drafts[index] = draft
     state = "approved" if draft.approved else "no longer approved"
+    if draft.confirmed:
+        state += f", with {len(flagged)} marked sentence{'s' if len(flagged) > 1 else ''} confirmed by you"
     label = "Withdraw approval" if draft.approved else "Approve"
-    return drafts, faq_rows(drafts), line, f"Draft {index + 1} is {state}.", gr.update(value=label)
+    return (drafts, faq_rows(drafts), draft_details(draft)[1], f"Draft {index + 1} is {state}.",
+            gr.update(value=label), gr.update(value=False))
 
 
 def redo(services: Services, index, drafts, request: gr.Request, progress=gr.Progress()):
@@ -182,7 +217,7 @@ def faq_tab(services: Services) -> None:
         faq_status = gr.Markdown("", elem_id="icb-faq-status")
     table = gr.Dataframe(headers=FAQ_HEADERS, value=[], interactive=False, wrap=True, elem_id="icb-faq-table",
                          elem_classes=["icb-table"], label="Drafts (click a row to review it)",
-                         column_widths=["6%", "50%", "16%", "16%", "12%"])
+                         column_widths=["5%", "43%", "14%", "14%", "14%", "10%"])
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
             pick = gr.Dropdown(choices=[], label="Draft to review", elem_id="icb-faq-pick", value=None)
@@ -193,6 +228,8 @@ def faq_tab(services: Services) -> None:
                 save = gr.Button("Save edit", elem_id="icb-faq-save")
                 regenerate = gr.Button("Regenerate (loses edits)", elem_id="icb-faq-regenerate")
                 approve = gr.Button("Approve", variant="primary", elem_id="icb-faq-approve")
+            confirm = gr.Checkbox(label="I have checked the marked sentences against their sources", value=False,
+                                  elem_id="icb-faq-confirm")
         with gr.Column(scale=2):
             draft_sources = gr.HTML(sources_view.placeholder("Pick a draft to see its sources."),
                                     elem_id="icb-faq-sources", js_on_load=None)
@@ -211,11 +248,11 @@ def faq_tab(services: Services) -> None:
                        concurrency_id="answer", concurrency_limit=min(2, assistant.answerer.concurrency), **PRIVATE)
     cleared = [drafts_state, table, pick, faq_status, editor, reading, draft_sources, files]
     clear_button.click(clear_all, None, cleared, **PRIVATE)
-    pick.change(show, [pick, drafts_state], [editor, reading, draft_sources, approve], **PRIVATE)
+    pick.change(show, [pick, drafts_state], [editor, reading, draft_sources, approve, confirm], **PRIVATE)
     table.select(row_clicked, drafts_state, pick, **PRIVATE)
     save.click(save_edit, [pick, editor, drafts_state], [drafts_state, table, reading, faq_status], **PRIVATE)
-    approve.click(toggle_approval, [pick, editor, drafts_state], [drafts_state, table, reading, faq_status, approve],
-                  **PRIVATE)
+    approve.click(toggle_approval, [pick, editor, drafts_state, confirm],
+                  [drafts_state, table, reading, faq_status, approve, confirm], **PRIVATE)
     redone = [drafts_state, table, editor, reading, draft_sources, faq_status, approve]
     regenerate.click(bind(redo, services), [pick, drafts_state], redone, concurrency_id="answer", **PRIVATE)
     export.click(bind(make_files, services), [scope, title, drafts_state], [files, export_note], **PRIVATE)

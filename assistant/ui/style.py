@@ -43,6 +43,10 @@ CSS = f"""
 .icb-error {{ background: #fdecea; border-color: #d5281b; color: #212b32; }}
 .icb-notice {{ background: #eef7ff; border-color: {NHS_BLUE}; color: #212b32; font-size: 0.92rem; }}
 .icb-notice strong {{ display: inline; margin-right: 4px; }}
+.icb-support-mark {{ display: inline-block; border: 1px solid #d5281b; border-radius: 3px; padding: 0 4px;
+                     margin-left: 2px; font-size: 0.8rem; font-weight: 600; color: #8a1c12; background: #fff;
+                     cursor: help; text-decoration: none; }}
+.icb-support-list {{ font-size: 0.9rem; border-left: 4px solid #d5281b; padding: 4px 10px; margin: 6px 0; }}
 """
 
 
@@ -70,3 +74,40 @@ def callout(kind: str, heading: str, text: str) -> str:
 
 def notice_box(text: str) -> str:
     return callout("icb-notice", "Note:", text)
+
+
+SUPPORT_LABELS = {"unsupported": "not supported", "uncited": "no source cited"}
+
+
+def support_mark(sentence) -> str:
+    """The mark after a sentence the check did not find supported: words, not only colour, and the
+    reason on hover (HTML; the reason escaped)."""
+    label = SUPPORT_LABELS[sentence.support]
+    return f' <abbr class="icb-support-mark" title="{html.escape(sentence.reason, quote=True)}">⚠ {label}</abbr>'
+
+
+def with_support_marks(text: str, sentences) -> str:
+    """The answer (Markdown, escaped) with a mark after each sentence that the sentence-support check
+    (assistant/support.py) did not find supported, then a list of those sentences with the reasons,
+    readable without hovering."""
+    flagged = [s for s in sentences if s.support != "supported"]
+    if not flagged:
+        return md(text)
+    pieces, at = [], 0
+    for sentence in flagged:
+        where = text.find(sentence.text, at)
+        if where < 0:
+            continue
+        end = where + len(sentence.text)
+        pieces += [md(text[at:end]), support_mark(sentence)]
+        at = end
+    pieces.append(md(text[at:]))
+    listed = "".join(
+        f"<li>“{html.escape(_short(s.text))}”: {html.escape(s.reason)}</li>" for s in flagged
+    )
+    heading = f"{len(flagged)} sentence{'s' if len(flagged) > 1 else ''} to check against the sources"
+    return "".join(pieces) + f'\n\n<div class="icb-support-list"><strong>⚠ {heading}</strong><ul>{listed}</ul></div>'
+
+
+def _short(text: str, limit: int = 90) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,0 +1,339 @@
+"""Sentence support: is each sentence of an answer backed by the passages it cites?
+
+An answer is checked sentence by sentence (a bullet's sentences too; a citation written after the
+full stop, "… (£20m). [1]", belongs to the sentence before it, and a sentence citing nothing is
+checked against the next citation in its line or bullet; a lead-in ending in ":" states nothing
+and is not checked). Each sentence gets one of:
+
+- ``uncited``: it cites no passage, so nothing can be checked;
+- ``unsupported``, with the reason: a figure, percentage, sum of money, year or name in it is in
+  none of the passages it cites ("£1 billion is not in [2]"), or too few of its words are
+  ("few of its words are in [2]");
+- ``supported``: everything specific in it is in a passage it cites, and enough of its words.
+
+Specifics are compared as values, so the usual spellings agree: £5.4billion, £5.4 billion and
+£5.4bn; 2027/28, 2027-28 and 2027/2028; 15%, 15 per cent; 1,200 and 1200; "six" and 6. A name
+(a capitalised word not starting the sentence, or an acronym) is found in the passage's text,
+title or headings, or as the glossary's other form (ICB: Integrated Care Board). The word-share
+threshold was chosen on the gold set's dev items (see ``eval/support_check.py``), where a set of
+corrupted reference answers (a figure, year, name or cited document swapped) measures the check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+from assistant.answers import Source
+from assistant.abbreviations import UBIQUITOUS, mine
+from index.text import ANSWER_SENTENCE_END, CITATION, LEADING_CITATIONS, QUESTION_WORDS, SCORED_CITATION, STOPWORDS, terms
+
+Support = Literal["supported", "unsupported", "uncited"]
+MIN_WORDS = 3  # a sentence with fewer words (less stopwords and figures) is judged by its specifics only
+MIN_WORD_SHARE = 0.3  # the least share of a sentence's words its cited passages must hold (chosen on dev)
+
+_SCALE = {"bn": 1e9, "billion": 1e9, "m": 1e6, "million": 1e6, "k": 1e3, "thousand": 1e3}
+_NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_MONTHS = frozenset("january february march april may june july august september october november december".split())
+_FIGURE = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"  # 1,200 / 1200 / 5.4 (not "4," nor "5.2.1")
+_MONEY = re.compile(rf"£\s?({_FIGURE})\s?(bn|billion|m|million|k|thousand)?\b", re.I)
+_PERCENT = re.compile(rf"({_FIGURE})\s?(?:%|per\s?cent\b)", re.I)
+_FINANCIAL_YEAR = re.compile(r"\b((?:19|20)?\d{2})\s?[/–-]\s?((?:19|20)?\d{2})\b")  # 2027/28, 2027-2028, 27/28
+_YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
+_SHORT_RANGE = re.compile(r"(?<![\d,.])(\d{1,3})\s?[-–]\s?(\d{1,3}(?:,\d{3})+)(?![\d,])")
+_NUMBER = re.compile(rf"(?<![\w.£])({_FIGURE})(?![\w%]|\.\d)")  # a section number ("5.2.1") is no figure
+_WORD = re.compile(r"[^\W\d_][\w'’&-]*")
+_LEAD = re.compile(r"^\s*(?:[-*•·–—▪●◦‣]|\d{1,2}[.)])\s+")  # a bullet or a list number
+# words written with a capital that name nothing: a sentence's usual openers, days and the like
+_NOT_NAMES = frozenset("i however also this these those there their its it our we they he she you".split())
+
+
+@dataclass(frozen=True)
+class SentenceSupport:
+    """One sentence of an answer and whether the passages it cites back it."""
+
+    text: str  # as written, citations included
+    citations: tuple[int, ...]  # the passage numbers it cites
+    support: Support
+    reason: str = ""  # why it is unsupported or uncited
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["citations"] = list(self.citations)
+        return data
+
+
+@dataclass(frozen=True)
+class Specific:
+    """A figure, sum, share, year or name in a sentence: how it was written and what it is."""
+
+    written: str
+    kind: str  # "money" | "percent" | "year" | "number" | "name"
+    value: object
+
+
+def sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
+    """The answer's sentences with the passage numbers each cites: a citation after a sentence's
+    full stop is that sentence's, and a sentence citing nothing takes the next citation in its line
+    or bullet; lead-ins ending in ":" and pieces without a word are left out."""
+    found: list[tuple[str, tuple[int, ...]]] = []
+    for line in (text or "").splitlines():
+        line = _LEAD.sub("", line).strip()
+        if not line:
+            continue
+        parts: list[str] = []
+        for part in ANSWER_SENTENCE_END.split(line):
+            match = LEADING_CITATIONS.match(part)
+            if match and parts:
+                parts[-1] += " " + match.group(1).strip()
+                part = match.group(2)
+            if part.strip():
+                parts.append(part.strip())
+        cited = [tuple(dict.fromkeys(int(n) for n in CITATION.findall(part))) for part in parts]
+        for i, part in enumerate(parts):
+            bare = SCORED_CITATION.sub("", part).strip()
+            if not re.search(r"\w", bare) or bare.endswith(":"):
+                continue
+            # a sentence without its own citation is vouched for by the next one's in its line or
+            # bullet ("X. Y. [1]": [1] is cited for X too, and X is checked against it)
+            found.append((part, cited[i] or next((c for c in cited[i + 1:] if c), ())))
+    return found
+
+
+def _amount(digits: str) -> float:
+    return float(digits.replace(",", ""))
+
+
+def specifics(text: str) -> list[Specific]:
+    """The figures, sums of money, percentages, years and names written in ``text``."""
+    found: list[Specific] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(match: re.Match) -> bool:
+        return not any(match.start() < end and start < match.end() for start, end in taken)
+
+    def add(match: re.Match, kind: str, value) -> None:
+        found.append(Specific(match.group().strip(), kind, value))
+        taken.append(match.span())
+
+    bare = SCORED_CITATION.sub(" ", text)
+    for match in _MONEY.finditer(bare):
+        add(match, "money", round(_amount(match.group(1)) * _SCALE.get((match.group(2) or "").lower(), 1.0)))
+    for match in _PERCENT.finditer(bare):
+        if free(match):
+            add(match, "percent", _amount(match.group(1)))
+    for match in _FINANCIAL_YEAR.finditer(bare):
+        if free(match):
+            first, end = match.group(1), match.group(2)
+            start = int(first) if len(first) == 4 else 2000 + int(first)
+            end_year = int(end) if len(end) == 4 else int(str(start)[:2] + end)
+            if end_year == start + 1 and (len(first) == 4 or 15 <= int(first) <= 40):  # "25/26", not "3/4"
+                add(match, "year", (start, end_year))
+    for match in _YEAR.finditer(bare):
+        if free(match):
+            add(match, "year", (int(match.group(1)),))
+    for match in _SHORT_RANGE.finditer(bare):  # "300-500,000": 300,000 to 500,000
+        if free(match):
+            high = match.group(2)
+            add(match, "number", _amount(match.group(1)) * 1000 ** high.count(","))
+            found.append(Specific(high, "number", _amount(high)))
+    for match in _NUMBER.finditer(bare):
+        # a lone digit is a count or a label ("priority 4", "1) maximise"), too often written as a word: not checked
+        if free(match) and _amount(match.group(1)) >= 10:
+            add(match, "number", _amount(match.group(1)))
+    found += [Specific(name, "name", name.lower()) for name in names(bare)]
+    return found
+
+
+_JOINING = frozenset("and of for & in on".split())  # small words inside a name: "Health and Wellbeing Board"
+
+
+def names(text: str) -> list[str]:
+    """The names in ``text``: runs of capitalised words ("Royal Preston Hospital", "Better Care
+    Fund"), small joining words inside a run ("Health and Wellbeing Board"), acronyms (SDEC) and
+    months ("March 2026"), not counting the first word of a sentence or line, a stopword, nor the
+    ICB, NHS, Lancashire and South Cumbria (every document is about them; a passage may say "we")."""
+    found: list[str] = []
+    run: list[str] = []
+
+    def close() -> None:
+        while run and run[-1].lower() in _JOINING:
+            run.pop()
+        if run:
+            found.append(" ".join(run))
+        run.clear()
+
+    previous_end = 0
+    for match in _WORD.finditer(text):
+        between = text[previous_end:match.start()]
+        first = previous_end == 0 or bool(re.search(r"[.!?:\n]\s*[\"'‘“(]?\s*$", between))
+        previous_end = match.end()
+        if between.strip() and not first:  # a comma, bracket or figure between: the run ends
+            close()
+        for piece in re.split(r"(?<=\w)-(?=\w)", match.group().rstrip("'’-&")):  # "NHS-funded": NHS, funded
+            word = re.sub(r"['’]s$", "", piece)
+            possessive = word != piece
+            lowered = word.lower()
+            if lowered in _JOINING:
+                if run and run[-1].lower() not in _JOINING:
+                    run.append(word)
+                else:
+                    close()
+                continue
+            named = (word[:1].isupper() and not first and len(lowered) > 1 and lowered not in STOPWORDS
+                     and lowered not in _NOT_NAMES)
+            if named and (lowered in QUESTION_WORDS or word in UBIQUITOUS):
+                close()
+                continue
+            if named and re.fullmatch(r"[A-Z][A-Z&]+s?", word):  # an acronym is a name of its own
+                close()
+                run.append(word)
+                close()
+            elif named:
+                run.append(word)
+                if possessive:  # "Lord Darzi's September report": the name ends
+                    close()
+            else:
+                close()
+            first = False
+    close()
+    return list(dict.fromkeys(found))
+
+
+_SMALL = frozenset("and of for & in on the to a with".split())
+
+
+def _phrase_held(phrase: str, passage_text: str) -> bool:
+    """The words of ``phrase`` side by side in the passage, in any case, spaced or hyphenated
+    ("Barrow in Furness": "Barrow-in-Furness"), "and" or "&", the last perhaps plural; a footnote
+    mark after it does not matter."""
+    if " " not in phrase.strip() and re.search(rf"(?<![a-z0-9]){re.escape(phrase.lower())}(?![a-z0-9])", passage_text):
+        return True  # as written: "A&E"
+    words = [r"(?:and|&)" if w == "and" else re.escape(w) for w in re.findall(r"[^\W_]+|&", phrase.lower())]
+    words = [r"(?:and|&)" if w == re.escape("&") else w for w in words]
+    pattern = r"(?<![a-z0-9])" + r"[\s'’-]+".join(words) + r"s?(?![a-z0-9])"  # "County Council": "county councils"
+    return bool(words) and re.search(pattern, passage_text) is not None
+
+
+def _spelled(acronym: str, passage_text: str) -> bool:
+    """Some words of the passage have the acronym's letters as their initials ("CYP": "children
+    and young people"; small words skipped); not for two letters, which too many words spell."""
+    letters = acronym.lower()
+    words = [w for w in re.findall(r"[a-z][a-z'’]*", passage_text) if w not in _SMALL]
+    initials = "".join(w[0] for w in words)
+    return len(letters) > 2 and letters in initials and any(
+        initials[i:i + len(letters)] == letters for i in range(len(initials) - len(letters) + 1))
+
+
+def _name_held(name: str, passage_text: str, glossary, defined: dict[str, str]) -> bool:
+    """The name in the passage as a phrase (or each of its parts joined by "and", "of"…); an
+    acronym also as what the sentence or the glossary says it stands for, its singular ("AHPs"),
+    or spelled out by the passage's words."""
+    if _phrase_held(name, passage_text):
+        return True
+    parts = [p for p in re.split(r"\s+(?:and|of|for|&|in|on)\s+", name) if p]
+    if len(parts) > 1 and all(_phrase_held(p, passage_text) for p in parts):
+        return True
+    if not re.fullmatch(r"[A-Z][A-Za-z&]*[A-Z]s?|[A-Z]{2,}", name):
+        return False
+    singular = name[:-1] if re.fullmatch(r"[A-Z]{2,}s", name) else name
+    meanings = [defined.get(name), defined.get(singular)]
+    if glossary is not None:
+        meanings += [glossary.other_form(name), glossary.other_form(singular)]
+    if any(m and _phrase_held(m, passage_text) for m in meanings):
+        return True
+    return _phrase_held(singular, passage_text) or _spelled(re.sub(r"[^A-Za-z]", "", singular), passage_text)
+
+
+def _held(specific: Specific, passage_specifics: list[Specific], passage_text: str, glossary,
+          defined: dict[str, str] | None = None) -> bool:
+    """``specific`` is in the passage (``defined``: acronyms the sentence itself spells out)."""
+    if specific.kind == "name":
+        return _name_held(specific.written, passage_text, glossary, defined or {})
+    if specific.kind == "year":
+        held = {year for s in passage_specifics if s.kind == "year" for year in s.value}
+        return specific.value[0] in held if len(specific.value) == 1 else set(specific.value) <= held
+    if specific.kind == "number":
+        value = specific.value
+        if value.is_integer() and int(value) in _NUMBER_WORDS.values():
+            words = [w for w, n in _NUMBER_WORDS.items() if n == int(value)]
+            if any(re.search(rf"\b{w}\b", passage_text) for w in words):
+                return True
+        # a plain figure may stand in the passage as a sum, a share or a year ("350" in "£350m")
+        return any(
+            value == s.value or (s.kind == "money" and value in _scaled(s.written))
+            or (s.kind == "year" and value in s.value) or (s.kind == "percent" and value == s.value)
+            for s in passage_specifics if s.kind != "name"
+        )
+    return any(s.kind == specific.kind and s.value == specific.value for s in passage_specifics)
+
+
+def _scaled(written: str) -> set[float]:
+    """The figures a sum of money is written with: "£350m" gives 350 (and 350,000,000)."""
+    match = _MONEY.search(written)
+    return {_amount(match.group(1))} if match else set()
+
+
+_FIGURE_WORDS = frozenset("billion million thousand bn per cent percent".split())
+
+
+def _word_share(sentence: str, passage_text: str) -> float:
+    """The share of the sentence's words (stemmed, less stopwords, citations and figures, which
+    are checked as values) in the passages."""
+    asked = {t for t in terms(SCORED_CITATION.sub(" ", sentence)) if not re.search(r"\d", t) and t not in _FIGURE_WORDS}
+    if len(asked) < MIN_WORDS:
+        return 1.0  # "Yes.", "Broadly, yes.": too few words to judge by them
+    return len(asked & set(terms(passage_text))) / len(asked)
+
+
+_MONTH_NAMES = ("January February March April May June July August September October November December").split()
+
+
+def context(source: Source) -> str:
+    """What a sentence citing ``source`` may draw on: its document's title and date ("2025-05":
+    "May 2025", so "the May 2025 board paper" is held), its headings and its text."""
+    date = source.date or ""
+    match = re.match(r"((?:19|20)\d{2})(?:-(\d{2}))?", date)
+    when = ""
+    if match:
+        month = int(match.group(2) or 0)
+        when = f"{_MONTH_NAMES[month - 1]} {match.group(1)}" if 1 <= month <= 12 else match.group(1)
+    return f"{source.title}\n{when}\n{source.section}\n{source.text}"
+
+
+def check(text: str, sources: Sequence[Source], glossary=None, min_word_share: float = MIN_WORD_SHARE) -> list[SentenceSupport]:
+    """Every sentence of ``text`` checked against the sources it cites (see the module docstring);
+    ``glossary`` (:class:`assistant.abbreviations.Glossary`) lets "ICB" match "Integrated Care Board"."""
+    by_number = {source.n: source for source in sources}
+    checked: list[SentenceSupport] = []
+    cache: dict[tuple[int, ...], tuple[str, list[Specific]]] = {}
+    for sentence, cited in sentences(text):
+        known = tuple(n for n in cited if n in by_number)
+        if not known:
+            checked.append(SentenceSupport(sentence, cited, "uncited", "It cites no passage, so it could not be checked."))
+            continue
+        if known not in cache:
+            passage = "\n".join(context(by_number[n]) for n in known)
+            cache[known] = (passage.lower(), specifics(passage))
+        passage_text, passage_specifics = cache[known]
+        where = " or ".join(f"[{n}]" for n in known)
+        defined = mine(sentence)  # "East Lancashire Hospitals Trust (ELHT)": ELHT is what it stands for
+        missing = [s for s in specifics(sentence) if not _held(s, passage_specifics, passage_text, glossary, defined)]
+        if missing:
+            what = ", ".join(dict.fromkeys(s.written for s in missing))
+            checked.append(SentenceSupport(sentence, cited, "unsupported", f"{what} {'is' if len(missing) == 1 else 'are'} not in {where}."))
+            continue
+        if _word_share(sentence, passage_text) < min_word_share:
+            checked.append(SentenceSupport(sentence, cited, "unsupported", f"Few of its words are in {where}."))
+            continue
+        checked.append(SentenceSupport(sentence, cited, "supported"))
+    return checked
+
+
+def supported(checked: Sequence[SentenceSupport]) -> bool:
+    """An answer is supported when it has a sentence and every sentence is supported."""
+    return bool(checked) and all(s.support == "supported" for s in checked)

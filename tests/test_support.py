@@ -1,0 +1,167 @@
+"""Sentence support: each sentence of an answer checked against the passages it cites."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant import support
+from assistant.abbreviations import Glossary
+from assistant.answers import Source
+from eval import support_check
+from eval.gold import GoldItem, GoldSource
+from tests.fakes import corpus_assistant, scripted  # noqa: F401 (fixtures)
+
+PASSAGE = Source(
+    n=1, doc="intentions.txt", title="Commissioning Intentions 2025/26", section="5.2. Urgent care", page=None,
+    text=("Our budget is £5.4bn in 2025/26, of which 15% goes on mental health. We aim to have same day "
+          "emergency care services open twelve hours a day in Blackpool, and 1,200 more staff by 2027-28."),
+    start=0, end=200, date="2025-03",
+)
+BOARD = Source(n=2, doc="board.txt", title="Board paper", section="Roadmap", page=None,
+               text="The roadmap sets three big shifts for the Royal Preston Hospital.", start=0, end=80, date="2025-05")
+
+
+def one(text: str, sources=(PASSAGE,), glossary=None) -> support.SentenceSupport:
+    checked = support.check(text, list(sources), glossary)
+    assert len(checked) == 1, checked
+    return checked[0]
+
+
+@pytest.mark.parametrize("sentence", [
+    "The budget is £5.4 billion in 2025-26 [1].",
+    "The budget is £5.4billion in 25/26 [1].",
+    "Fifteen per cent goes on mental health: 15 per cent of the budget [1].",
+    "Same day emergency care opens 12 hours a day in Blackpool [1].",
+    "There will be 1200 more staff by 2027/2028 [1].",
+])
+def test_the_usual_spellings_of_a_figure_agree(sentence):
+    assert one(sentence).support == "supported"
+
+
+@pytest.mark.parametrize("sentence, named", [
+    ("The budget is £1 billion in 2025/26 [1].", "£1 billion"),
+    ("Some 25% goes on mental health [1].", "25%"),
+    ("There will be 1,500 more staff [1].", "1,500"),
+    ("There will be 1,200 more staff by 2030/31 [1].", "2030/31"),
+    ("Same day emergency care opens in Burnley [1].", "Burnley"),
+    ("The budget is set at Royal Lancaster Infirmary [1].", "Royal Lancaster Infirmary"),
+])
+def test_a_figure_year_or_name_no_cited_passage_holds_is_unsupported_and_named(sentence, named):
+    checked = one(sentence)
+    assert checked.support == "unsupported"
+    assert checked.reason.startswith(named) and checked.reason.endswith("not in [1].")
+
+
+def test_names_are_found_as_the_passage_or_the_glossary_writes_them():
+    sentence = "Blackpool runs UC services twelve hours a day [1]."
+    assert one(sentence, glossary=Glossary({"UC": "urgent care"})).support == "supported"
+    assert one(sentence).support == "unsupported"  # no glossary: "UC" is not known
+    assert one("Blackpool runs SDEC services twelve hours a day [1].").support == "supported"  # spelled out in [1]
+    defined = "Same day emergency care (SDEC) services open twelve hours a day in Blackpool [1]."
+    assert one(defined).support == "supported"  # the sentence says what it stands for
+    assert one("The May 2025 board paper sets three big shifts [2].", [BOARD]).support == "supported"  # its date
+
+
+def test_a_sentence_whose_words_its_passage_does_not_hold_is_unsupported():
+    checked = one("Parking charges for visitors will rise next spring [1].")
+    assert checked.support == "unsupported" and checked.reason == "Few of its words are in [1]."
+    assert one("Yes [1].").support == "supported"  # too few words to judge by them
+
+
+def test_sentences_and_their_citations():
+    text = ("The budget is £5.4bn. Blackpool gets the services [1].\n"
+            "The priorities are:\n- Mental health, 15% [1]\n- Three big shifts. [2]\nNo citation here.")
+    assert support.sentences(text) == [
+        ("The budget is £5.4bn.", (1,)),  # no citation of its own: the next one in its line vouches for it
+        ("Blackpool gets the services [1].", (1,)),
+        ("Mental health, 15% [1]", (1,)),  # the lead-in "The priorities are:" states nothing
+        ("Three big shifts. [2]", (2,)),  # a citation after the full stop is the sentence's
+        ("No citation here.", ()),
+    ]
+    checked = support.check(text, [PASSAGE, BOARD])
+    assert [s.support for s in checked] == ["supported", "supported", "supported", "supported", "uncited"]
+    assert not support.supported(checked) and support.supported(checked[:4])
+    assert checked[0].to_dict() == {"text": "The budget is £5.4bn.", "citations": [1], "support": "supported", "reason": ""}
+
+
+def test_a_citation_of_a_passage_not_given_counts_as_none():
+    assert one("The budget is £5.4bn [7].").support == "uncited"
+
+
+@pytest.mark.parametrize("question", [
+    "What does the Jean Bishop Integrated Care Centre in Hull provide?",
+    "What are the plans for same-day emergency care (SDEC) in 2025/26?",
+    "How big is the deficit in the 2024 state of the system report?",
+    "What are the eight priorities in Our next steps?",
+])
+def test_quoted_answers_are_supported_sentence_by_sentence(corpus_assistant, question):
+    answer = corpus_assistant.ask(question)
+    assert answer.status == "answered"
+    assert answer.sentences and all(s.support == "supported" for s in answer.sentences), answer.sentences
+    assert answer.supported
+    assert json.loads(json.dumps(answer.to_dict()))["sentences"][0]["support"] == "supported"
+
+
+def test_a_model_answer_with_a_figure_its_passage_lacks_is_marked_with_the_reason(corpus_assistant, scripted):
+    question = "What does the Jean Bishop Integrated Care Centre in Hull provide?"
+    first = corpus_assistant.ask(question).citations[0]
+    scripted.reply = f"The centre in Hull cost £987 million to build [{first.n}]. It serves frail older people [{first.n}]."
+    answer = corpus_assistant.ask(question, backend="scripted")
+    wrong = answer.sentences[0]
+    assert wrong.support == "unsupported" and wrong.reason == f"£987 million is not in [{first.n}]."
+    assert not answer.supported
+    assert any("not supported by the passages cited" in notice for notice in answer.notices)
+    shown = answer.to_dict()["sentences"]
+    assert shown[0]["support"] == "unsupported" and shown[0]["citations"] == [first.n]
+
+
+# -- the measure of the check --------------------------------------------------------------------
+
+
+def corpus() -> support_check.Corpus:
+    from index.catalog import StoredChunk
+
+    text = PASSAGE.text + "\n\n" + BOARD.text
+    chunks = {
+        "intentions.txt": [StoredChunk("c1", "intentions.txt", 0, PASSAGE.section, None, None, 0, len(PASSAGE.text), 60, "", PASSAGE.text)],
+        "board.txt": [StoredChunk("c2", "board.txt", 0, BOARD.section, None, None, 0, len(BOARD.text), 20, "", BOARD.text)],
+    }
+    texts = {"intentions.txt": text[: len(PASSAGE.text)], "board.txt": BOARD.text}
+
+    def number(held, n):
+        source = PASSAGE if held[0].doc == "intentions.txt" else BOARD
+        return Source(**{**source.__dict__, "n": n})
+
+    return support_check.Corpus(texts, chunks, number)
+
+
+ITEM = GoldItem(
+    id="ci-900", question="What is the budget?", type="fact",
+    reference_answer="The budget is £5.4bn in 2025/26. Same day emergency care opens twelve hours a day in Blackpool.",
+    key_facts=(("£5.4bn",),), sources=(GoldSource("intentions.txt", "Our budget is £5.4bn in 2025/26"),),
+)
+
+
+OTHER = GoldItem(
+    id="bp-900", question="What are the shifts?", type="fact",
+    reference_answer="The roadmap sets three big shifts for the Royal Preston Hospital.", key_facts=(("shifts",),),
+    sources=(GoldSource("board.txt", "three big shifts"),),
+)
+
+
+def test_corruptions_make_each_kind_of_wrong_sentence_and_the_check_catches_them():
+    everything = support_check.build([ITEM, OTHER], corpus())
+    cases = [case for case in everything if case.id == ITEM.id]
+    untouched = cases[0]
+    assert untouched.corrupted is None and untouched.sentences[0] == "The budget is £5.4bn in 2025/26. [1]"
+    made = {case.kind: case for case in cases[1:]}
+    assert set(made) == set(support_check.KINDS)
+    assert "£16.2bn" in made["figure"].sentences[0]
+    assert "2028/29" in made["year"].sentences[0]
+    assert "Blackpool" not in made["name"].text and made["name"].corrupted == 1
+    assert made["document"].sources[-1].doc == "board.txt" and "[2]" in made["document"].sentences[made["document"].corrupted]
+    figures = support_check.measure(cases, support.MIN_WORD_SHARE)
+    assert figures["false_flag_rate"] == 0.0 and figures["catch_rate"] == 1.0 and figures["corruptions"] == 4
+    assert support_check.measure(everything, support.MIN_WORD_SHARE)["answers"] == 2
