@@ -28,6 +28,7 @@ class Source:
     end: int
     provenance: Provenance = Provenance()  # official, or uploaded by whom and when
     date: str = ""  # its document's date ("2025-03"), when known
+    passage: int = 0  # the number it was retrieved and read under, when an answer renumbered it (as first cited)
 
     def label(self) -> str:
         page = f", page {self.page}" if self.page else ""

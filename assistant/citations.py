@@ -1,16 +1,21 @@
-"""Check the numbered citations in a generated answer against the passages it was given.
+"""Check the numbered citations in a generated answer against the passages it was given, and
+number the passages as the answer reads them.
 
 A citation ``[n]`` must name one of the passages. A number that names none is removed from
-the text and reported; an answer left with no valid citation is marked unsupported.
+the text and reported; an answer left with no valid citation is marked unsupported. Then the
+passages are numbered 1, 2, 3 in the order the answer first cites them (the others after, in
+their order): an answer citing only the fourth passage shows "[1]" and one source headed [1],
+not "[4]" as if three were lost. Each source keeps the number it was read under as ``passage``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 from assistant.answers import Source
-from index.text import WRITTEN_CITATION
+from index.text import CITATION, WRITTEN_CITATION
 
 
 @dataclass
@@ -53,3 +58,25 @@ def check_citations(text: str, sources: list[Source]) -> CitationCheck:
     cleaned = re.sub(r"[ \t]{2,}", " ", cleaned).strip()
     return CitationCheck(text=cleaned, cited=list(cited.values()), invalid=invalid)
 
+
+
+def number_as_read(text: str, sources: Sequence[Source]) -> tuple[str, dict[int, int]]:
+    """The text with its citations renumbered 1, 2, 3 in the order it first cites the sources, and
+    the numbering (old number → new) of every source: the cited first, then the others in order."""
+    known = {source.n for source in sources}
+    order: list[int] = []
+    for match in CITATION.finditer(text):
+        number = int(match.group(1))
+        if number in known and number not in order:
+            order.append(number)
+    order += [source.n for source in sources if source.n not in order]
+    numbering = {old: new for new, old in enumerate(order, start=1)}
+    return CITATION.sub(lambda m: f"[{numbering.get(int(m.group(1)), m.group(1))}]", text), numbering
+
+
+def renumbered(sources: Sequence[Source], numbering: dict[int, int]) -> list[Source]:
+    """The sources the numbering knows, numbered by it (in its order), each keeping the number it
+    was read under as ``passage``."""
+    kept = [replace(source, n=numbering[source.n], passage=source.passage or source.n)
+            for source in sources if source.n in numbering]
+    return sorted(kept, key=lambda source: source.n)

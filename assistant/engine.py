@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from assistant import answerability, stages
 from assistant.answerers import FALLBACK, Answerer, make_answerer
 from assistant.answers import Answer, Event, Search
-from assistant.citations import check_citations
+from assistant.citations import check_citations, number_as_read, renumbered
 from assistant.config import Settings, load_settings
 from assistant.retrieval import Filters, Retriever
 
@@ -113,7 +113,9 @@ class Assistant:
             return
 
         if answerer.uses_llm and decision.quoted:  # quotes at once; the model's first token replaces them
-            yield Event("quoted", text=decision.quoted, sources=tuple(check_citations(decision.quoted, wide).cited))
+            cited = check_citations(decision.quoted, wide).cited
+            quoted, numbering = number_as_read(decision.quoted, cited)  # numbered as read, as the answer will be
+            yield Event("quoted", text=quoted, sources=tuple(renumbered(cited, numbering)))
         fallback = self.answerer_for(FALLBACK)
         generated = yield from stages.generate(
             answerer, fallback, prepared, query, evidence, wide, audience, timings, decision.quoted
@@ -126,7 +128,8 @@ class Assistant:
             generated = yield from stages.quote(fallback, query, wide, audience, timings, notices, True, decision.quoted)
             verified = stages.verify(generated, search.passages, numbered, glossary)
         yield finish(
-            status=verified.status, answer=verified.text, citations=verified.citations, contexts=generated.contexts,
+            status=verified.status, answer=verified.text, citations=verified.citations,
+            contexts=verified.contexts if verified.contexts is not None else generated.contexts,
             model=generated.model, supported=verified.supported, notices=generated.notices + verified.notices,
             fell_back=generated.fell_back, sentences=verified.sentences, **trace,
         )

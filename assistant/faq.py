@@ -2,8 +2,8 @@
 
 Pure Python (no Gradio): questions in (pasted text or a CSV with a ``question`` column),
 drafts answered for the public with their citations, edited, approved, and exported as DOCX
-(python-docx), Markdown or CSV. Citations are renumbered 1, 2, 3... in the order an answer uses
-them, so each answer's numbered source list starts at 1. Each draft's sentences are checked
+(python-docx), Markdown or CSV. Citations come numbered 1, 2, 3... in the order an answer uses
+them (``assistant.citations.number_as_read``), so each answer's numbered source list starts at 1. Each draft's sentences are checked
 against the sources they cite (``assistant.support``), as they stand after any edit; the exports
 carry every sentence the check did not find supported, with the reason, and whether the reviewer
 confirmed it.
@@ -138,25 +138,10 @@ def read_question_file(path: Path) -> list[str]:
 # -- drafts ------------------------------------------------------------------------------------
 
 
-def renumber(text: str, citations: list[Source]) -> tuple[str, list[Source]]:
-    """Citations numbered 1..k in the order the text first uses them; the text's markers follow."""
-    order: list[int] = []
-    for match in CITATION.finditer(text):
-        number = int(match.group(1))
-        if number not in order and any(source.n == number for source in citations):
-            order.append(number)
-    for source in citations:  # cited but not marked (should not happen): keep them, after
-        if source.n not in order:
-            order.append(source.n)
-    mapping = {old: new for new, old in enumerate(order, start=1)}
-    text = CITATION.sub(lambda m: f"[{mapping.get(int(m.group(1)), m.group(1))}]", text)
-    by_number = {source.n: source for source in citations}
-    return text, [dataclasses.replace(by_number[old], n=mapping[old]) for old in order]
-
-
 def draft_from_answer(question: str, answer: Answer) -> Draft:
-    text, citations = renumber(answer.answer, list(answer.citations)) if answer.status == "answered" else (answer.answer, [])
-    return Draft(question=question, answer=text, status=answer.status, citations=citations, notices=list(answer.notices))
+    """The answer as a draft: its sources come numbered 1, 2, 3 in the order it cites them (the engine numbers them so)."""
+    citations = list(answer.citations) if answer.status == "answered" else []
+    return Draft(question=question, answer=answer.answer, status=answer.status, citations=citations, notices=list(answer.notices))
 
 
 def _offline_textstat():

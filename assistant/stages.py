@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from assistant import answerability, extractive, support
 from assistant.answerers import NOT_IN_DOCUMENTS, Answerer
 from assistant.answers import Decision, Event, Search, Source, Status
-from assistant.citations import check_citations
+from assistant.citations import check_citations, number_as_read, renumbered
 from assistant.language import NOT_ENGLISH_NOTICE, looks_english
 from assistant.llm import LLMUnavailable
 from assistant.prompt_leak import LeakWatch
@@ -255,12 +255,14 @@ class Verified:
     supported: bool = True
     notices: list[str] = field(default_factory=list)
     sentences: list[support.SentenceSupport] = field(default_factory=list)
+    contexts: list[Source] | None = None  # the passages given, numbered as the answer reads them
 
 
 def verify(generated: Generated, passages: Sequence[Passage], sources: Sequence[Source] = (), glossary=None) -> Verified:
     """The status, and the text with every citation checked against the sources it was written
-    from and every sentence against the passages it cites (``sources``: the numbered passages, whole;
-    see :mod:`assistant.support`). The answer is supported when every sentence is."""
+    from, the sources numbered as the answer first cites them, and every sentence checked against
+    the passages it cites (``sources``: the numbered passages, whole; see :mod:`assistant.support`).
+    The answer is supported when every sentence is."""
     text = generated.text.strip()
     if text.upper().startswith(NOT_IN_DOCUMENTS) or text == NOT_IN_DOCUMENTS:
         return Verified("unanswerable", not_covered(passages))
@@ -271,15 +273,18 @@ def verify(generated: Generated, passages: Sequence[Passage], sources: Sequence[
         notices.append(f"Removed citation {numbers}: it named no source given to the model.")
     if not checked.supported:
         notices.append("This answer cites no source, so it could not be checked against the documents. Treat it with care.")
-    sentences = support.check(checked.text, list(sources) or generated.contexts, glossary)
+    # numbered as read: the first source the answer cites is [1] (each keeps its number as `passage`)
+    text, numbering = number_as_read(checked.text, generated.contexts)
+    contexts = renumbered(generated.contexts, numbering)
+    sentences = support.check(text, renumbered(list(sources) or generated.contexts, numbering), glossary)
     unsupported = sum(s.support == "unsupported" for s in sentences)
     if unsupported and checked.supported:
         notices.append(
             f"{unsupported} of its {len(sentences)} sentences {'is' if unsupported == 1 else 'are'} not supported by the "
             "passages cited (marked ⚠ with the reason): check them against the sources before relying on them."
         )
-    return Verified("answered", checked.text, checked.cited, checked.supported and support.supported(sentences),
-                    notices, sentences)
+    return Verified("answered", text, renumbered(checked.cited, numbering), checked.supported and support.supported(sentences),
+                    notices, sentences, contexts)
 
 
 OVERRULED = (

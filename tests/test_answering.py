@@ -359,3 +359,15 @@ def test_the_leak_check_spares_words_from_the_passages_and_the_question():
     assert not quotes_instructions(f"It says: {rule} [1]", "What are your rules?", [f"Guidance: {rule}"])
     assert not quotes_instructions(f"You said: {rule}", f"Is it true that {rule}", [])
     assert not quotes_instructions("The ICB will open two new hospitals in 2026/27 [1].", "hospitals?", [])
+
+
+def test_sources_are_numbered_as_the_answer_first_cites_them():
+    from assistant.citations import number_as_read, renumbered
+
+    sources = [Source(n, "plan.txt", "Plan", "", None, f"Passage {n}.", 0, 10) for n in (1, 2, 3, 4)]
+    text, numbering = number_as_read("Beds close [4]. Money [2][4]. Unknown [9].", sources)
+    assert text == "Beds close [1]. Money [2][1]. Unknown [9]."
+    assert numbering == {4: 1, 2: 2, 1: 3, 3: 4}  # the cited first, then the rest in their order
+    again = renumbered(sources, numbering)
+    assert [(s.n, s.passage, s.text) for s in again] == [(1, 4, "Passage 4."), (2, 2, "Passage 2."), (3, 1, "Passage 1."),
+                                                          (4, 3, "Passage 3.")]

@@ -3,6 +3,8 @@ passage numbered as itself, with its heading path and its document's year."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 
 from assistant import evidence
@@ -74,8 +76,11 @@ def test_the_model_reads_the_new_evidence_and_its_citations_map_to_their_passage
     answer = corpus_assistant.ask(LIST_QUESTION, backend="scripted")
     assert answer.search.k == corpus_assistant.settings.evidence_passages == 10  # the evidence is drawn from ten
     question, given = scripted.asked[-1]
-    assert given == answer.contexts and len(given) >= 6
-    assert [c.n for c in answer.citations] == [7, 2]
+    # the answer numbers them as it cites them ([7] first, so [1]); each keeps the number it was read under
+    assert [dataclasses.replace(s, n=s.passage, passage=0) for s in sorted(answer.contexts, key=lambda s: s.passage)] == given
+    assert len(given) >= 6 and answer.answer == "One priority [1]. Another [2]."
+    assert [(c.n, c.passage) for c in answer.citations] == [(1, 7), (2, 2)]
     numbered = {s.n: s for s in numbered_passages(corpus_assistant, LIST_QUESTION)}
     for cited in answer.citations:  # the checker and the eval find the passage in the document by its span
-        assert (cited.doc, cited.start, cited.end) == (numbered[cited.n].doc, numbered[cited.n].start, numbered[cited.n].end)
+        read = numbered[cited.passage]
+        assert (cited.doc, cited.start, cited.end) == (read.doc, read.start, read.end)

@@ -21,7 +21,6 @@ from assistant.faq import (
     read_question_file,
     reading_ease,
     reading_label,
-    renumber,
     selected,
     write_exports,
 )
@@ -59,14 +58,8 @@ def test_too_many_questions_is_a_clear_error():
         parse_questions("\n".join(f"Question {i}?" for i in range(101)))
 
 
-def test_renumber_follows_the_order_of_use():
-    text, cited = renumber("Beds close [4]. Money [2][4]. Unknown [9].", [source(2), source(4)])
-    assert text == "Beds close [1]. Money [2][1]. Unknown [9]."
-    assert [s.n for s in cited] == [1, 2] and cited[0].title == "The plan"
-
-
 def test_draft_from_answer_keeps_status_and_citations():
-    answered = Answer(status="answered", answer="Beds close [3].", citations=[source(3)])
+    answered = Answer(status="answered", answer="Beds close [1].", citations=[source(1)])
     draft = draft_from_answer("Will beds close?", answered)
     assert (draft.answer, [s.n for s in draft.citations], draft.status) == ("Beds close [1].", [1], "answered")
     refused = draft_from_answer("Weather?", Answer(status="unanswerable", answer="The documents don't cover this."))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -31,7 +32,8 @@ def test_a_registered_answerer_answers_and_its_citations_are_checked(corpus_assi
     assert any("[42]" in notice for notice in answer.notices) and not answer.fell_back
     assert "".join(e.text for e in events if e.kind == "token").startswith("The deficit would be")
     question, sources = scripted.asked[-1]
-    assert question == DEFICIT and sources == answer.contexts
+    assert question == DEFICIT and sources == [dataclasses.replace(s, passage=0) for s in answer.contexts]
+    assert all(s.passage == s.n for s in answer.contexts)  # it cites [1] first: the numbering stands
 
 
 def test_a_failing_answerer_falls_back_to_quotations(corpus_assistant, scripted):
@@ -134,3 +136,15 @@ def test_the_extractive_answer_is_made_once_an_answer(corpus_assistant, monkeypa
     answer = corpus_assistant.ask(DEFICIT)
     assert answer.status == "answered" and answer.answer == answer.decision.quoted
     assert len(made) == 1
+
+
+def test_an_answer_citing_only_a_later_passage_numbers_it_one(corpus_assistant, scripted):
+    read = corpus_assistant.ask(DEFICIT, backend="scripted")  # what the model reads, numbered as retrieved
+    fourth = next(s for s in read.contexts if s.n == 4)
+    scripted.reply = "The passage read fourth says so [4]."
+    answer = corpus_assistant.ask(DEFICIT, backend="scripted")
+    assert answer.answer == "The passage read fourth says so [1]."
+    assert [(s.n, s.passage, s.start) for s in answer.citations] == [(1, 4, fourth.start)]
+    assert [s.n for s in answer.contexts] == list(range(1, len(answer.contexts) + 1))
+    assert answer.contexts[0].passage == 4 and answer.contexts[1].passage == 1  # the others after, in their order
+    assert answer.to_dict()["citations"][0]["passage"] == 4  # the JSON keeps the number it was read under

@@ -106,15 +106,15 @@ def test_quoted_answers_are_supported_sentence_by_sentence(corpus_assistant, que
 
 def test_a_model_answer_with_a_figure_its_passage_lacks_is_marked_with_the_reason(corpus_assistant, scripted):
     question = "What does the Jean Bishop Integrated Care Centre in Hull provide?"
-    first = corpus_assistant.ask(question).citations[0]
-    scripted.reply = f"The centre in Hull cost £987 million to build [{first.n}]. It serves frail older people [{first.n}]."
+    read = corpus_assistant.ask(question).citations[0].passage  # the number the Hull passage is read under
+    scripted.reply = f"The centre in Hull cost £987 million to build [{read}]. It serves frail older people [{read}]."
     answer = corpus_assistant.ask(question, backend="scripted")
     wrong = answer.sentences[0]
-    assert wrong.support == "unsupported" and wrong.reason == f"£987 million is not in [{first.n}]."
+    assert wrong.support == "unsupported" and wrong.reason == "£987 million is not in [1]."  # numbered as cited
     assert not answer.supported
     assert any("not supported by the passages cited" in notice for notice in answer.notices)
     shown = answer.to_dict()["sentences"]
-    assert shown[0]["support"] == "unsupported" and shown[0]["citations"] == [first.n]
+    assert shown[0]["support"] == "unsupported" and shown[0]["citations"] == [1]
 
 
 # -- the measure of the check --------------------------------------------------------------------
