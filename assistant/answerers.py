@@ -72,6 +72,10 @@ class Answerer:
         """A follow-up as a standalone question, or "" to keep the rule's rewrite."""
         return ""
 
+    def simplify(self, text: str) -> str:
+        """The answer rewritten more simply for the public, its citations kept (raises LLMUnavailable)."""
+        raise NotImplementedError
+
     def start(self) -> None:
         """Be ready to answer (start a model server if it is not running). Raises LLMUnavailable."""
 
@@ -98,7 +102,10 @@ class ExtractiveAnswerer(Answerer):
         return sources  # it reads every retrieved passage whole: the widest budget is its own
 
     def generate(self, question: str, sources: list[Source], audience: str = "staff") -> Iterator[str]:
-        yield extractive.answer(question, sources).text
+        yield extractive.for_audience(extractive.answer(question, sources).text, audience)
+
+    def simplify(self, text: str) -> str:
+        return extractive.for_audience(text, "public")
 
 
 class ChatAnswerer(Answerer):
@@ -125,6 +132,11 @@ class ChatAnswerer(Answerer):
 
     def generate(self, question: str, sources: list[Source], audience: str = "staff") -> Iterator[str]:
         yield from self.client().stream(answer_messages(question, sources, audience))
+
+    def simplify(self, text: str) -> str:
+        reply = self.client().complete([("system", prompt("system")), ("human", prompt("simplify_public").format(answer=text))],
+                                       max_tokens=self.settings.max_answer_tokens)
+        return reply.strip()
 
     def rewrite(self, question: str, history: list[str]) -> str:
         text = prompt("condense_question").format(history=history_block(history), question=question)

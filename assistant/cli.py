@@ -482,6 +482,10 @@ def eval_command(
         bool, typer.Option("--retrieval-only", help="Score retrieval only (no answers): an answerable item passes when hit@k.")
     ] = False,
     k: Annotated[int, typer.Option("--k", "-k", min=1, max=100, help="Passages that count for hit@k, MRR and context recall.")] = 5,
+    audience: Annotated[
+        str, typer.Option("--audience", help="staff (default) or public: answers written for the public, as FAQ drafts are "
+                                             "(compare their key facts with a staff run of the same items).")
+    ] = "staff",
     baseline: Annotated[
         Optional[Path],
         typer.Option("--baseline", help="Baseline to compare with. Default: eval/baselines/<backend>.json (<backend>-retrieval.json with --retrieval-only)."),
@@ -503,8 +507,11 @@ def eval_command(
     from eval.runner import EvalError
 
     _check_backend(backend)
+    if audience not in ("staff", "public"):
+        raise UserError(f"Unknown audience '{audience}': choose staff or public.")
     options = {"backend": backend, "sample": sample, "seed": seed, "ids": ids, "types": types,
-               "split": split, "per_type": per_type, "retrieval_only": retrieval_only, "k": k, "baseline": baseline, "update_baseline": update_baseline,
+               "split": split, "per_type": per_type, "retrieval_only": retrieval_only, "audience": audience, "k": k,
+               "baseline": baseline, "update_baseline": update_baseline,
                "reference": not no_reference, "gold": gold, "out": out}
     try:
         if from_run is not None:

@@ -23,9 +23,11 @@ from collections.abc import Iterator, Sequence
 
 from assistant import answerability, stages
 from assistant.answerers import FALLBACK, Answerer, make_answerer
-from assistant.answers import Answer, Event, Search
+from assistant.answers import Answer, Event, Search, Source
 from assistant.citations import check_citations, number_as_read, renumbered
 from assistant.config import Settings, load_settings
+from assistant.llm import LLMUnavailable
+from assistant.prompt_leak import quotes_instructions
 from assistant.retrieval import Filters, Retriever
 
 
@@ -140,6 +142,26 @@ class Assistant:
         """The search an answer would make (a follow-up rewritten by rule: no model is asked), alone."""
         prepared = stages.prepare(question, history)
         return stages.retrieve(self.retriever, prepared, stages.rewrite(prepared), k or self.settings.search_top_k, filters)
+
+    def simplify(self, text: str, citations: Sequence[Source], backend: str | None = None) -> tuple[str, list[str]]:
+        """An answer rewritten more simply for the public, its citations kept: by the answerer's model
+        (prompts/simplify_public.txt), or, with no model or when it fails, its sentences set out as
+        bullets. Returns the text and notices; the text is the answer unchanged when the rewrite lost
+        its citations or quoted the instructions."""
+        answerer, notices = self.answerer_for(backend), []
+        try:
+            simpler = answerer.simplify(text)
+        except LLMUnavailable as exc:
+            simpler = self.answerer_for(FALLBACK).simplify(text)
+            notices.append(f"The model could not simplify it ({exc}), so its sentences are set out as bullets instead.")
+        if quotes_instructions(simpler, text, [source.text for source in citations]):
+            return text, notices + ["The simpler version began to repeat the assistant's instructions, so the draft is kept as it was."]
+        checked = check_citations(simpler, list(citations))
+        if citations and not checked.cited:
+            return text, notices + ["The simpler version lost its citations, so the draft is kept as it was."]
+        if checked.invalid:
+            notices.append(f"Removed citation {', '.join(f'[{n}]' for n in checked.invalid)}: it named no source of the answer.")
+        return checked.text, notices
 
     def as_retriever(self, k: int = 5, filters: Filters | None = None):
         """A LangChain ``BaseRetriever``: ``invoke(question)`` gives Documents with their source in metadata."""

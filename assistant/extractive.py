@@ -17,9 +17,10 @@ import math
 import re
 from dataclasses import dataclass
 
+from assistant import support
 from assistant.answers import Source
 from assistant.retrieval import expand_query
-from index.text import sentence_spans, terms
+from index.text import CITATION, sentence_spans, terms
 
 _BULLET = re.compile(r"^\s*(?:[-•·*–—▪●◦‣]|\d{1,2}[.)]|[a-z][.)])\s+")
 _LIST_QUESTION = re.compile(r"^\s*(what are|which|list|name|give)\b|\b(priorities|plans|actions|steps|areas|ambitions|aims|themes)\b", re.I)
@@ -211,6 +212,21 @@ def answer(question: str, sources: list[Source]) -> ExtractiveResult:
     body = "\n".join(lines) if bulleted else " ".join(lines)
     cited = list(dict.fromkeys(units[i].source.n for i in kept))
     return ExtractiveResult(text=body, coverage=coverage, cited=cited, best=shares[best])
+
+
+def for_audience(text: str, audience: str) -> str:
+    """The quoted answer as the audience reads it: for staff as quoted; for the public each quoted
+    sentence a bullet of its own (citations kept, a sentence citing nothing of its own given the
+    citation that vouched for it), and lines that only lead into a list ("The priorities are: [1]")
+    dropped, as they say nothing by themselves."""
+    if audience != "public":
+        return text
+    lines = []
+    for sentence, cited in support.sentences(text):
+        if not CITATION.search(sentence) and cited:
+            sentence += " " + "".join(f"[{n}]" for n in cited)
+        lines.append(f"- {sentence}")
+    return "\n".join(lines) or text
 
 
 def _for_parts(question: str, scoring: Scoring, ranked: list[int], shares: list[float]) -> list[int]:

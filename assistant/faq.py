@@ -173,12 +173,13 @@ def _offline_textstat():
 
 
 def reading_ease(text: str) -> float | None:
-    """Flesch reading ease (textstat) of the answer's words, citation markers left out; None for no text."""
+    """Flesch reading ease (textstat) of the answer's words, citation markers left out, within the
+    scale's 0-100 (the formula gives over 100 for a few very short sentences); None for no text."""
     textstat = _offline_textstat()
     words = CITATION.sub("", text or "").strip()
     if not re.search(r"\w", words):
         return None
-    return round(float(textstat.flesch_reading_ease(words)), 1)
+    return round(min(100.0, max(0.0, float(textstat.flesch_reading_ease(words)))), 1)
 
 
 def reading_label(score: float | None) -> str:

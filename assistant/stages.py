@@ -194,7 +194,7 @@ def quote(
     """The fallback's answer: sentences quoted from the ``wide`` sources (``quoted``: that answer,
     when the decision already made it from them: :attr:`Decision.quoted`, not made again)."""
     mark = time.perf_counter()
-    text = quoted or "".join(fallback.generate(query, wide, audience))
+    text = extractive.for_audience(quoted, audience) if quoted else "".join(fallback.generate(query, wide, audience))
     yield Event("token", text=text)
     timings["generate"] = time.perf_counter() - mark
     return Generated(text, fallback.model, wide, notices, fell_back=fell_back)

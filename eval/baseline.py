@@ -27,7 +27,8 @@ FORMAT = 1
 # what a baseline keeps of each item: enough to recompute every summary metric, and to show it
 ITEM_FIELDS = ["type", "gold_digest", "passed", "status", "refused", "fallback", "hit_at_k", "rank", "rr",
                "quote_recall", "context_recall", "answer_recall", "fully_correct", "missing_facts",
-               "citation_support", "citation_coverage", "sentence_support", "judge_faithfulness", "judge_correctness",
+               "citation_support", "citation_coverage", "sentence_support", "reading_ease", "judge_faithfulness",
+               "judge_correctness",
                "latency_s", "brier"]
 
 
@@ -82,9 +83,11 @@ def write_baseline(path: Path, baseline: dict) -> None:
     tmp.replace(path)
 
 
-def check_fits(baseline: dict, backend: str, k: int, retrieval_only: bool, path: Path) -> None:
-    """A baseline made in another mode or with another k measures something else."""
+def check_fits(baseline: dict, backend: str, k: int, retrieval_only: bool, path: Path, audience: str = "staff") -> None:
+    """A baseline made in another mode, for another audience or with another k measures something else."""
     problems = []
+    if not retrieval_only and baseline.get("audience", "staff") != audience:
+        problems.append(f"it was made with answers for {baseline.get('audience', 'staff')}, this run writes for {audience}")
     if bool(baseline.get("retrieval_only")) != bool(retrieval_only):
         made = "--retrieval-only" if baseline.get("retrieval_only") else "a full (answering) run"
         problems.append(f"it was made by {made}")

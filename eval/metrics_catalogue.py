@@ -81,6 +81,8 @@ METRICS: tuple[Metric, ...] = (
           column="false refusal", console="f.refusal", headline=True),
     _rate("fallback_rate", "extractive fallback rate", "fallback", higher_is_better=False),
     _rate("brier", "answerability Brier score (P answerable)", "brier", higher_is_better=False),
+    Metric("reading_ease", "reading ease of the answers (Flesch, 0-100; 60+ is plain English)", "score", True,
+           "reading_ease", over="answerable", column="reading ease"),
     Metric("judge_faithfulness", "judge: faithfulness (1-5)", "score", True, "judge_faithfulness", tolerance=0.25),
     Metric("judge_correctness", "judge: correctness (1-5)", "score", True, "judge_correctness", tolerance=0.25),
     Metric("latency_p50", "latency p50 (s)", "seconds", False, "latency_s", percentile=50,

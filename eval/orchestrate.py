@@ -47,6 +47,7 @@ class EvalRequest:
     split: str | None = None  # "dev" or "test" (comma-separated for both); None: every item
     per_type: int | None = None  # a stratified sample: this many items of each type (see --seed)
     retrieval_only: bool = False
+    audience: str = "staff"  # "public": answers written for the public (plain English), as FAQ drafts are
     k: int = 5
     baseline: Path | None = None  # None: eval/baselines/<backend>[-retrieval].json
     update_baseline: bool = False
@@ -58,7 +59,7 @@ class EvalRequest:
 
     @property
     def mode(self) -> str:
-        return "retrieval-only" if self.retrieval_only else "full"
+        return "retrieval-only" if self.retrieval_only else "full" if self.audience == "staff" else "full, for the public"
 
     def selection(self) -> str:
         """How the items were chosen, in words."""
@@ -119,7 +120,7 @@ def prepare(request: EvalRequest, settings: Settings) -> Plan:
     try:
         old = gate.load_baseline(baseline_path)
         if old is not None:
-            gate.check_fits(old, request.backend, request.k, request.retrieval_only, baseline_path)
+            gate.check_fits(old, request.backend, request.k, request.retrieval_only, baseline_path, request.audience)
             fits = True
     except gate.BaselineError as exc:
         if not request.update_baseline:
@@ -132,7 +133,7 @@ def execute(plan: Plan, progress: Progress | None = None) -> Outcome:
     """Run the plan, write its folder, apply the gate, and write a new baseline when asked."""
     request, notes = plan.request, []
     options = EvalOptions(backend=request.backend, k=request.k, retrieval_only=request.retrieval_only,
-                          reference=request.reference)
+                          reference=request.reference, audience=request.audience)
     result = run_eval(plan.chosen, plan.settings, options, progress=progress)
     if result.judge.startswith("skipped"):
         notes.append(f"the LLM judge was {result.judge}.")
@@ -155,8 +156,8 @@ def execute(plan: Plan, progress: Progress | None = None) -> Outcome:
         "run": folder.name,
         "created": meta["created"],
         "command": {"backend": request.backend, "sample": request.sample, "seed": request.seed, "ids": request.ids,
-                    "types": request.types, "split": request.split, "per_type": request.per_type, "retrieval_only": request.retrieval_only, "k": request.k,
-                    "baseline": str(plan.baseline_path), "update_baseline": request.update_baseline,
+                    "types": request.types, "split": request.split, "per_type": request.per_type, "retrieval_only": request.retrieval_only, "audience": request.audience,
+                    "k": request.k, "baseline": str(plan.baseline_path), "update_baseline": request.update_baseline,
                     "reference": request.reference},
         "items": [item.id for item in plan.chosen],
         "repeat_of": request.repeat_of,
@@ -172,7 +173,7 @@ def execute(plan: Plan, progress: Progress | None = None) -> Outcome:
     if request.update_baseline:
         tolerances = (plan.old or {}).get("tolerances")
         baseline_meta = {"backend": request.backend, "model": meta["model"], "retrieval_only": request.retrieval_only,
-                         "k": request.k, "git_commit": git.get("commit"), "gold_set_sha256": meta["gold_set_sha256"],
+                         "audience": request.audience, "k": request.k, "git_commit": git.get("commit"), "gold_set_sha256": meta["gold_set_sha256"],
                          "run": folder.name}
         gate.write_baseline(plan.baseline_path, gate.make_baseline(result.rows, baseline_meta, tolerances))
         if plan.old is not None and len(plan.old.get("items", {})) != len(result.rows):
@@ -212,7 +213,9 @@ def repeat(source: Path, given: dict) -> tuple[EvalRequest, Settings]:
     command = saved["command"]
     backend = given.get("backend") or command["backend"]
     retrieval_only = given.get("retrieval_only", command["retrieval_only"])
-    same_baseline = backend == command["backend"] and retrieval_only == command["retrieval_only"]
+    audience = given.get("audience", command.get("audience", "staff"))
+    same_baseline = (backend == command["backend"] and retrieval_only == command["retrieval_only"]
+                     and audience == command.get("audience", "staff"))
     request = EvalRequest(
         backend=backend,
         sample=command.get("sample"),
@@ -222,6 +225,7 @@ def repeat(source: Path, given: dict) -> tuple[EvalRequest, Settings]:
         split=command.get("split"),
         per_type=command.get("per_type"),
         retrieval_only=retrieval_only,
+        audience=audience,
         k=given.get("k", command["k"]),
         baseline=given.get("baseline") or (Path(command["baseline"]) if same_baseline else None),
         update_baseline=given.get("update_baseline", False),

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.config import Settings
+from assistant.faq import reading_ease
 from eval import metrics
 from eval.gold import GoldItem
 
@@ -37,6 +38,7 @@ class EvalOptions:
     retrieval_only: bool = False
     reference: bool = True
     judge: bool = True  # use the judge when one is configured
+    audience: str = "staff"  # "public": answers written for the public, as FAQ drafts are
 
 
 @dataclass
@@ -181,7 +183,7 @@ def run_item(assistant, item: GoldItem, quote_spans: list[list[metrics.Span]], o
     answer, search = None, None
     if not options.retrieval_only:
         mark = time.perf_counter()
-        answer = assistant.ask(item.question, history=list(item.history))
+        answer = assistant.ask(item.question, history=list(item.history), audience=options.audience)
         wall = time.perf_counter() - mark
         row["latency_s"] = answer.timings.get("total", wall)
         search = answer.search  # what the engine searched: the retrieval metrics score exactly that
@@ -206,6 +208,7 @@ def run_item(assistant, item: GoldItem, quote_spans: list[list[metrics.Span]], o
     else:
         row.update(score_answer(item, answer.status, answer.answer, answer.citations, all_spans))
         row["sentence_support"] = metrics.sentence_support(answer.sentences) if answer.status == "answered" else None
+        row["reading_ease"] = reading_ease(answer.answer) if answer.status == "answered" else None
         row["unsupported_sentences"] = [s.to_dict() for s in answer.sentences if s.support != "supported"]
         row["model"] = answer.model
         row["notices"] = list(answer.notices)

@@ -23,8 +23,14 @@ class ScriptedAnswerer(Answerer):
     name = "scripted"
     uses_llm = True
     reply = "The answer [1]."
-    failure: str = ""  # when set, generating raises LLMUnavailable with this message
+    simpler = ""  # what simplify returns ("": the text it was given)
+    failure: str = ""  # when set, generating (and simplifying) raises LLMUnavailable with this message
     asked: list[tuple[str, list]] = []
+
+    def simplify(self, text):
+        if self.failure:
+            raise LLMUnavailable(self.failure)
+        return self.simpler or text
 
     def generate(self, question, sources, audience="staff"):
         type(self).asked.append((question, list(sources)))
@@ -39,7 +45,7 @@ def scripted(monkeypatch) -> type[ScriptedAnswerer]:
     """Registers "scripted" for one test; set its ``reply`` or ``failure`` before asking (both are
     put back after the test, and ``asked`` starts empty)."""
     monkeypatch.setitem(ANSWERERS, ScriptedAnswerer.name, ScriptedAnswerer)
-    for name, value in (("reply", ScriptedAnswerer.reply), ("failure", ""), ("asked", [])):
+    for name, value in (("reply", ScriptedAnswerer.reply), ("simpler", ""), ("failure", ""), ("asked", [])):
         monkeypatch.setattr(ScriptedAnswerer, name, value)
     return ScriptedAnswerer
 

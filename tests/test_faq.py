@@ -25,6 +25,7 @@ from assistant.faq import (
     write_exports,
 )
 from tests.conftest import FakeEmbeddings, read_only
+from tests.fakes import corpus_assistant, scripted  # noqa: F401 (fixtures)
 
 
 def source(n: int, title: str = "The plan", page: int | None = 3) -> Source:
@@ -221,3 +222,51 @@ def test_exports_carry_the_sentences_to_check_and_whether_they_were_confirmed(tm
     path = export_docx([confirmed], tmp_path / "faq.docx", "FAQ", date(2025, 6, 3))
     texts = [p.text for p in Document(str(path)).paragraphs]
     assert any(t.startswith("⚠ Not supported (confirmed by the reviewer)") and "24 is not in [1]" in t for t in texts)
+
+
+# -- plain English -----------------------------------------------------------------------------------
+
+
+def test_quoted_answers_for_the_public_are_bullets_without_lead_ins():
+    from assistant.extractive import for_audience
+
+    quoted = "The priorities are: [1]\n- Urgent care in 2025/26 [1]\nThe budget is £5bn. It will grow [3]."
+    assert for_audience(quoted, "staff") == quoted
+    assert for_audience(quoted, "public") == "- Urgent care in 2025/26 [1]\n- The budget is £5bn. [3]\n- It will grow [3]."
+
+
+def test_simplify_keeps_the_citations_or_keeps_the_draft(corpus_assistant, scripted):
+    cited = [PASSAGE]
+    scripted.simpler = "The centres in Blackpool open 12 hours a day from 2026 [1]. Ask at [4]."
+    text, notices = corpus_assistant.simplify(GOOD, cited, backend="scripted")
+    assert text == "The centres in Blackpool open 12 hours a day from 2026 [1]. Ask at."
+    assert notices == ["Removed citation [4]: it named no source of the answer."]
+    scripted.simpler = "The centres open soon."  # every citation lost: the draft stays as it was
+    assert corpus_assistant.simplify(GOOD, cited, backend="scripted") == (
+        GOOD, ["The simpler version lost its citations, so the draft is kept as it was."])
+    scripted.failure = "the model is down"
+    text, notices = corpus_assistant.simplify("The priorities are: [1]\n- Urgent care [1]. Beds [1].", cited, backend="scripted")
+    assert text == "- Urgent care [1].\n- Beds [1]." and "set out as bullets" in notices[0]
+
+
+class _Services:
+    """The app's services as the FAQ handlers use them: an assistant answering with the scripted model."""
+
+    def __init__(self, assistant):
+        self.assistant = self
+        self._inner = assistant
+
+    def simplify(self, text, citations):
+        return self._inner.simplify(text, citations, backend="scripted")
+
+
+def test_the_simplify_button_rewrites_the_draft_and_withdraws_an_approval(corpus_assistant, scripted):
+    from assistant.ui import drafting
+
+    scripted.simpler = "Centres in Blackpool open 12 hours a day. They start in 2026 [1]."
+    drafts_ = [Draft("When do the centres open?", GOOD, "answered", [PASSAGE], approved=True)]
+    drafts_, rows, text, reading, note, button = drafting.simplify(_Services(corpus_assistant), 0, GOOD, drafts_,
+                                                                   progress=lambda *a, **k: None)
+    assert text == drafts_[0].answer == scripted.simpler and drafts_[0].edited and not drafts_[0].approved
+    assert note.startswith("Draft 1 simplified: reading ease") and "Approve it again" in note
+    assert rows[0][5] == "" and button["value"] == "Approve"

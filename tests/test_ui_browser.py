@@ -316,11 +316,12 @@ def test_the_quotes_show_while_the_model_is_slow_and_its_answer_replaces_them(br
 # -- sentence support ----------------------------------------------------------------------------
 
 
-def test_an_unsupported_sentence_is_marked_and_its_draft_needs_confirming(browser, tmp_path):
+def test_an_unsupported_sentence_is_marked_its_draft_needs_confirming_and_simplify_rewrites_it(browser, tmp_path):
     from tests.fake_llm import FakeLLM
 
     reply = "Integrated Neighbourhood Teams mature in 2027/28 [1]. The programme costs £987 million [1]."
-    with FakeLLM(reply=reply) as llm, app_with_model(browser, tmp_path, llm) as watched:
+    simpler = "The teams grow in 2027/28 [1]. It costs £987 million [1]."  # what the model's Simplify returns
+    with FakeLLM(reply=reply, rewrite=simpler) as llm, app_with_model(browser, tmp_path, llm) as watched:
         p = watched.open().page
         ask(p, "What happens to Integrated Neighbourhood Teams in 2027/28?", 1)
         bubble = bot_messages(p).nth(0)
@@ -350,4 +351,11 @@ def test_an_unsupported_sentence_is_marked_and_its_draft_needs_confirming(browse
         p.get_by_text("confirmed by you").first.wait_for()
         assert "Yes" in p.locator("#icb-faq-table").inner_text()
         shot(p, "faq-unsupported-confirmed")
+
+        p.locator("#icb-faq-simplify").click()  # rewritten more simply: what was approved no longer stands
+        p.get_by_text("Draft 1 simplified: reading ease").wait_for()
+        assert p.locator("#icb-faq-editor textarea").input_value() == simpler
+        assert "Yes" not in p.locator("#icb-faq-table").inner_text().split("Approved", 1)[1]
+        assert "£987 million is not in [1]." in p.locator("#icb-faq-reading").inner_text()  # checked again
+        shot(p, "faq-simplified")
         watched.check_clean()

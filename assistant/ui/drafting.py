@@ -169,6 +169,36 @@ def toggle_approval(index, text, drafts, confirmed=False):
             gr.update(value=label), gr.update(value=False))
 
 
+def simplify(services: Services, index, text, drafts, progress=gr.Progress()):
+    """The draft (its edit saved first) rewritten more simply for the public, keeping its citations;
+    what was approved is no longer what stands, so its approval is withdrawn."""
+    drafts, rows, line, note = save_edit(index, text, drafts)
+    if not isinstance(index, int) or not 0 <= index < len(drafts):
+        return drafts, rows, gr.update(), line, note, gr.update()
+    draft = drafts[index]
+    if draft.status != "answered":
+        return drafts, rows, gr.update(), line, "Only a drafted answer can be simplified.", gr.update()
+    progress(0, desc="Writing it more simply")
+    try:
+        simpler, notices = services.assistant.simplify(draft.answer, draft.citations)
+    except Exception as exc:  # noqa: BLE001 - the draft is kept as it is
+        LOG.exception("simplifying failed")
+        return drafts, rows, gr.update(), line, f"Could not simplify draft {index + 1} ({exc.__class__.__name__}); it is unchanged.", gr.update()
+    before = draft.reading_ease
+    drafts[index] = dataclasses.replace(draft, answer=simpler, edited=simpler != draft.answer or draft.edited,
+                                        approved=draft.approved and simpler == draft.answer, confirmed=False)
+    after = drafts[index].reading_ease
+    if simpler == draft.answer:
+        note = f"Draft {index + 1} is unchanged."
+    else:
+        note = f"Draft {index + 1} simplified: reading ease {before:.0f} → {after:.0f}. Check it against the sources."
+        if draft.approved:
+            note += " Approve it again when it reads right."
+    note = " ".join([note, *(md(n) for n in notices)])
+    label = "Withdraw approval" if drafts[index].approved else "Approve"
+    return drafts, faq_rows(drafts), simpler, draft_details(drafts[index])[1], note, gr.update(value=label)
+
+
 def redo(services: Services, index, drafts, request: gr.Request, progress=gr.Progress()):
     if not isinstance(index, int) or not 0 <= index < len(drafts):
         return drafts, gr.update(), gr.update(), gr.update(), gr.update(), "Pick a draft first.", gr.update()
@@ -226,6 +256,7 @@ def faq_tab(services: Services) -> None:
             reading = gr.Markdown("", elem_id="icb-faq-reading")
             with gr.Row():
                 save = gr.Button("Save edit", elem_id="icb-faq-save")
+                simpler = gr.Button("Simplify", elem_id="icb-faq-simplify")
                 regenerate = gr.Button("Regenerate (loses edits)", elem_id="icb-faq-regenerate")
                 approve = gr.Button("Approve", variant="primary", elem_id="icb-faq-approve")
             confirm = gr.Checkbox(label="I have checked the marked sentences against their sources", value=False,
@@ -253,6 +284,8 @@ def faq_tab(services: Services) -> None:
     save.click(save_edit, [pick, editor, drafts_state], [drafts_state, table, reading, faq_status], **PRIVATE)
     approve.click(toggle_approval, [pick, editor, drafts_state, confirm],
                   [drafts_state, table, reading, faq_status, approve, confirm], **PRIVATE)
+    simpler.click(bind(simplify, services), [pick, editor, drafts_state], [drafts_state, table, editor, reading, faq_status, approve],
+                  concurrency_id="answer", **PRIVATE)
     redone = [drafts_state, table, editor, reading, draft_sources, faq_status, approve]
     regenerate.click(bind(redo, services), [pick, drafts_state], redone, concurrency_id="answer", **PRIVATE)
     export.click(bind(make_files, services), [scope, title, drafts_state], [files, export_note], **PRIVATE)
