@@ -120,7 +120,7 @@ def specifics(text: str) -> list[Specific]:
         found.append(Specific(match.group().strip(), kind, value))
         taken.append(match.span())
 
-    bare = SCORED_CITATION.sub(" ", text)
+    bare = SCORED_CITATION.sub(". ", text)  # a citation ends a name and its sentence: "… Infirmary [1] Work is …"
     for match in _MONEY.finditer(bare):
         add(match, "money", round(_amount(match.group(1)) * _SCALE.get((match.group(2) or "").lower(), 1.0)))
     for match in _PERCENT.finditer(bare):

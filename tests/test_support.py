@@ -165,3 +165,9 @@ def test_corruptions_make_each_kind_of_wrong_sentence_and_the_check_catches_them
     figures = support_check.measure(cases, support.MIN_WORD_SHARE)
     assert figures["false_flag_rate"] == 0.0 and figures["catch_rate"] == 1.0 and figures["corruptions"] == 4
     assert support_check.measure(everything, support.MIN_WORD_SHARE)["answers"] == 2
+
+
+def test_a_citation_ends_a_name():
+    """Quotes joined on one line: "… the Royal Lancaster Infirmary [1] Work is also planned …"."""
+    assert [s.written for s in support.specifics("the Royal Lancaster Infirmary [1] Work is planned")] == [
+        "Royal Lancaster Infirmary"]
