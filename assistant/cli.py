@@ -194,6 +194,12 @@ def _print_answer(answer, show_question: str = "") -> None:
         console.print(f"[yellow]Note:[/yellow] {escape(notice)}")
     if answer.status == "answered":
         console.print(escape(answer.answer))
+        flagged = [s for s in answer.sentences if s.support != "supported"]
+        if flagged:
+            console.print(f"\n[bold yellow]⚠ {len(flagged)} sentence{'s' if len(flagged) > 1 else ''} to check against the sources[/bold yellow]")
+            for sentence in flagged:
+                label = "not supported" if sentence.support == "unsupported" else "no source cited"
+                console.print(f"  ⚠ {label}: “{escape(sentence.text)}” – {escape(sentence.reason)}")
     elif answer.status == "unanswerable":
         console.print(f"[bold magenta]Not in the documents.[/bold magenta] {escape(answer.answer)}")
     else:

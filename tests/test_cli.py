@@ -290,3 +290,23 @@ def test_when_the_model_fails_the_quotes_are_not_called_its_answer(monkeypatch):
         Event("answer", answer=Answer(status="answered", answer="Two wards will close [1].")),
     ])
     assert QUOTED_HEADING in shown and "Model's answer:" not in shown
+
+
+def test_ask_lists_the_sentences_to_check_with_their_reasons(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    import assistant.cli as cli
+    from assistant.answers import Answer
+    from assistant.support import SentenceSupport
+
+    shown = io.StringIO()
+    monkeypatch.setattr(cli, "console", Console(file=shown, width=200))
+    cli._print_answer(Answer(status="answered", answer="Beds close in 2026 [1]. It costs £9bn [1].", sentences=[
+        SentenceSupport("Beds close in 2026 [1].", (1,), "supported"),
+        SentenceSupport("It costs £9bn [1].", (1,), "unsupported", "£9bn is not in [1]."),
+    ]))
+    text = shown.getvalue()
+    assert "⚠ 1 sentence to check against the sources" in text
+    assert "⚠ not supported: “It costs £9bn [1].” – £9bn is not in [1]." in text and "Beds close in 2026 [1]. It" in text
