@@ -89,11 +89,13 @@ class Glossary:
         for abbreviation in UBIQUITOUS:
             self.terms.pop(abbreviation, None)
         self._meanings = {meaning.lower(): abbreviation for abbreviation, meaning in self.terms.items()}
+        self._meanings.update({re.sub(r"[\s-]+", " ", meaning): abbreviation for meaning, abbreviation in list(self._meanings.items())})
 
     def other_form(self, term: str) -> str:
         """The other form of an abbreviation or of what it stands for ("SDEC": "same day emergency
         care", and back), or "" when the glossary has none."""
-        return self.terms.get(term) or self.terms.get(term.rstrip("s")) or self._meanings.get(term.lower(), "")
+        return (self.terms.get(term) or self.terms.get(term.rstrip("s"))
+                or self._meanings.get(re.sub(r"[\s-]+", " ", term.lower()), ""))
 
     def clipped(self, word: str) -> list[str]:
         """The documents' words that a word no document uses is the start of ("derm":

@@ -494,7 +494,7 @@ def eval_command(
     ] = "staff",
     baseline: Annotated[
         Optional[Path],
-        typer.Option("--baseline", help="Baseline to compare with. Default: eval/baselines/<backend>.json (<backend>-retrieval.json with --retrieval-only)."),
+        typer.Option("--baseline", help="Baseline to compare with. Default: eval/baselines/<backend>.json (<backend>-retrieval.json with --retrieval-only, <backend>-public.json with --audience public)."),
     ] = None,
     update_baseline: Annotated[
         bool, typer.Option("--update-baseline", help="Write this run as the new baseline (tolerances in the old one are kept).")

@@ -143,11 +143,13 @@ class Assistant:
         prepared = stages.prepare(question, history)
         return stages.retrieve(self.retriever, prepared, stages.rewrite(prepared), k or self.settings.search_top_k, filters)
 
-    def simplify(self, text: str, citations: Sequence[Source], backend: str | None = None) -> tuple[str, list[str]]:
+    def simplify(self, text: str, citations: Sequence[Source], backend: str | None = None) -> tuple[str, list[Source], list[str]]:
         """An answer rewritten more simply for the public, its citations kept: by the answerer's model
         (prompts/simplify_public.txt), or, with no model or when it fails, its sentences set out as
-        bullets. Returns the text and notices; the text is the answer unchanged when the rewrite lost
-        its citations or quoted the instructions."""
+        bullets. Returns the text, its sources (numbered as it first cites them: those it no longer
+        cites are dropped) and notices; the answer and sources unchanged when the rewrite lost its
+        citations or quoted the instructions."""
+        kept = (text, list(citations))
         answerer, notices = self.answerer_for(backend), []
         try:
             simpler = answerer.simplify(text)
@@ -155,13 +157,16 @@ class Assistant:
             simpler = self.answerer_for(FALLBACK).simplify(text)
             notices.append(f"The model could not simplify it ({exc}), so its sentences are set out as bullets instead.")
         if quotes_instructions(simpler, text, [source.text for source in citations]):
-            return text, notices + ["The simpler version began to repeat the assistant's instructions, so the draft is kept as it was."]
+            return *kept, notices + ["The simpler version began to repeat the assistant's instructions, so the draft is kept as it was."]
         checked = check_citations(simpler, list(citations))
         if citations and not checked.cited:
-            return text, notices + ["The simpler version lost its citations, so the draft is kept as it was."]
+            return *kept, notices + ["The simpler version lost its citations, so the draft is kept as it was."]
         if checked.invalid:
             notices.append(f"Removed citation {', '.join(f'[{n}]' for n in checked.invalid)}: it named no source of the answer.")
-        return checked.text, notices
+        if checked.text == text:
+            return *kept, notices
+        simpler, numbering = number_as_read(checked.text, checked.cited)
+        return simpler, renumbered(checked.cited, numbering), notices
 
     def as_retriever(self, k: int = 5, filters: Filters | None = None):
         """A LangChain ``BaseRetriever``: ``invoke(question)`` gives Documents with their source in metadata."""

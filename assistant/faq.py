@@ -12,7 +12,6 @@ confirmed it.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import re
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ class Draft:
     edited: bool = False
     notices: list[str] = field(default_factory=list)
     confirmed: bool = False  # approved by a person who checked the sentences the check did not find supported
+    glossary: object = field(default=None, compare=False, repr=False)  # the engine's, so a re-check reads "A&E" as it did
 
     @property
     def reading_ease(self) -> float | None:
@@ -54,7 +54,7 @@ class Draft:
 
     def sentences(self) -> list[support.SentenceSupport]:
         """Each sentence of the answer, as it stands now (edits too), checked against the sources it cites."""
-        return support.check(self.answer, self.citations) if self.status == "answered" else []
+        return support.check(self.answer, self.citations, self.glossary) if self.status == "answered" else []
 
     def flagged(self) -> list[support.SentenceSupport]:
         """The sentences the check did not find supported (unsupported or citing nothing)."""
@@ -138,10 +138,11 @@ def read_question_file(path: Path) -> list[str]:
 # -- drafts ------------------------------------------------------------------------------------
 
 
-def draft_from_answer(question: str, answer: Answer) -> Draft:
+def draft_from_answer(question: str, answer: Answer, glossary=None) -> Draft:
     """The answer as a draft: its sources come numbered 1, 2, 3 in the order it cites them (the engine numbers them so)."""
     citations = list(answer.citations) if answer.status == "answered" else []
-    return Draft(question=question, answer=answer.answer, status=answer.status, citations=citations, notices=list(answer.notices))
+    return Draft(question=question, answer=answer.answer, status=answer.status, citations=citations,
+                 notices=list(answer.notices), glossary=glossary)
 
 
 def _offline_textstat():

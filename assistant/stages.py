@@ -276,15 +276,17 @@ def verify(generated: Generated, passages: Sequence[Passage], sources: Sequence[
     # numbered as read: the first source the answer cites is [1] (each keeps its number as `passage`)
     text, numbering = number_as_read(checked.text, generated.contexts)
     contexts = renumbered(generated.contexts, numbering)
-    sentences = support.check(text, renumbered(list(sources) or generated.contexts, numbering), glossary)
+    whole = renumbered(list(sources) or generated.contexts, numbering)  # the passages whole, not the model's excerpts
+    sentences = support.check(text, whole, glossary)
     unsupported = sum(s.support == "unsupported" for s in sentences)
     if unsupported and checked.supported:
         notices.append(
             f"{unsupported} of its {len(sentences)} sentences {'is' if unsupported == 1 else 'are'} not supported by the "
             "passages cited (marked ⚠ with the reason): check them against the sources before relying on them."
         )
-    return Verified("answered", text, renumbered(checked.cited, numbering), checked.supported and support.supported(sentences),
-                    notices, sentences, contexts)
+    by_number = {source.n: source for source in whole}
+    cited = [by_number.get(source.n, source) for source in renumbered(checked.cited, numbering)]  # a citation opens its whole passage
+    return Verified("answered", text, cited, checked.supported and support.supported(sentences), notices, sentences, contexts)
 
 
 OVERRULED = (

@@ -44,6 +44,7 @@ _MONEY = re.compile(rf"£\s?({_FIGURE})\s?(bn|billion|m|million|k|thousand)?\b",
 _PERCENT = re.compile(rf"({_FIGURE})\s?(?:%|per\s?cent\b)", re.I)
 _FINANCIAL_YEAR = re.compile(r"\b((?:19|20)?\d{2})\s?[/–-]\s?((?:19|20)?\d{2})\b")  # 2027/28, 2027-2028, 27/28
 _YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
+_SCALED = re.compile(rf"({_FIGURE})\s?(bn|billion|million|thousand)\b", re.I)  # "1.9 million", "7.1 billion pounds"
 _SHORT_RANGE = re.compile(r"(?<![\d,.])(\d{1,3})\s?[-–]\s?(\d{1,3}(?:,\d{3})+)(?![\d,])")
 _NUMBER = re.compile(rf"(?<![\w.£])({_FIGURE})(?![\w%]|\.\d)")  # a section number ("5.2.1") is no figure
 _WORD = re.compile(r"[^\W\d_][\w'’&-]*")
@@ -126,6 +127,9 @@ def specifics(text: str) -> list[Specific]:
     for match in _PERCENT.finditer(bare):
         if free(match):
             add(match, "percent", _amount(match.group(1)))
+    for match in _SCALED.finditer(bare):
+        if free(match):
+            add(match, "number", float(round(_amount(match.group(1)) * _SCALE[match.group(2).lower()])))
     for match in _FINANCIAL_YEAR.finditer(bare):
         if free(match):
             first, end = match.group(1), match.group(2)
@@ -239,7 +243,10 @@ def _name_held(name: str, passage_text: str, glossary, defined: dict[str, str]) 
     if len(parts) > 1 and all(_phrase_held(p, passage_text) for p in parts):
         return True
     if not re.fullmatch(r"[A-Z][A-Za-z&]*[A-Z]s?|[A-Z]{2,}", name):
-        return False
+        # written out where the passage has the acronym: "Same Day Emergency Care" for "SDEC"
+        initials = "".join(w[0] for w in re.findall(r"[A-Za-z][\w'’]*", name) if w.lower() not in _SMALL)
+        other = glossary.other_form(name) if glossary is not None else ""
+        return (len(initials) > 2 and _phrase_held(initials, passage_text)) or bool(other and _phrase_held(other, passage_text))
     singular = name[:-1] if re.fullmatch(r"[A-Z]{2,}s", name) else name
     meanings = [defined.get(name), defined.get(singular)]
     if glossary is not None:

@@ -36,8 +36,10 @@ class BaselineError(ValueError):
     """The baseline file cannot be read or does not fit this run."""
 
 
-def default_path(repo: Path, backend: str, retrieval_only: bool) -> Path:
-    return repo / "eval" / "baselines" / f"{backend}{'-retrieval' if retrieval_only else ''}.json"
+def default_path(repo: Path, backend: str, retrieval_only: bool, audience: str = "staff") -> Path:
+    """eval/baselines/<backend>[-retrieval | -public].json: one baseline a backend, mode and audience."""
+    suffix = "-retrieval" if retrieval_only else "-public" if audience == "public" else ""
+    return repo / "eval" / "baselines" / f"{backend}{suffix}.json"
 
 
 def load_baseline(path: Path) -> dict | None:

@@ -115,7 +115,7 @@ def prepare(request: EvalRequest, settings: Settings) -> Plan:
             )
     except GoldSetError as exc:
         raise EvalError(str(exc)) from exc
-    baseline_path = request.baseline or gate.default_path(REPO_ROOT, request.backend, request.retrieval_only)
+    baseline_path = request.baseline or gate.default_path(REPO_ROOT, request.backend, request.retrieval_only, request.audience)
     old, fits = None, False
     try:
         old = gate.load_baseline(baseline_path)

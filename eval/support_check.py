@@ -198,8 +198,10 @@ def measure(cases: list[Case], min_word_share: float, glossary=None) -> dict:
         checked = support.check(case.text, case.sources, glossary, min_word_share)
         if case.corrupted is None:
             flagged.append(not support.supported(checked))
-        else:
-            hit = case.corrupted < len(checked) and checked[case.corrupted].support != "supported"
+        else:  # the corrupted sentence, found by its text (a lead-in or list line would shift the count)
+            wrong = case.sentences[case.corrupted]
+            found = [s for s in checked if s.text == wrong] or checked[case.corrupted:case.corrupted + 1]
+            hit = bool(found) and found[0].support != "supported"
             caught[case.kind].append(hit)
             if not hit:
                 missed.append(f"{case.id} {case.kind}: {case.sentences[case.corrupted]}")

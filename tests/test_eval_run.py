@@ -390,3 +390,14 @@ def test_an_installed_eval_writes_its_runs_in_the_home_folder_not_beside_its_cod
     assert orchestrate.runs_folder(settings) == orchestrate.RUNS  # this checkout: eval/runs
     monkeypatch.setattr(orchestrate, "REPO_ROOT", tmp_path / "site-packages")  # a wheel: no pyproject.toml
     assert orchestrate.runs_folder(settings) == settings.home / "eval-runs"
+
+
+def test_a_baseline_is_made_for_one_audience():
+    from pathlib import Path
+
+    from eval import baseline as gate
+
+    assert gate.default_path(Path("r"), "local", False, "public").name == "local-public.json"
+    assert gate.default_path(Path("r"), "local", False).name == "local.json"
+    with pytest.raises(gate.BaselineError, match="answers for staff, this run writes for public"):
+        gate.check_fits({"backend": "local", "k": 5, "retrieval_only": False}, "local", 5, False, Path("b.json"), "public")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from datetime import date
 
@@ -186,6 +187,10 @@ def test_a_draft_with_an_unsupported_sentence_is_approved_only_when_a_person_con
     from assistant.ui import drafting
 
     drafts_ = [Draft("When do the centres open?", BAD, "answered", [PASSAGE])]
+    # a tick given before the text changed confirms nothing: the new sentence was never shown marked
+    edited = BAD + " It costs £9bn [1]."
+    after, _, _, note, _, _ = drafting.toggle_approval(0, edited, drafts_, True)
+    assert not after[0].approved and note.startswith("**Not approved:**")
     drafts_, rows, reading, note, _, _ = drafting.toggle_approval(0, BAD, drafts_, False)
     assert not drafts_[0].approved and note.startswith("**Not approved:**") and "24 is not in [1]" in reading
     assert rows[0][4] == "⚠ 1 to check"
@@ -195,6 +200,9 @@ def test_a_draft_with_an_unsupported_sentence_is_approved_only_when_a_person_con
     good = [Draft("When do the centres open?", GOOD, "answered", [PASSAGE])]
     good, rows, _, _, _, _ = drafting.toggle_approval(0, GOOD, good, False)  # nothing to confirm
     assert good[0].approved and not good[0].confirmed and rows[0][4] == "✓ all supported"
+    # Withdraw approval withdraws, whatever the edit and the tick
+    withdrawn, _, _, note, button, _ = drafting.toggle_approval(0, BAD, good, True)
+    assert not withdrawn[0].approved and button["value"] == "Approve" and "no longer approved" in note
     # an edit that makes an approved draft unsupported withdraws its approval
     good, rows, _, note = drafting.save_edit(0, BAD, good)
     assert not good[0].approved and "approval is withdrawn" in note
@@ -238,15 +246,24 @@ def test_quoted_answers_for_the_public_are_bullets_without_lead_ins():
 def test_simplify_keeps_the_citations_or_keeps_the_draft(corpus_assistant, scripted):
     cited = [PASSAGE]
     scripted.simpler = "The centres in Blackpool open 12 hours a day from 2026 [1]. Ask at [4]."
-    text, notices = corpus_assistant.simplify(GOOD, cited, backend="scripted")
+    text, sources, notices = corpus_assistant.simplify(GOOD, cited, backend="scripted")
     assert text == "The centres in Blackpool open 12 hours a day from 2026 [1]. Ask at."
+    assert [(s.n, s.doc) for s in sources] == [(1, "plan.txt")]
     assert notices == ["Removed citation [4]: it named no source of the answer."]
     scripted.simpler = "The centres open soon."  # every citation lost: the draft stays as it was
     assert corpus_assistant.simplify(GOOD, cited, backend="scripted") == (
-        GOOD, ["The simpler version lost its citations, so the draft is kept as it was."])
+        GOOD, cited, ["The simpler version lost its citations, so the draft is kept as it was."])
+    two = [PASSAGE, dataclasses.replace(BOARD_SOURCE, n=2)]
+    scripted.simpler = "The board sets shifts [2]."  # it cites only the second: numbered [1] now, the first dropped
+    text, sources, _ = corpus_assistant.simplify(GOOD + " The board sets shifts [2].", two, backend="scripted")
+    assert text == "The board sets shifts [1]." and [(s.n, s.doc) for s in sources] == [(1, "board.txt")]
     scripted.failure = "the model is down"
-    text, notices = corpus_assistant.simplify("The priorities are: [1]\n- Urgent care [1]. Beds [1].", cited, backend="scripted")
+    text, _, notices = corpus_assistant.simplify("The priorities are: [1]\n- Urgent care [1]. Beds [1].", cited, backend="scripted")
     assert text == "- Urgent care [1].\n- Beds [1]." and "set out as bullets" in notices[0]
+
+
+BOARD_SOURCE = Source(n=2, doc="board.txt", title="Board paper", section="Roadmap", page=None,
+                      text="The roadmap sets three big shifts.", start=0, end=40)
 
 
 class _Services:
@@ -265,8 +282,12 @@ def test_the_simplify_button_rewrites_the_draft_and_withdraws_an_approval(corpus
 
     scripted.simpler = "Centres in Blackpool open 12 hours a day. They start in 2026 [1]."
     drafts_ = [Draft("When do the centres open?", GOOD, "answered", [PASSAGE], approved=True)]
-    drafts_, rows, text, reading, note, button = drafting.simplify(_Services(corpus_assistant), 0, GOOD, drafts_,
-                                                                   progress=lambda *a, **k: None)
+    drafts_, rows, text, reading, note, button, _ = drafting.simplify(_Services(corpus_assistant), 0, GOOD, drafts_,
+                                                                      progress=lambda *a, **k: None)
     assert text == drafts_[0].answer == scripted.simpler and drafts_[0].edited and not drafts_[0].approved
     assert note.startswith("Draft 1 simplified: reading ease") and "Approve it again" in note
     assert rows[0][5] == "" and button["value"] == "Approve"
+    scripted.simpler = ""  # unchanged: an approval and its confirmation stand
+    confirmed = [dataclasses.replace(drafts_[0], approved=True, confirmed=True)]
+    confirmed, *_ = drafting.simplify(_Services(corpus_assistant), 0, confirmed[0].answer, confirmed, progress=lambda *a, **k: None)
+    assert confirmed[0].approved and confirmed[0].confirmed

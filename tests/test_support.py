@@ -171,3 +171,12 @@ def test_a_citation_ends_a_name():
     """Quotes joined on one line: "… the Royal Lancaster Infirmary [1] Work is also planned …"."""
     assert [s.written for s in support.specifics("the Royal Lancaster Infirmary [1] Work is planned")] == [
         "Royal Lancaster Infirmary"]
+
+
+def test_scaled_figures_and_written_out_acronyms():
+    passage = Source(n=1, doc="d.txt", title="T", section="S", page=None,
+                     text="Around 1.8 million residents. A budget of £5.4 billion. SDEC services open in Blackpool.", start=0, end=90)
+    assert one("It serves about 1.9 million residents [1].", [passage]).reason == "1.9 million is not in [1]."
+    assert one("It spends 7.1 billion pounds [1].", [passage]).reason == "7.1 billion is not in [1]."
+    assert one("Around 1.8 million residents and a budget of 5.4 billion pounds [1].", [passage]).support == "supported"
+    assert one("The Same Day Emergency Care services open in Blackpool [1].", [passage]).support == "supported"

@@ -84,7 +84,8 @@ def ask_public(services: Services, question: str, request: gr.Request | None) ->
     """A draft from the documents this user's questions may use (official and their own uploads)."""
     try:
         chosen = Filters(user=services.user(request))
-        return faq.draft_from_answer(question, services.assistant.ask(question, audience="public", filters=chosen))
+        answer = services.assistant.ask(question, audience="public", filters=chosen)
+        return faq.draft_from_answer(question, answer, services.assistant.retriever.glossary())
     except Exception as exc:  # noqa: BLE001 - one failed draft must not lose the others
         LOG.exception("drafting failed")
         failed = f"Could not draft this answer ({exc.__class__.__name__}). Try Regenerate."
@@ -119,8 +120,7 @@ def clear_all():
 def show(index, drafts):
     draft = drafts[index] if isinstance(index, int) and 0 <= index < len(drafts) else None
     text, line, panel = draft_details(draft)
-    label = "Withdraw approval" if draft is not None and draft.approved else "Approve"
-    return text, line, panel, gr.update(value=label), gr.update(value=False)
+    return text, line, panel, gr.update(value=approve_label(draft)), gr.update(value=False)
 
 
 def row_clicked(drafts, event: gr.SelectData):
@@ -128,7 +128,12 @@ def row_clicked(drafts, event: gr.SelectData):
     return row if isinstance(row, int) and 0 <= row < len(drafts) else gr.update()
 
 
+def approve_label(draft: faq.Draft | None) -> str:
+    return "Withdraw approval" if draft is not None and draft.approved else "Approve"
+
+
 def save_edit(index, text, drafts):
+    """The editor's text saved into the draft; an edit that adds a sentence to confirm withdraws its approval."""
     if not isinstance(index, int) or not 0 <= index < len(drafts):
         return drafts, gr.update(), gr.update(), "Pick a draft first."
     drafts = list(drafts)
@@ -143,30 +148,44 @@ def save_edit(index, text, drafts):
     return drafts, faq_rows(drafts), draft_details(drafts[index])[1], note
 
 
+def save_clicked(index, text, drafts):
+    """Save: the edit kept, the Approve button telling the draft's state, the confirming tick cleared
+    (it was given for the sentences shown before the edit)."""
+    drafts, rows, line, note = save_edit(index, text, drafts)
+    draft = drafts[index] if isinstance(index, int) and 0 <= index < len(drafts) else None
+    return drafts, rows, line, note, gr.update(value=approve_label(draft)), gr.update(value=False)
+
+
 def toggle_approval(index, text, drafts, confirmed=False):
     """Approve the draft (its edit saved first), or withdraw its approval. A draft with a sentence
-    the check did not find supported is approved only when the reviewer ticks that they checked it."""
-    drafts, rows, line, note = save_edit(index, text, drafts)
+    the check did not find supported is approved only when the reviewer ticks that they checked it;
+    a tick given before the text changed confirms nothing."""
     if not isinstance(index, int) or not 0 <= index < len(drafts):
-        return drafts, rows, line, note, gr.update(), gr.update()
+        return drafts, gr.update(), gr.update(), "Pick a draft first.", gr.update(), gr.update(value=False)
+    withdrawing = drafts[index].approved  # the button's meaning, as the reviewer saw it
+    confirmed = confirmed and text == drafts[index].answer
+    drafts, rows, line, note = save_edit(index, text, drafts)
     if drafts[index].status not in ("answered", "unanswerable"):
         return drafts, rows, line, "Only a drafted answer can be approved.", gr.update(), gr.update()
     draft = drafts[index]
-    flagged = draft.needs_confirming() if not draft.approved else []
+    if withdrawing:
+        drafts[index] = dataclasses.replace(draft, approved=False, confirmed=False)
+        return (drafts, faq_rows(drafts), draft_details(drafts[index])[1], f"Draft {index + 1} is no longer approved.",
+                gr.update(value="Approve"), gr.update(value=False))
+    flagged = draft.needs_confirming()
     if flagged and not confirmed:
         count = f"{len(flagged)} sentence{'s' if len(flagged) > 1 else ''}"
         return (drafts, rows, line, f"**Not approved:** {count} of draft {index + 1} "
                 f"{'are' if len(flagged) > 1 else 'is'} not supported by the sources cited (marked ⚠ above). Check "
                 "them against the sources, edit them, or tick “I have checked the marked sentences” to approve it anyway.",
-                gr.update(), gr.update())
-    draft = dataclasses.replace(draft, approved=not draft.approved, confirmed=bool(flagged) and not draft.approved)
+                gr.update(value=approve_label(draft)), gr.update(value=False))
+    draft = dataclasses.replace(draft, approved=True, confirmed=bool(flagged))
     drafts[index] = draft
-    state = "approved" if draft.approved else "no longer approved"
+    state = "approved"
     if draft.confirmed:
         state += f", with {len(flagged)} marked sentence{'s' if len(flagged) > 1 else ''} confirmed by you"
-    label = "Withdraw approval" if draft.approved else "Approve"
     return (drafts, faq_rows(drafts), draft_details(draft)[1], f"Draft {index + 1} is {state}.",
-            gr.update(value=label), gr.update(value=False))
+            gr.update(value="Withdraw approval"), gr.update(value=False))
 
 
 def simplify(services: Services, index, text, drafts, progress=gr.Progress()):
@@ -174,40 +193,42 @@ def simplify(services: Services, index, text, drafts, progress=gr.Progress()):
     what was approved is no longer what stands, so its approval is withdrawn."""
     drafts, rows, line, note = save_edit(index, text, drafts)
     if not isinstance(index, int) or not 0 <= index < len(drafts):
-        return drafts, rows, gr.update(), line, note, gr.update()
+        return drafts, rows, gr.update(), line, note, gr.update(), gr.update(value=False)
     draft = drafts[index]
     if draft.status != "answered":
-        return drafts, rows, gr.update(), line, "Only a drafted answer can be simplified.", gr.update()
+        return (drafts, rows, gr.update(), line, "Only a drafted answer can be simplified.",
+                gr.update(value=approve_label(draft)), gr.update(value=False))
     progress(0, desc="Writing it more simply")
     try:
-        simpler, notices = services.assistant.simplify(draft.answer, draft.citations)
+        simpler, citations, notices = services.assistant.simplify(draft.answer, draft.citations)
     except Exception as exc:  # noqa: BLE001 - the draft is kept as it is
         LOG.exception("simplifying failed")
-        return drafts, rows, gr.update(), line, f"Could not simplify draft {index + 1} ({exc.__class__.__name__}); it is unchanged.", gr.update()
+        return (drafts, rows, gr.update(), line, f"Could not simplify draft {index + 1} ({exc.__class__.__name__}); it is unchanged.",
+                gr.update(value=approve_label(draft)), gr.update(value=False))
     before = draft.reading_ease
-    drafts[index] = dataclasses.replace(draft, answer=simpler, edited=simpler != draft.answer or draft.edited,
-                                        approved=draft.approved and simpler == draft.answer, confirmed=False)
-    after = drafts[index].reading_ease
     if simpler == draft.answer:
         note = f"Draft {index + 1} is unchanged."
     else:
-        note = f"Draft {index + 1} simplified: reading ease {before:.0f} → {after:.0f}. Check it against the sources."
+        drafts[index] = dataclasses.replace(draft, answer=simpler, citations=citations, edited=True, approved=False, confirmed=False)
+        after = drafts[index].reading_ease
+        ease = " → ".join("–" if score is None else f"{score:.0f}" for score in (before, after))
+        note = f"Draft {index + 1} simplified: reading ease {ease}. Check it against the sources."
         if draft.approved:
             note += " Approve it again when it reads right."
     note = " ".join([note, *(md(n) for n in notices)])
-    label = "Withdraw approval" if drafts[index].approved else "Approve"
-    return drafts, faq_rows(drafts), simpler, draft_details(drafts[index])[1], note, gr.update(value=label)
+    return (drafts, faq_rows(drafts), drafts[index].answer, draft_details(drafts[index])[1], note,
+            gr.update(value=approve_label(drafts[index])), gr.update(value=False))
 
 
 def redo(services: Services, index, drafts, request: gr.Request, progress=gr.Progress()):
     if not isinstance(index, int) or not 0 <= index < len(drafts):
-        return drafts, gr.update(), gr.update(), gr.update(), gr.update(), "Pick a draft first.", gr.update()
+        return drafts, gr.update(), gr.update(), gr.update(), gr.update(), "Pick a draft first.", gr.update(), gr.update()
     progress(0, desc="Drafting the answer again")
     drafts = list(drafts)
     drafts[index] = ask_public(services, drafts[index].question, request)
     text, line, panel = draft_details(drafts[index])
     again = f"Drafted answer {index + 1} again."
-    return drafts, faq_rows(drafts), text, line, panel, again, gr.update(value="Approve")
+    return drafts, faq_rows(drafts), text, line, panel, again, gr.update(value="Approve"), gr.update(value=False)
 
 
 def make_files(services: Services, which, heading, drafts, request: gr.Request):
@@ -281,11 +302,12 @@ def faq_tab(services: Services) -> None:
     clear_button.click(clear_all, None, cleared, **PRIVATE)
     pick.change(show, [pick, drafts_state], [editor, reading, draft_sources, approve, confirm], **PRIVATE)
     table.select(row_clicked, drafts_state, pick, **PRIVATE)
-    save.click(save_edit, [pick, editor, drafts_state], [drafts_state, table, reading, faq_status], **PRIVATE)
+    save.click(save_clicked, [pick, editor, drafts_state], [drafts_state, table, reading, faq_status, approve, confirm],
+               **PRIVATE)
     approve.click(toggle_approval, [pick, editor, drafts_state, confirm],
                   [drafts_state, table, reading, faq_status, approve, confirm], **PRIVATE)
-    simpler.click(bind(simplify, services), [pick, editor, drafts_state], [drafts_state, table, editor, reading, faq_status, approve],
-                  concurrency_id="answer", **PRIVATE)
-    redone = [drafts_state, table, editor, reading, draft_sources, faq_status, approve]
+    simpler.click(bind(simplify, services), [pick, editor, drafts_state],
+                  [drafts_state, table, editor, reading, faq_status, approve, confirm], concurrency_id="answer", **PRIVATE)
+    redone = [drafts_state, table, editor, reading, draft_sources, faq_status, approve, confirm]
     regenerate.click(bind(redo, services), [pick, drafts_state], redone, concurrency_id="answer", **PRIVATE)
     export.click(bind(make_files, services), [scope, title, drafts_state], [files, export_note], **PRIVATE)
