@@ -552,47 +552,48 @@ def eval_drafts_command(
         raise UserError(str(exc)) from exc
 
 
+def _run_eval_tool(main, out: Path | None, gold: Path | None, *flags: str) -> None:
+    """Run an eval module's ``main(argv)`` with the options given; its failure code is the command's."""
+    code = main([*flags, *(["--out", str(out)] if out else []), *(["--gold", str(gold)] if gold else [])])
+    if code:
+        raise typer.Exit(code)
+
+
+GoldOption = Annotated[Optional[Path], typer.Option("--gold", help="The gold set (its dev items for a fit). Default: eval/gold_set.jsonl.")]
+
+
 @app.command("eval-fit-answerability")
 def eval_fit_answerability_command(
     out: Annotated[Optional[Path], typer.Option("--out", help="The model file to write. Default: assistant/answerability.json.")] = None,
-    gold: Annotated[Optional[Path], typer.Option("--gold", help="The gold set (its dev items only). Default: eval/gold_set.jsonl.")] = None,
+    gold: GoldOption = None,
 ) -> None:
     """Fit the answerability model on the dev items and write its coefficients, thresholds and dev figures."""
-    from eval.fit_answerability import main as fit_main
+    from eval.fit_answerability import main
 
-    argv = [*(["--out", str(out)] if out else []), *(["--gold", str(gold)] if gold else [])]
-    code = fit_main(argv)
-    if code:
-        raise typer.Exit(code)
+    _run_eval_tool(main, out, gold)
 
 
 @app.command("eval-fit-reranker")
 def eval_fit_reranker_command(
     out: Annotated[Optional[Path], typer.Option("--out", help="The model file to write. Default: assistant/reranker.json.")] = None,
-    gold: Annotated[Optional[Path], typer.Option("--gold", help="The gold set (its dev items only). Default: eval/gold_set.jsonl.")] = None,
+    gold: GoldOption = None,
 ) -> None:
     """Fit the reranker on the dev items and write its coefficients, depth and dev figures (then re-fit answerability)."""
-    from eval.fit_reranker import main as fit_main
+    from eval.fit_reranker import main
 
-    argv = [*(["--out", str(out)] if out else []), *(["--gold", str(gold)] if gold else [])]
-    code = fit_main(argv)
-    if code:
-        raise typer.Exit(code)
+    _run_eval_tool(main, out, gold)
 
 
 @app.command("eval-support")
 def eval_support_command(
     choose: Annotated[bool, typer.Option("--choose", help="Choose the word-share threshold on dev first.")] = False,
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the figures as JSON here.")] = None,
-    gold: Annotated[Optional[Path], typer.Option("--gold", help="The gold set. Default: eval/gold_set.jsonl.")] = None,
+    gold: GoldOption = None,
 ) -> None:
     """Measure the sentence-support check on corrupted gold reference answers (catch and false-flag rates, dev and test)."""
-    from eval.support_check import main as support_main
+    from eval.support_check import main
 
-    argv = [*(["--choose"] if choose else []), *(["--out", str(out)] if out else []), *(["--gold", str(gold)] if gold else [])]
-    code = support_main(argv)
-    if code:
-        raise typer.Exit(code)
+    _run_eval_tool(main, out, gold, *(["--choose"] if choose else []))
 
 
 @app.command("docs")
