@@ -291,3 +291,14 @@ def test_the_simplify_button_rewrites_the_draft_and_withdraws_an_approval(corpus
     confirmed = [dataclasses.replace(drafts_[0], approved=True, confirmed=True)]
     confirmed, *_ = drafting.simplify(_Services(corpus_assistant), 0, confirmed[0].answer, confirmed, progress=lambda *a, **k: None)
     assert confirmed[0].approved and confirmed[0].confirmed
+
+
+def test_a_draft_is_re_checked_with_the_engines_glossary():
+    from assistant.abbreviations import Glossary
+
+    passage = Source(n=1, doc="plan.txt", title="The plan", section="Urgent care", page=None,
+                     text="Waits in accident and emergency departments in Blackpool will fall by 2026.", start=0, end=80)
+    text = "Waits in A&E departments in Blackpool will fall by 2026 [1]."
+    answer = Answer(status="answered", answer=text, citations=[passage])
+    assert draft_from_answer("A&E?", answer, Glossary()).flagged() == []  # A&E: accident and emergency
+    assert [s.reason for s in draft_from_answer("A&E?", answer).flagged()] == ["A&E is not in [1]."]

@@ -148,3 +148,12 @@ def test_an_answer_citing_only_a_later_passage_numbers_it_one(corpus_assistant, 
     assert [s.n for s in answer.contexts] == list(range(1, len(answer.contexts) + 1))
     assert answer.contexts[0].passage == 4 and answer.contexts[1].passage == 1  # the others after, in their order
     assert answer.to_dict()["citations"][0]["passage"] == 4  # the JSON keeps the number it was read under
+
+
+def test_a_citation_opens_its_whole_passage_not_the_models_excerpt(corpus_assistant, scripted):
+    scripted.reply = "The deficit is large [2]."
+    answer = corpus_assistant.ask(DEFICIT, backend="scripted")
+    cited = answer.citations[0]
+    whole = {(s.doc, s.start): s for s in corpus_assistant._number(answer.search)}[(cited.doc, cited.start)]
+    read = next(s for s in answer.contexts if s.n == cited.n)  # what the model was given under that number
+    assert cited.text == whole.text and len(read.text) <= len(whole.text)
