@@ -256,7 +256,7 @@ def _name_held(name: str, passage_text: str, glossary, defined: dict[str, str]) 
     return _phrase_held(singular, passage_text) or _spelled(re.sub(r"[^A-Za-z]", "", singular), passage_text)
 
 
-def _held(specific: Specific, passage_specifics: list[Specific], passage_text: str, glossary,
+def held(specific: Specific, passage_specifics: list[Specific], passage_text: str, glossary,
           defined: dict[str, str] | None = None) -> bool:
     """``specific`` is in the passage (``defined``: acronyms the sentence itself spells out)."""
     if specific.kind == "name":
@@ -329,7 +329,7 @@ def check(text: str, sources: Sequence[Source], glossary=None, min_word_share: f
         passage_text, passage_specifics = cache[known]
         where = " or ".join(f"[{n}]" for n in known)
         defined = mine(sentence)  # "East Lancashire Hospitals Trust (ELHT)": ELHT is what it stands for
-        missing = [s for s in specifics(sentence) if not _held(s, passage_specifics, passage_text, glossary, defined)]
+        missing = [s for s in specifics(sentence) if not held(s, passage_specifics, passage_text, glossary, defined)]
         if missing:
             what = ", ".join(dict.fromkeys(s.written for s in missing))
             checked.append(SentenceSupport(sentence, cited, "unsupported", f"{what} {'is' if len(missing) == 1 else 'are'} not in {where}."))

@@ -104,8 +104,8 @@ def reference_case(item: GoldItem, corpus: Corpus) -> Case | None:
         words = set(terms(piece))
         chosen = [max(held, key=lambda n: (len(words & held[n]), -n))]
         for specific in support.specifics(piece):  # as a careful writer would: cite where each fact is
-            if not any(support._held(specific, contexts[n][1], contexts[n][0], None) for n in chosen):
-                chosen += [n for n in held if n not in chosen and support._held(specific, contexts[n][1], contexts[n][0], None)][:1]
+            if not any(support.held(specific, contexts[n][1], contexts[n][0], None) for n in chosen):
+                chosen += [n for n in held if n not in chosen and support.held(specific, contexts[n][1], contexts[n][0], None)][:1]
         cited.append(f"{piece} " + "".join(f"[{n}]" for n in sorted(chosen)))
     return Case(item.id, item.split, tuple(cited), tuple(sources))
 
@@ -124,55 +124,57 @@ def _moved_year(written: str, years: int) -> str:
     return re.sub(r"\d{2,4}", lambda m: str(int(m.group()) + years).zfill(len(m.group()))[-len(m.group()):], written)
 
 
+# how a figure or a year is changed: the kinds of specific it applies to, and the changes tried in turn
+_CHANGES = {
+    "figure": (("money", "percent", "number"), [lambda w: _scaled_figure(w, 3), lambda w: _scaled_figure(w, 7)]),
+    "year": (("year",), [lambda w: _moved_year(w, 3), lambda w: _moved_year(w, 5)]),
+}
+
+
 def corruptions(case: Case, names: list[str], foreign: list[Source], glossary=None) -> list[Case]:
-    """The corrupted cases of an untouched one: one of each kind that can be made."""
-    made: list[Case] = []
+    """The corrupted cases of an untouched one: one of each kind that can be made (in the first
+    sentence that allows it)."""
     by_number = {s.n: s for s in case.sources}
-    for kind in KINDS:
-        for i, sentence in enumerate(case.sentences):
-            cited = support.sentences(sentence)[0][1] if support.sentences(sentence) else ()
-            passages = [by_number[n] for n in cited if n in by_number]
-            if not passages:
-                continue
+    checked = []  # each sentence citing a known passage: (position, text, its passages' text, their specifics)
+    for i, sentence in enumerate(case.sentences):
+        split = support.sentences(sentence)
+        passages = [by_number[n] for n in (split[0][1] if split else ()) if n in by_number]
+        if passages:
             context = "\n".join(support.context(p) for p in passages)
-            held = support.specifics(context)
+            checked.append((i, sentence, context, support.specifics(context)))
 
-            def absent(new_text: str) -> bool:
-                return all(not support._held(s, held, context.lower(), glossary) for s in support.specifics(new_text)
-                           if s.kind != "name" or kind == "name") and bool(support.specifics(new_text))
+    def with_sentence(i: int, new: str, **changed) -> Case:
+        return replace(case, sentences=case.sentences[:i] + (new,) + case.sentences[i + 1:], corrupted=i, **changed)
 
-            new = None
-            if kind == "figure":
-                found = [s for s in support.specifics(sentence) if s.kind in ("money", "percent", "number")]
-                for factor in (3, 7):
-                    if found and absent(changed := _scaled_figure(found[0].written, factor)):
-                        new = sentence.replace(found[0].written, changed, 1)
-                        break
-            elif kind == "year":
-                found = [s for s in support.specifics(sentence) if s.kind == "year"]
-                for years in (3, 5):
-                    if found and absent(changed := _moved_year(found[0].written, years)):
-                        new = sentence.replace(found[0].written, changed, 1)
-                        break
+    made: list[Case] = []
+    for kind in KINDS:
+        for i, sentence, context, held in checked:
+            if kind in _CHANGES:
+                kinds, changes = _CHANGES[kind]
+                found = [s for s in support.specifics(sentence) if s.kind in kinds]
+                # only a change its passages do not hold: every corrupted sentence is wrong
+                new = next((sentence.replace(found[0].written, changed, 1) for change in changes if found
+                            for changed in [change(found[0].written)]
+                            if support.specifics(changed)
+                            and not any(support.held(s, held, context.lower(), glossary) for s in support.specifics(changed)
+                                        if s.kind != "name")), None)
             elif kind == "name":
                 found = [s for s in support.specifics(sentence) if s.kind == "name"]
-                if found:
-                    pool = [n for n in names if n.lower() not in context.lower() and n.lower() != found[0].value]
-                    other = _pick(f"{case.id}:{found[0].written}", pool)
-                    if other:
-                        new = re.sub(rf"(?<!\w){re.escape(found[0].written)}(?!\w)", other, sentence, count=1)
-            elif kind == "document":
+                pool = [n for n in names if n.lower() not in context.lower() and n.lower() != found[0].value] if found else []
+                other = _pick(f"{case.id}:{found[0].written}", pool) if found else None
+                new = re.sub(rf"(?<!\w){re.escape(found[0].written)}(?!\w)", other, sentence, count=1) if other else None
+            else:  # document
                 if len(set(terms(sentence))) < support.MIN_WORDS:
                     continue  # "Yes. [1]" states nothing a passage could contradict
-                pool = [s for s in foreign if all(s.doc != p.doc for p in case.sources)]
-                other = _pick(f"{case.id}:document", pool)
+                other = _pick(f"{case.id}:document", [s for s in foreign if all(s.doc != p.doc for p in case.sources)])
                 if other:
                     n = len(case.sources) + 1
-                    made.append(replace(case, sentences=case.sentences[:i] + (re.sub(r"\[\d+\]", f"[{n}]", sentence),) + case.sentences[i + 1:],
-                                        sources=case.sources + (replace(other, n=n),), kind=kind, corrupted=i))
+                    made.append(with_sentence(i, re.sub(r"\[\d+\]", f"[{n}]", sentence), kind=kind,
+                                              sources=case.sources + (replace(other, n=n),)))
                     break
+                continue
             if new is not None and new != sentence:
-                made.append(replace(case, sentences=case.sentences[:i] + (new,) + case.sentences[i + 1:], kind=kind, corrupted=i))
+                made.append(with_sentence(i, new, kind=kind))
                 break
     return made
 
