@@ -269,3 +269,16 @@ def test_a_year_that_names_a_document_is_not_a_year_asked_about(corpus_assistant
     assert answer.status == "answered"
     later = corpus_assistant.ask("What does the 2030 roadmap plan for frailty in 2031/32?")
     assert later.decision.signals["years_found"] == 0.0 and later.status == "unanswerable"
+
+
+def test_the_fused_signals_read_the_highest_scores_whatever_the_reranker_put_first(corpus_assistant):
+    """The reranker may put a passage with a lower fused score first: fused_top and fused_gap do not change."""
+    answer = corpus_assistant.ask(COVERED)
+    passages = list(answer.search.passages)
+    assert len({p.score for p in passages}) > 1
+    sources = corpus_assistant._number(answer.search)[:5]
+    catalog, glossary = corpus_assistant.indexer.catalog, corpus_assistant.retriever.glossary()
+    as_ranked = answerability.signals(COVERED, passages, sources, catalog, glossary)
+    reordered = answerability.signals(COVERED, passages[::-1], sources, catalog, glossary)
+    assert (reordered["fused_top"], reordered["fused_gap"]) == (as_ranked["fused_top"], as_ranked["fused_gap"])
+    assert as_ranked["fused_top"] == max(p.score for p in passages) * 61
