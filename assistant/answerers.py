@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Callable
 
-from assistant import evidence, extractive
+from assistant import comparison, evidence, extractive
 from assistant.answers import Source
 from assistant.config import PROMPTS_DIR, Settings
 from assistant.llm import ChatClient, ChatEndpoint, LLMUnavailable, openai_endpoint
@@ -76,6 +76,10 @@ class Answerer:
         """The answer rewritten more simply for the public, its citations kept (raises LLMUnavailable)."""
         raise NotImplementedError
 
+    def summarise(self, question: str, table: comparison.Table, audience: str = "staff") -> Iterator[str]:
+        """The sentence under a comparison's table: where its documents agree or differ."""
+        yield comparison.rule_summary(table)
+
     def start(self) -> None:
         """Be ready to answer (start a model server if it is not running). Raises LLMUnavailable."""
 
@@ -132,6 +136,11 @@ class ChatAnswerer(Answerer):
 
     def generate(self, question: str, sources: list[Source], audience: str = "staff") -> Iterator[str]:
         yield from self.client().stream(answer_messages(question, sources, audience))
+
+    def summarise(self, question: str, table: comparison.Table, audience: str = "staff") -> Iterator[str]:
+        plain = " Write for a member of the public: short sentences and everyday words." if audience == "public" else ""
+        text = prompt("compare_summary").format(table=table.markdown(), question=question, plain=plain)
+        yield from self.client().stream([("system", prompt("system")), ("human", text)])
 
     def simplify(self, text: str) -> str:
         reply = self.client().complete([("system", prompt("system")), ("human", prompt("simplify_public").format(answer=text))],

@@ -183,6 +183,24 @@ def _open_assistant(settings, backend):
     return assistant
 
 
+def _print_text(text: str) -> None:
+    """An answer's paragraphs, and a comparison's table drawn as a table."""
+    from rich.table import Table
+
+    from assistant.comparison import blocks
+
+    for i, block in enumerate(blocks(text)):
+        if i:
+            console.print()
+        if isinstance(block, str):
+            console.print(block, markup=False, highlight=False)
+            continue
+        table = Table(*block[0], show_lines=True)
+        for row in block[1:]:
+            table.add_row(*row)
+        console.print(table)
+
+
 def _print_answer(answer, show_question: str = "") -> None:
     from rich.markup import escape
 
@@ -193,7 +211,7 @@ def _print_answer(answer, show_question: str = "") -> None:
     for notice in answer.notices:
         console.print(f"[yellow]Note:[/yellow] {escape(notice)}")
     if answer.status == "answered":
-        console.print(escape(answer.answer))
+        _print_text(answer.answer)
         flagged = [s for s in answer.sentences if s.support != "supported"]
         if flagged:
             console.print(f"\n[bold yellow]⚠ {len(flagged)} sentence{'s' if len(flagged) > 1 else ''} to check against the sources[/bold yellow]")

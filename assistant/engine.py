@@ -114,14 +114,23 @@ class Assistant:
                          notices=stages.refusal_notices(prepared.question), **trace)
             return
 
-        if answerer.uses_llm and decision.quoted:  # quotes at once; the model's first token replaces them
-            cited = check_citations(decision.quoted, wide).cited
-            quoted, numbering = number_as_read(decision.quoted, cited)  # numbered as read, as the answer will be
-            yield Event("quoted", text=quoted, sources=tuple(renumbered(cited, numbering)))
+        # a comparison of documents is answered as a table of what each says: quoted, so only where
+        # quotes would answer (P at or above the extractive answerer's threshold), whatever writes
+        table, compared = None, []
+        if decision.probability >= answerability.load_model().extractive:
+            table, compared = stages.compare(self.retriever, query, wide, filters, self.indexer.chunker.tokens)
         fallback = self.answerer_for(FALLBACK)
-        generated = yield from stages.generate(
-            answerer, fallback, prepared, query, evidence, wide, audience, timings, decision.quoted
-        )
+        if table is not None:
+            generated = yield from stages.compared(answerer, table, compared, query, audience, timings)
+            numbered = compared
+        else:
+            if answerer.uses_llm and decision.quoted:  # quotes at once; the model's first token replaces them
+                cited = check_citations(decision.quoted, wide).cited
+                quoted, numbering = number_as_read(decision.quoted, cited)  # numbered as read, as the answer will be
+                yield Event("quoted", text=quoted, sources=tuple(renumbered(cited, numbering)))
+            generated = yield from stages.generate(
+                answerer, fallback, prepared, query, evidence, wide, audience, timings, decision.quoted
+            )
         glossary = self.retriever.glossary()
         verified = stages.verify(generated, search.passages, numbered, glossary)
         if stages.overruled(decision, generated, verified):

@@ -169,8 +169,9 @@ def question_parts(question: str) -> list[list[str]]:
     return [part for part in parts if part and set(part) != whole]
 
 
-def answer(question: str, sources: list[Source]) -> ExtractiveResult:
-    """Pick the units that cover the question and each of its parts best; cite each with its source number."""
+def answer(question: str, sources: list[Source], max_chars: int = MAX_CHARS) -> ExtractiveResult:
+    """Pick the units that cover the question and each of its parts best; cite each with its source
+    number (``max_chars``: quoted at most, beyond the first unit)."""
     scoring = score(question, sources)
     if scoring is None:
         return ExtractiveResult(text="", coverage=0.0, cited=[], best=0.0)
@@ -198,7 +199,7 @@ def answer(question: str, sources: list[Source]) -> ExtractiveResult:
         if units[i].text not in {units[j].text for j in kept}:
             kept.append(i)
     kept = kept[:MAX_UNITS]
-    while len(kept) > 1 and sum(len(units[i].text) for i in kept) > MAX_CHARS:
+    while len(kept) > 1 and sum(len(units[i].text) for i in kept) > max_chars:
         kept.pop()  # the last chosen goes first
     first = units[best].source.n
     kept.sort(key=lambda i: (units[i].source.n != first, units[i].source.n, units[i].position))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from assistant import support
+from assistant import comparison, support
 from assistant.answers import Answer, Source
 from assistant.csv_safety import restore, safe_row
 from index.text import CITATION
@@ -220,8 +220,8 @@ def _flag_line(draft: Draft, sentence: support.SentenceSupport) -> str:
 
 
 def export_docx(drafts: list[Draft], path: Path, title: str = DEFAULT_TITLE, when: date | None = None) -> Path:
-    """A Word document: the title and date, then each question as a heading, its answer and
-    its sources as a numbered list."""
+    """A Word document: the title and date, then each question as a heading, its answer (a
+    comparison's table as a Word table) and its sources as a numbered list."""
     from docx import Document
 
     document = Document()
@@ -230,8 +230,19 @@ def export_docx(drafts: list[Draft], path: Path, title: str = DEFAULT_TITLE, whe
     document.add_paragraph(f"Drafted {(when or date.today()).strftime('%d %B %Y').lstrip('0')}")
     for draft in drafts:
         document.add_heading(draft.question, level=1)
-        for paragraph in [p for p in re.split(r"\n\s*\n", draft.answer.strip()) if p.strip()] or [""]:
-            document.add_paragraph(paragraph.strip())
+        for block in comparison.blocks(draft.answer) or [""]:
+            if isinstance(block, str):
+                document.add_paragraph(block)
+                continue
+            table = document.add_table(rows=0, cols=max(len(row) for row in block))
+            table.style = "Table Grid"
+            for number, row in enumerate(block):
+                cells = table.add_row().cells
+                for cell, text in zip(cells, row):
+                    cell.text = text
+                    if number == 0:  # the header row in bold
+                        for run in cell.paragraphs[0].runs:
+                            run.bold = True
         for sentence in draft.flagged():
             note = document.add_paragraph()
             note.add_run(f"⚠ {_flag_line(draft, sentence)}").italic = True

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from index.catalog import DocumentRecord
 from index.text import title_words
@@ -102,12 +103,15 @@ class DocumentNames:
         self.by_kind: dict[str, set[str]] = {}
         self.by_pair: dict[tuple[str, str], set[str]] = {}
         self.naming: dict[str, re.Pattern] = {}
+        self.by_initials: dict[str, set[str]] = {}  # "CI": the commissioning intentions
         for record in records:
             if record.date[:4]:
                 self.by_year.setdefault(record.date[:4], set()).add(record.doc)
             kind = record.kind.lower().strip()
             if kind:
                 self.by_kind.setdefault(kind, set()).add(record.doc)
+                if initials(kind):
+                    self.by_initials.setdefault(initials(kind), set()).add(record.doc)
             for pair in _title_pairs(record.title):
                 self.by_pair.setdefault(pair, set()).add(record.doc)
             self.naming[record.doc] = _naming_words(record)
@@ -126,6 +130,8 @@ class DocumentNames:
                 found |= docs
         for pair in pairs:
             found |= self.by_pair.get(pair, set())
+        for word in re.findall(r"\b[A-Z]{2,4}\b", query):
+            found |= self.by_initials.get(word, set())
         return sorted(found, key=self.order.__getitem__)
 
     def within(self, query: str, docs: Iterable[str]) -> str:
@@ -141,8 +147,17 @@ class DocumentNames:
         return left if title_words(left) else query
 
 
+def initials(kind: str) -> str:
+    """How a kind of document of two or more words is abbreviated: "CI" for "commissioning
+    intentions" ("" for a kind of one word)."""
+    words = re.findall(r"[a-z]+", kind.lower())
+    return "".join(word[0] for word in words).upper() if len(words) >= 2 else ""
+
+
 def _naming_words(record: DocumentRecord) -> re.Pattern:
     words = set(re.findall(r"[a-z0-9]+", f"{record.title} {record.kind}".lower()))
+    if initials(record.kind):
+        words.add(initials(record.kind).lower())
     words = {word for word in words if not word.isdigit() or len(word) == 4}
     if record.date[:4]:
         words.add(record.date[:4])
@@ -180,6 +195,44 @@ def comparison_sides(query: str, groups: list[list[str]]) -> list[frozenset[str]
     if len(alone) == 1 and _AGAINST_OTHERS.search(query):
         return [frozenset(alone), frozenset()]
     return None
+
+
+# words that set documents side by side without "compare": "is the timing the same in the CI and
+# the roadmap?", "do they agree on …?", "the report says £175m but the commissioning intentions say £350m"
+_SIDE_BY_SIDE = re.compile(
+    r"\b(?:same|agree[sd]?|consistent|match(?:es)?|align(?:ed)?|moved on|the way|but|whereas|which is right)\b", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Compared:
+    """The documents a comparison sets side by side: those it names, in the order named, and
+    (``others``) whichever other documents its passages come from ("since 2019", "across the
+    documents")."""
+
+    named: tuple[str, ...]
+    others: bool
+
+
+def compared(query: str, groups: list[list[str]]) -> Compared | None:
+    """What ``query`` compares, from its wording and the documents it names (``groups``: what
+    :func:`named_groups` gave); None when it compares no documents."""
+    alone = tuple(group[0] for group in groups if len(group) == 1)
+    if _ACROSS.search(query):
+        return Compared(alone, True)
+    if len(alone) >= 2 and (_COMPARISON.search(query) or _AGAINST_OTHERS.search(query) or _SIDE_BY_SIDE.search(query)):
+        return Compared(alone, False)
+    if len(alone) == 1 and (_AGAINST_OTHERS.search(query) or _SIDE_BY_SIDE.search(query)):
+        return Compared(alone, True)
+    return None
+
+
+def topic_text(query: str) -> str:
+    """What a comparison asks about, without the words that make it one ("changed since", "the
+    same in"): what each document is asked for its row."""
+    left = _SIDE_BY_SIDE.sub(" ", _AGAINST_OTHERS.sub(" ", keyword_text(query)))
+    left = re.sub(r"\s+", " ", left).strip()
+    return left if title_words(left) else query
 
 
 def side_groups(sides: list[frozenset[str]] | None, groups: list[list[str]], docs: list[str] | None, every: Iterable[str]) -> list[list[str]]:

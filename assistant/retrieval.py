@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from assistant import rerank
 from assistant.abbreviations import Glossary, mine, vocabulary
 from assistant.answers import Source
-from assistant.query_plan import DocumentNames, across_sides, comparison_sides, expand_query, interleave, keyword_text, named_groups, side_groups
+from assistant.query_plan import MAX_NAMED_ALONE, Compared, DocumentNames, across_sides, compared, comparison_sides, expand_query, interleave, keyword_text, named_groups, side_groups
 from index.catalog import Catalog, DocumentRecord, StoredChunk
 from index.documents import Provenance
 from index.text import sentence_spans, terms
@@ -121,6 +121,17 @@ class Retriever:
     def documents(self) -> dict[str, DocumentRecord]:
         """The complete documents by name (a copy of the cache that each search reads)."""
         return dict(self._document_index(self.catalog.version())[0])
+
+    def compared(self, query: str) -> Compared | None:
+        """The documents ``query`` compares (see :func:`assistant.query_plan.compared`), and the
+        words naming them (:meth:`DocumentNames.within`) for searching inside each."""
+        named = self._document_index(self.catalog.version())[1].named(query)
+        # unlike a search's named groups, naming every document still sets them side by side
+        return compared(query, [[doc] for doc in named] if len(named) <= MAX_NAMED_ALONE else [named])
+
+    def within(self, query: str, docs: list[str]) -> str:
+        """``query`` as asked of one of ``docs``: without the words that name them."""
+        return self._document_index(self.catalog.version())[1].within(query, docs)
 
     def _document_index(self, state: tuple) -> tuple[dict[str, DocumentRecord], DocumentNames]:
         if self._documents is None or self._documents[0] != state:

@@ -16,10 +16,10 @@ import re
 import time
 import unicodedata
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from assistant import answerability, extractive, support
-from assistant.answerers import NOT_IN_DOCUMENTS, Answerer
+from assistant import answerability, comparison, extractive, support
+from assistant.answerers import FALLBACK, NOT_IN_DOCUMENTS, Answerer
 from assistant.answers import Decision, Event, Search, Source, Status
 from assistant.citations import check_citations, number_as_read, renumbered
 from assistant.language import NOT_ENGLISH_NOTICE, looks_english
@@ -150,6 +150,36 @@ def refusal_notices(question: str) -> list[str]:
     return [] if looks_english(question) else [NOT_ENGLISH_NOTICE]
 
 
+# -- 4b. compare --------------------------------------------------------------------------------
+
+PER_DOCUMENT = 3  # passages searched within each compared document
+PER_DOCUMENT_TOKENS = 900  # ... and the tokens of them read at most
+
+
+def compare(retriever: Retriever, query: str, wide: list[Source], filters: Filters | None, count_tokens) -> tuple[comparison.Table | None, list[Source]]:
+    """A comparison of documents as a table (see :mod:`assistant.comparison`), and the sources it
+    cites: ``wide`` (the top passages, numbered) and, after them, the best passages searched within
+    each document compared. (None, ``wide``) for a question that compares no documents, or when
+    fewer than two of them answer it."""
+    expanded = retriever.glossary().expand(query)  # "CI" and "A&E" read as the documents write them too
+    plan = retriever.compared(expanded)
+    if plan is None:
+        return None, wide
+    docs = list(plan.named) + ([source.doc for source in wide] if plan.others else [])
+    docs = list(dict.fromkeys(docs))[: comparison.MAX_ROWS + 1]
+    asked = retriever.within(query, list(plan.named)) if plan.named else query
+    sources = list(wide)
+    for doc in docs:
+        if filters is not None and filters.docs and doc not in filters.docs:
+            continue
+        found = retriever.search(asked, k=PER_DOCUMENT, filters=replace(filters or Filters(), docs=[doc]))
+        for source in retriever.sources(found, PER_DOCUMENT_TOKENS, count_tokens) if found else []:
+            if not any(s.doc == source.doc and s.start < source.end and source.start < s.end for s in sources):
+                sources.append(replace(source, n=len(sources) + 1))
+    table = comparison.build(expanded, plan, sources, retriever.within)
+    return table, sources
+
+
 # -- 5. generate --------------------------------------------------------------------------------
 
 
@@ -198,6 +228,50 @@ def quote(
     yield Event("token", text=text)
     timings["generate"] = time.perf_counter() - mark
     return Generated(text, fallback.model, wide, notices, fell_back=fell_back)
+
+
+def compared(
+    answerer: Answerer, table: comparison.Table, sources: list[Source], query: str, audience: str, timings: dict[str, float],
+) -> Generator[Event, None, Generated]:
+    """A comparison's answer: its table at once, then the sentence on where the documents agree or
+    differ, the model's as it streams (a model that fails, finds no answer in the table or begins
+    to quote its instructions gives way to the rule's sentence, :func:`comparison.rule_summary`)."""
+    mark = time.perf_counter()
+    shown = table.markdown()
+    yield Event("token", text=shown)
+    timings["first_token"] = time.perf_counter() - mark
+    notices: list[str] = []
+    summary = None
+    if answerer.uses_llm:
+        try:
+            answerer.start()
+            raw: list[str] = []
+            watch = LeakWatch(query, [source.text for source in sources])
+            pieces = _shown(answerer.summarise(query, table, audience), raw)
+            started = False
+            for piece in pieces:
+                if not started:
+                    piece, started = "\n\n" + piece.lstrip(), True
+                yield Event("token", text=piece)
+                if watch.feed(piece):
+                    pieces.close()
+                    break
+            summary = "".join(raw).strip()
+            if watch.leaked or summary.upper().startswith(NOT_IN_DOCUMENTS):
+                summary = None
+        except LLMUnavailable as exc:
+            notices.append(f"The language model is unavailable ({exc}), so the sentence under the table was written by rule.")
+        if summary is None:
+            yield Event("reset")
+            yield Event("token", text=shown)
+    by_model = summary is not None
+    if summary is None:
+        summary = comparison.rule_summary(table)
+        if summary:
+            yield Event("token", text="\n\n" + summary)
+    timings["generate"] = time.perf_counter() - mark
+    model = answerer.model if by_model else FALLBACK
+    return Generated(comparison.answer_text(table, summary), model, sources, notices, fell_back=bool(notices))
 
 
 def _from_llm(

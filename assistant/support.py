@@ -80,9 +80,10 @@ class Specific:
 def sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
     """The answer's sentences with the passage numbers each cites: a citation after a sentence's
     full stop is that sentence's, and a sentence citing nothing takes the next citation in its line
-    or bullet; lead-ins ending in ":" and pieces without a word are left out."""
+    or bullet; lead-ins ending in ":" and pieces without a word are left out, and so are a table's
+    header and each row's first cell (what the row is about)."""
     found: list[tuple[str, tuple[int, ...]]] = []
-    for line in (text or "").splitlines():
+    for line in _statements(text or ""):
         line = _LEAD.sub("", line).strip()
         if not line:
             continue
@@ -103,6 +104,24 @@ def sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
             # bullet ("X. Y. [1]": [1] is cited for X too, and X is checked against it)
             found.append((part, cited[i] or next((c for c in cited[i + 1:] if c), ())))
     return found
+
+
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")  # |---|---|
+
+
+def _statements(text: str) -> list[str]:
+    """The lines of an answer that state something: a table's rows by the cells after their first
+    (the first names what the row is about: a document), its header row and rule left out."""
+    lines = text.splitlines()
+    kept: list[str] = []
+    for i, line in enumerate(lines):
+        if not line.lstrip().startswith("|"):
+            kept.append(line)
+            continue
+        if _TABLE_RULE.match(line) or (i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1])):
+            continue
+        kept += [cell for cell in line.strip().strip("|").split("|")[1:]]
+    return kept
 
 
 def _amount(digits: str) -> float:

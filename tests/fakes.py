@@ -25,12 +25,20 @@ class ScriptedAnswerer(Answerer):
     reply = "The answer [1]."
     simpler = ""  # what simplify returns ("": the text it was given)
     failure: str = ""  # when set, generating (and simplifying) raises LLMUnavailable with this message
+    summary = "They differ [1] [2]."  # the sentence it writes under a comparison's table
     asked: list[tuple[str, list]] = []
 
     def simplify(self, text):
         if self.failure:
             raise LLMUnavailable(self.failure)
         return self.simpler or text
+
+    def summarise(self, question, table, audience="staff"):
+        type(self).asked.append((question, list(table.rows)))
+        if self.failure:
+            raise LLMUnavailable(self.failure)
+        for i, word in enumerate(self.summary.split(" ")):
+            yield word if i == 0 else " " + word
 
     def generate(self, question, sources, audience="staff"):
         type(self).asked.append((question, list(sources)))
@@ -45,7 +53,8 @@ def scripted(monkeypatch) -> type[ScriptedAnswerer]:
     """Registers "scripted" for one test; set its ``reply`` or ``failure`` before asking (both are
     put back after the test, and ``asked`` starts empty)."""
     monkeypatch.setitem(ANSWERERS, ScriptedAnswerer.name, ScriptedAnswerer)
-    for name, value in (("reply", ScriptedAnswerer.reply), ("simpler", ""), ("failure", ""), ("asked", [])):
+    for name, value in (("reply", ScriptedAnswerer.reply), ("simpler", ""), ("failure", ""), ("asked", []),
+                        ("summary", ScriptedAnswerer.summary)):
         monkeypatch.setattr(ScriptedAnswerer, name, value)
     return ScriptedAnswerer
 

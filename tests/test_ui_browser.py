@@ -124,6 +124,22 @@ def test_unanswerable_question_is_shown_differently(page):
     shot(p, "ask-unanswerable")
 
 
+def test_a_comparison_is_answered_as_a_table_with_a_cited_row_for_each_document(page):
+    p = page.page
+    ask(p, "Is the timing of intermediate care the same in the commissioning intentions and the roadmap?", 1)
+    bubble = bot_messages(p).nth(0)
+    table = bubble.locator("table")
+    table.wait_for()
+    assert table.locator("th").first.inner_text().strip() == "Document"
+    rows = table.locator("tbody tr")
+    assert rows.count() == 2
+    labels = [rows.nth(i).locator("td").nth(0).inner_text() for i in range(2)]
+    assert "Commissioning Intentions" in labels[0] and "Roadmap" in labels[1]
+    assert all(re.search(r"\[\d+\]", rows.nth(i).locator("td").nth(1).inner_text()) for i in range(2))  # each row cited
+    assert "Sources cited" in p.locator("#icb-sources").inner_text()
+    shot(p, "ask-comparison-table")
+
+
 def test_filter_by_document(page):
     p = page.page
     p.locator("#icb-filters").get_by_text("Limit the search").click()

@@ -1,0 +1,156 @@
+"""Comparison answers: a question comparing documents is answered as a table of what each says,
+each row cited, then a sentence on where they agree or differ (issue 13, part 2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import comparison, support
+from assistant.answers import Source
+from assistant.query_plan import Compared, DocumentNames, compared, named_groups
+from index.catalog import DocumentRecord
+from tests.fakes import corpus_assistant, scripted  # noqa: F401 (fixtures)
+
+NEXT_STEPS = "healthier-lsc-our-next-steps-2019.txt"
+STATE_OF_SYSTEM = "lsc-icb-state-of-the-system-report-2024.txt"
+INTENTIONS = "lsc-icb-commissioning-intentions-2025-26.txt"
+BOARD_PAPER = "lsc-icb-board-2030-roadmap-paper-2025-05-22.txt"
+ROADMAP = "lsc-2030-roadmap-programme-timelines-2025.txt"
+BUDGETS = "Does the state of the system report give the same budget as the commissioning intentions?"
+
+
+def _names() -> DocumentNames:
+    records = [
+        DocumentRecord(doc=doc, path=doc, title=title, date=date, kind=kind, publisher="", content_hash="", state="complete",
+                       chunks=1, vectors=1, characters=1, pages=None, indexed_at="")
+        for doc, title, date, kind in (
+            (NEXT_STEPS, "Our next steps - Healthier Lancashire and South Cumbria", "2019-10", "strategy"),
+            (STATE_OF_SYSTEM, "Beyond the challenge: state of the system report", "2024", "report"),
+            (INTENTIONS, "Lancashire and South Cumbria Commissioning Intentions 2025/26", "2025", "commissioning intentions"),
+            (ROADMAP, "LSC2030 Roadmap - programme timelines", "2025", "roadmap"),
+        )
+    ]
+    return DocumentNames(records)
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("Is the timing the same in the CI and the roadmap?", Compared((INTENTIONS, ROADMAP), False)),
+        ("The report says £175m but the commissioning intentions say £350m: which is right?", Compared((STATE_OF_SYSTEM, INTENTIONS), False)),
+        ("How has the deficit changed since the 2019 strategy?", Compared((NEXT_STEPS,), True)),
+        ("Is the vision consistent across the documents?", Compared((), True)),
+        ("What does the roadmap say about diagnostics, and when does the CI start it?", None),  # two documents, no comparison
+        ("What is the annual budget?", None),
+    ],
+)
+def test_what_a_question_compares_comes_from_its_wording_and_the_documents_it_names(question, expected):
+    names = _names()
+    assert compared(question, named_groups(question, names, None, names.order)) == expected
+
+
+def test_a_kind_of_document_is_named_by_its_initials_in_capitals_only():
+    names = _names()
+    assert names.named("What does the CI say?") == [INTENTIONS]
+    assert names.named("Is ci mentioned?") == []
+    assert "CI" not in names.within("the CI and its plans", [INTENTIONS])
+
+
+def _source(n: int, doc: str, text: str, date: str) -> Source:
+    return Source(n=n, doc=doc, title=doc.split(".")[0], section="Finance", page=None, text=text, start=n * 100,
+                  end=n * 100 + len(text), date=date)
+
+
+def test_a_table_has_a_cited_row_for_each_document_oldest_first_and_a_sentence_on_what_differs():
+    sources = [
+        _source(1, INTENTIONS, "Our annual budget for 2025/26 is approximately £5.4billion.", "2025"),
+        _source(2, STATE_OF_SYSTEM, "We currently deliver a £4.5 billion budget through hospitals.", "2024"),
+        _source(3, ROADMAP, "Roll out the digital front door.", "2025"),
+    ]
+    plan = Compared((STATE_OF_SYSTEM, INTENTIONS), False)
+    table = comparison.build("How does the annual budget compare?", plan, sources, lambda q, docs: q)
+    assert [row.doc for row in table.rows] == [STATE_OF_SYSTEM, INTENTIONS]  # the roadmap is not compared
+    assert [row.cited for row in table.rows] == [(2,), (1,)]
+    summary = comparison.rule_summary(table)
+    assert "£4.5 billion" in summary and "£5.4billion" in summary and "[2]" in summary and "[1]" in summary
+    text = comparison.answer_text(table, summary)
+    checked = support.check(text, sources)
+    assert [s.support for s in checked] == ["supported"] * 3  # two rows and the summary; no header, no labels
+    assert comparison.blocks(text) == [
+        [list(comparison.HEADER), [table.rows[0].label, table.rows[0].text], [table.rows[1].label, table.rows[1].text]],
+        summary,
+    ]
+
+
+def test_rows_giving_the_same_figure_are_said_to_agree_and_rows_without_figures_get_no_sentence():
+    same = [
+        _source(1, INTENTIONS, "Consultants will work in the community by 2027/28.", "2025"),
+        _source(2, ROADMAP, "Community consultants in post in 2027/28.", "2025"),
+    ]
+    plan = Compared((INTENTIONS, ROADMAP), False)
+    table = comparison.build("When will consultants work in the community?", plan, same, lambda q, docs: q)
+    assert comparison.rule_summary(table) == "Both give 2027/28 [1][2]."
+    plain = [_source(1, INTENTIONS, "Consultants will work in the community.", "2025"),
+             _source(2, ROADMAP, "Community consultants are planned.", "2025")]
+    table = comparison.build("When will consultants work in the community?", plan, plain, lambda q, docs: q)
+    assert table is not None and comparison.rule_summary(table) == ""
+
+
+def test_one_document_is_no_comparison():
+    sources = [_source(1, INTENTIONS, "Our annual budget is £5.4billion.", "2025"),
+               _source(2, INTENTIONS, "The budget is under pressure.", "2025")]
+    assert comparison.build("Compare the budget", Compared((INTENTIONS, ROADMAP), False), sources, lambda q, d: q) is None
+
+
+def test_a_comparison_question_is_answered_with_a_table_from_both_documents(corpus_assistant):
+    answer = corpus_assistant.ask(BUDGETS)
+    assert answer.status == "answered"
+    table = next(block for block in comparison.blocks(answer.answer) if isinstance(block, list))
+    labels = [row[0] for row in table[1:]]
+    assert len(labels) == 2 and "state of the system" in labels[0] and "Commissioning Intentions" in labels[1]
+    assert all(support.CITATION.search(row[1]) for row in table[1:])  # every row cited
+    assert {source.doc for source in answer.citations} == {STATE_OF_SYSTEM, INTENTIONS}
+    assert "£4.5 billion" in answer.answer and "£5.4billion" in answer.answer
+    assert answer.supported and all(s.support == "supported" for s in answer.sentences)
+
+
+def test_an_llm_writes_the_sentence_under_the_table_as_it_streams(corpus_assistant, scripted):
+    scripted.summary = "The report gives £4.5 billion [1] and the intentions £5.4billion [2]."
+    events = list(corpus_assistant.stream(BUDGETS, backend="scripted"))
+    tokens = [event.text for event in events if event.kind == "token"]
+    assert tokens[0].startswith("| Document | What it says |")  # the table at once, before the model writes
+    answer = events[-1].answer
+    assert support.CITATION.sub("", answer.answer).endswith(support.CITATION.sub("", scripted.summary))  # numbered as read
+    assert answer.model == "scripted"
+    assert not any(event.kind == "quoted" for event in events)  # the table is the quotes
+    assert len(scripted.asked) == 1 and len(scripted.asked[0][1]) == 2  # asked once, with the two rows
+
+
+@pytest.mark.parametrize("failure, summary", [("server down", ""), ("", "NOT_IN_DOCUMENTS")])
+def test_a_model_that_fails_or_finds_nothing_leaves_the_table_and_the_rules_sentence(corpus_assistant, scripted, failure, summary):
+    scripted.failure, scripted.summary = failure, summary or scripted.summary
+    answer = corpus_assistant.ask(BUDGETS, backend="scripted")
+    assert answer.status == "answered" and "NOT_IN_DOCUMENTS" not in answer.answer
+    assert answer.answer.splitlines()[-1].startswith("They give different sums:")
+    assert answer.model == "extractive"
+    assert any("written by rule" in notice for notice in answer.notices) == bool(failure)
+
+
+def test_a_question_comparing_nothing_is_answered_as_before(corpus_assistant):
+    answer = corpus_assistant.ask("What is the annual budget for 2025/26?")
+    assert answer.status == "answered" and "|" not in answer.answer
+
+
+def test_the_word_export_draws_a_comparison_as_a_table(tmp_path, corpus_assistant):
+    from docx import Document
+
+    from assistant import faq
+
+    answer = corpus_assistant.ask(BUDGETS, audience="public")
+    draft = faq.draft_from_answer(BUDGETS, answer)
+    path = faq.export_docx([draft], tmp_path / "faq.docx")
+    tables = Document(str(path)).tables
+    assert len(tables) == 1 and len(tables[0].rows) == 3
+    assert tables[0].rows[0].cells[0].text == "Document"
+    assert "[" in tables[0].rows[1].cells[1].text  # its citations kept
+    assert "| Document |" in faq.export_markdown([draft]) and "| Document |" in faq.export_csv([draft])
