@@ -8,7 +8,8 @@
 
 The stages (see :mod:`assistant.stages`): prepare the question → rewrite a follow-up into a
 standalone question → hybrid retrieval, passages numbered within a token budget → decide whether
-the documents cover it → generate (local LLM, hosted LLM, or extractive: see
+the documents cover it → a comparison of documents as a table of what each says (see
+:mod:`assistant.comparison`), any other question → generate (local LLM, hosted LLM, or extractive: see
 :mod:`assistant.answerers`) → verify the citations → status: answered / unanswerable / error.
 With an LLM, the extractive answer the decision read is sent at once (a ``quoted`` event), so
 there is something to read while the model starts; its first token replaces it. When the LLM is

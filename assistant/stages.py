@@ -1,6 +1,9 @@
 """The stages of an answer, each a function from a typed input to a typed output.
 
-    prepare → rewrite → retrieve → decide → generate (with fallback) → verify
+    prepare → rewrite → retrieve → decide → compare → generate (with fallback) → verify
+
+(compare: a question setting documents side by side is answered as a table of what each says,
+:func:`compare` and :func:`compared`; any other goes on to generate.)
 
 :meth:`assistant.engine.Assistant.stream` runs them in order and finishes the :class:`Answer` in
 one place. A stage that streams (generate) is a generator: it yields :class:`Event` s and returns

@@ -46,6 +46,7 @@ CSS = f"""
 .icb-support-mark {{ display: inline-block; border: 1px solid #d5281b; border-radius: 3px; padding: 0 4px;
                      margin-left: 2px; font-size: 0.8rem; font-weight: 600; color: #8a1c12; background: #fff;
                      cursor: help; text-decoration: none; }}
+#icb-chat table td:first-child {{ min-width: 11em; }}
 .icb-support-list {{ font-size: 0.9rem; border-left: 4px solid #d5281b; padding: 4px 10px; margin: 6px 0; }}
 """
 
