@@ -176,9 +176,6 @@ def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
-
-
 def blocks(text: str) -> list[str | list[list[str]]]:
     """An answer cut into its paragraphs (text) and Markdown tables (a list of rows of cells, the
     header first), in order: for exports and a terminal that draw a table as a table."""
@@ -186,7 +183,7 @@ def blocks(text: str) -> list[str | list[list[str]]]:
     lines = (text or "").splitlines()
     i = 0
     while i < len(lines):
-        if lines[i].lstrip().startswith("|") and i + 1 < len(lines) and _RULE.match(lines[i + 1]):
+        if lines[i].lstrip().startswith("|") and i + 1 < len(lines) and support.TABLE_RULE.match(lines[i + 1]):
             rows = [_cells(lines[i])]
             i += 2
             while i < len(lines) and lines[i].lstrip().startswith("|"):
@@ -195,7 +192,7 @@ def blocks(text: str) -> list[str | list[list[str]]]:
             found.append(rows)
             continue
         paragraph = []
-        while i < len(lines) and not (lines[i].lstrip().startswith("|") and i + 1 < len(lines) and _RULE.match(lines[i + 1])):
+        while i < len(lines) and not (lines[i].lstrip().startswith("|") and i + 1 < len(lines) and support.TABLE_RULE.match(lines[i + 1])):
             paragraph.append(lines[i])
             i += 1
         found += [part.strip() for part in re.split(r"\n\s*\n", "\n".join(paragraph)) if part.strip()]

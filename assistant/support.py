@@ -106,7 +106,7 @@ def sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
     return found
 
 
-_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")  # |---|---|
+TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")  # |---|---|
 
 
 def _statements(text: str) -> list[str]:
@@ -118,7 +118,7 @@ def _statements(text: str) -> list[str]:
         if not line.lstrip().startswith("|"):
             kept.append(line)
             continue
-        if _TABLE_RULE.match(line) or (i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1])):
+        if TABLE_RULE.match(line) or (i + 1 < len(lines) and TABLE_RULE.match(lines[i + 1])):
             continue
         kept += [cell for cell in line.strip().strip("|").split("|")[1:]]
     return kept
