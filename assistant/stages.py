@@ -337,8 +337,9 @@ class Verified:
 
 def verify(generated: Generated, passages: Sequence[Passage], sources: Sequence[Source] = (), glossary=None) -> Verified:
     """The status, and the text with every citation checked against the sources it was written
-    from, the sources numbered as the answer first cites them, and every sentence checked against
-    the passages it cites (``sources``: the numbered passages, whole; see :mod:`assistant.support`).
+    from, a sentence the model left uncited given the citation of the passage that holds it
+    (:func:`support.attribute`), the sources numbered as the answer first cites them, and every
+    sentence checked against the passages it cites (``sources``: the numbered passages, whole; see :mod:`assistant.support`).
     The answer is supported when every sentence is."""
     text = generated.text.strip()
     if text.upper().startswith(NOT_IN_DOCUMENTS) or text == NOT_IN_DOCUMENTS:
@@ -348,6 +349,18 @@ def verify(generated: Generated, passages: Sequence[Passage], sources: Sequence[
     if checked.invalid:
         numbers = ", ".join(f"[{n}]" for n in checked.invalid)
         notices.append(f"Removed citation {numbers}: it named no source given to the model.")
+    # a sentence the model left uncited gets the citation of the passage it read that holds its
+    # figures, names and most of its words (dev: 0.85 of the model's own supported citations found again)
+    given = {source.n for source in generated.contexts}
+    readable = [source for source in (list(sources) or generated.contexts) if source.n in given]
+    attributed, added = support.attribute(checked.text, readable, glossary)
+    if added:
+        invalid = checked.invalid
+        checked = replace(check_citations(attributed, generated.contexts), invalid=invalid)
+        notices.append(
+            f"{added} sentence{'s' if added > 1 else ''} the model left uncited {'were' if added > 1 else 'was'} given the "
+            "citation of the passage that holds its figures, names and most of its words."
+        )
     if not checked.supported:
         notices.append("This answer cites no source, so it could not be checked against the documents. Treat it with care.")
     # numbered as read: the first source the answer cites is [1] (each keeps its number as `passage`)

@@ -32,6 +32,7 @@ from index.text import ANSWER_SENTENCE_END, CITATION, LEADING_CITATIONS, QUESTIO
 
 Support = Literal["supported", "unsupported", "uncited"]
 MIN_WORDS = 3  # a sentence with fewer words (less stopwords and figures) is judged by its specifics only
+MIN_ATTRIBUTION_SHARE = 0.6  # an uncited sentence is given the citation of a source holding this share of its words (chosen on dev)
 MIN_WORD_SHARE = 0.3  # the least share of a sentence's words its cited passages must hold (chosen on dev)
 
 _SCALE = {"bn": 1e9, "billion": 1e9, "m": 1e6, "million": 1e6, "k": 1e3, "thousand": 1e3}
@@ -307,10 +308,14 @@ def _scaled(written: str) -> set[float]:
 _FIGURE_WORDS = frozenset("billion million thousand bn per cent percent".split())
 
 
+def _content_words(sentence: str) -> set[str]:
+    return {t for t in terms(SCORED_CITATION.sub(" ", sentence)) if not re.search(r"\d", t) and t not in _FIGURE_WORDS}
+
+
 def _word_share(sentence: str, passage_text: str) -> float:
     """The share of the sentence's words (stemmed, less stopwords, citations and figures, which
     are checked as values) in the passages."""
-    asked = {t for t in terms(SCORED_CITATION.sub(" ", sentence)) if not re.search(r"\d", t) and t not in _FIGURE_WORDS}
+    asked = _content_words(sentence)
     if len(asked) < MIN_WORDS:
         return 1.0  # "Yes.", "Broadly, yes.": too few words to judge by them
     return len(asked & set(terms(passage_text))) / len(asked)
@@ -358,6 +363,48 @@ def check(text: str, sources: Sequence[Source], glossary=None, min_word_share: f
             continue
         checked.append(SentenceSupport(sentence, cited, "supported"))
     return checked
+
+
+def attribution(sentence: str, sources: Sequence[Source], glossary=None, min_word_share: float = MIN_ATTRIBUTION_SHARE) -> int | None:
+    """The number of the source that backs an uncited ``sentence`` best: every figure, year and
+    name in it held, and the largest share of its words (at least ``min_word_share``; the first
+    source on a tie); None when no source does."""
+    if len(_content_words(sentence)) < MIN_WORDS:
+        return None  # "It is also green.": too few words to tell which passage holds it
+    found = specifics(sentence)
+    defined = mine(sentence)
+    best, best_share = None, min_word_share
+    for source in sources:
+        passage = context(source)
+        lowered, passage_specifics = passage.lower(), specifics(passage)
+        if not all(held(s, passage_specifics, lowered, glossary, defined) for s in found):
+            continue
+        share = _word_share(sentence, lowered)
+        if share > best_share or (best is None and share >= best_share):
+            best, best_share = source.n, share
+    return best
+
+
+def attribute(text: str, sources: Sequence[Source], glossary=None, min_word_share: float = MIN_ATTRIBUTION_SHARE) -> tuple[str, int]:
+    """``text`` with a citation added after each sentence that cites nothing (nor takes the next
+    citation in its line) where one source backs it (:func:`attribution`), and how many were
+    added: a model that copies sentences from the passages often leaves them uncited."""
+    pieces, at, added = [], 0, 0
+    for sentence, cited in sentences(text):
+        where = text.find(sentence, at)
+        if where < 0:
+            continue
+        end = where + len(sentence)
+        if not cited:
+            number = attribution(sentence, sources, glossary, min_word_share)
+            if number is not None:
+                pieces.append(text[at:end] + f" [{number}]")
+                at, added = end, added + 1
+                continue
+        pieces.append(text[at:end])
+        at = end
+    pieces.append(text[at:])
+    return "".join(pieces), added
 
 
 def supported(checked: Sequence[SentenceSupport]) -> bool:

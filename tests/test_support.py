@@ -117,6 +117,29 @@ def test_a_model_answer_with_a_figure_its_passage_lacks_is_marked_with_the_reaso
     assert shown[0]["support"] == "unsupported" and shown[0]["citations"] == [1]
 
 
+def test_an_uncited_sentence_is_given_the_citation_of_the_passage_that_holds_it():
+    text = ("The roadmap sets three big shifts for the Royal Preston Hospital.\n"
+            "- Our budget is £5.4bn in 2025/26 [1]\n"
+            "- The budget is £9.9bn and rising fast every year.\n"
+            "- It is also green.")
+    attributed, added = support.attribute(text, [PASSAGE, BOARD])
+    assert added == 1
+    assert attributed.splitlines()[0] == "The roadmap sets three big shifts for the Royal Preston Hospital. [2]"
+    assert attributed.splitlines()[1:] == text.splitlines()[1:]  # cited, invented (£9.9bn), too short: left as written
+    assert [s.support for s in support.check(attributed, [PASSAGE, BOARD])] == ["supported", "supported", "uncited", "uncited"]
+
+
+def test_a_model_answer_left_uncited_is_cited_where_a_passage_holds_it_and_says_so(corpus_assistant, scripted):
+    question = "What is the annual budget for 2025/26?"
+    quoted = corpus_assistant.ask(question).answer  # the budget sentence, quoted and cited
+    sentence = support.CITATION.sub("", quoted.split("[")[0]).strip()
+    scripted.reply = f"{sentence} The ICB will also build a heron sanctuary worth £3bn."
+    answer = corpus_assistant.ask(question, backend="scripted")
+    assert [s.support for s in answer.sentences] == ["supported", "uncited"]
+    assert answer.sentences[0].citations == (1,) and answer.citations
+    assert any("1 sentence the model left uncited was given the citation" in notice for notice in answer.notices)
+
+
 # -- the measure of the check --------------------------------------------------------------------
 
 
