@@ -237,15 +237,16 @@ def compared(
     answerer: Answerer, table: comparison.Table, sources: list[Source], query: str, audience: str, timings: dict[str, float],
 ) -> Generator[Event, None, Generated]:
     """A comparison's answer: its table at once, then the sentence on where the documents agree or
-    differ, the model's as it streams (a model that fails, finds no answer in the table or begins
-    to quote its instructions gives way to the rule's sentence, :func:`comparison.rule_summary`)."""
+    differ: the model's as it streams, when the answerer's model writes it (a model that fails,
+    finds no answer in the table or begins to quote its instructions gives way to the rule's
+    sentence), else the rule's (:func:`comparison.rule_summary`)."""
     mark = time.perf_counter()
     shown = table.markdown()
     yield Event("token", text=shown)
     timings["first_token"] = time.perf_counter() - mark
     notices: list[str] = []
     summary = None
-    if answerer.uses_llm:
+    if answerer.uses_llm and answerer.summarises_comparisons:
         try:
             answerer.start()
             raw: list[str] = []

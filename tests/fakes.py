@@ -22,6 +22,7 @@ class ScriptedAnswerer(Answerer):
 
     name = "scripted"
     uses_llm = True
+    summarises_comparisons = True
     reply = "The answer [1]."
     simpler = ""  # what simplify returns ("": the text it was given)
     failure: str = ""  # when set, generating (and simplifying) raises LLMUnavailable with this message
