@@ -154,3 +154,16 @@ def test_the_word_export_draws_a_comparison_as_a_table(tmp_path, corpus_assistan
     assert tables[0].rows[0].cells[0].text == "Document"
     assert "[" in tables[0].rows[1].cells[1].text  # its citations kept
     assert "| Document |" in faq.export_markdown([draft]) and "| Document |" in faq.export_csv([draft])
+
+
+def test_a_row_without_a_figure_takes_its_best_sentence_with_one_if_it_is_close_enough(monkeypatch):
+    from assistant import extractive
+
+    monkeypatch.setattr(extractive, "CLOSE", 1.01)  # only the best sentence is quoted of itself
+    held = [_source(1, ROADMAP, "Community diagnostic centres will open across every place. "
+                                "Diagnostic centres will open with £20m in 2025/26. Staff parking is free.", "2025")]
+    row = comparison._row("When will community diagnostic centres open?", held)
+    assert row.text.startswith("Community diagnostic centres will open across every place.")
+    assert "£20m" in row.text and row.text.endswith("[1]")  # most of the question's words: close enough
+    monkeypatch.setattr(comparison, "FIGURE_SHARE", 0.9)
+    assert "£20m" not in comparison._row("When will community diagnostic centres open?", held).text
