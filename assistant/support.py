@@ -257,7 +257,7 @@ def _name_held(name: str, passage_text: str, glossary, defined: dict[str, str]) 
     """The name in the passage as a phrase (or each of its parts joined by "and", "of"…); an
     acronym also as what the sentence or the glossary says it stands for, its singular ("AHPs"),
     or spelled out by the passage's words."""
-    if _phrase_held(name, passage_text):
+    if _phrase_held(name, passage_text) or (defined.get(name) and _phrase_held(defined[name], passage_text)):
         return True
     parts = [p for p in re.split(r"\s+(?:and|of|for|&|in|on)\s+", name) if p]
     if len(parts) > 1 and all(_phrase_held(p, passage_text) for p in parts):
@@ -308,6 +308,27 @@ def _scaled(written: str) -> set[float]:
 _FIGURE_WORDS = frozenset("billion million thousand bn per cent percent".split())
 
 
+# a bracketed short form right after a run of capitalised words: "… NHS Foundation Trust (LSCft)"
+_BRACKETED = re.compile(r"((?:[A-Z][\w'’-]*(?:\s+(?:and|of|for|the|&))?\s+)*[A-Z][\w'’-]*)\s*\(([A-Za-z&]{2,10})\)")
+
+
+def defined_in(sentence: str) -> dict[str, str]:
+    """The short forms a sentence defines itself: "words (ABBR)" whose initials spell it (see
+    :func:`assistant.abbreviations.mine`), any "Capitalised Words (Abbr)", and an acronym whose
+    letters begin the words of a name it also writes out ("Artificial Intelligence … AI")."""
+    found = mine(sentence)
+    for match in _BRACKETED.finditer(sentence):
+        found.setdefault(match.group(2), match.group(1).strip())
+    spelled = {}
+    for run in re.finditer(r"[A-Z][a-z]+(?:\s+(?:and\s+|of\s+|for\s+|&\s+)?[A-Z][a-z]+)+", sentence):
+        words = [w for w in run.group().split() if w.lower() not in _SMALL and w != "&"]
+        spelled.setdefault("".join(w[0] for w in words), run.group())
+    for acronym in set(re.findall(r"\b[A-Z]{2,6}\b", sentence)):
+        if acronym not in found and acronym in spelled:
+            found[acronym] = spelled[acronym]
+    return found
+
+
 def _content_words(sentence: str) -> set[str]:
     return {t for t in terms(SCORED_CITATION.sub(" ", sentence)) if not re.search(r"\d", t) and t not in _FIGURE_WORDS}
 
@@ -352,7 +373,7 @@ def check(text: str, sources: Sequence[Source], glossary=None, min_word_share: f
             cache[known] = (passage.lower(), specifics(passage))
         passage_text, passage_specifics = cache[known]
         where = " or ".join(f"[{n}]" for n in known)
-        defined = mine(sentence)  # "East Lancashire Hospitals Trust (ELHT)": ELHT is what it stands for
+        defined = defined_in(sentence)  # "East Lancashire Hospitals Trust (ELHT)": ELHT is what it stands for
         missing = [s for s in specifics(sentence) if not held(s, passage_specifics, passage_text, glossary, defined)]
         if missing:
             what = ", ".join(dict.fromkeys(s.written for s in missing))
@@ -372,7 +393,7 @@ def attribution(sentence: str, sources: Sequence[Source], glossary=None, min_wor
     if len(_content_words(sentence)) < MIN_WORDS:
         return None  # "It is also green.": too few words to tell which passage holds it
     found = specifics(sentence)
-    defined = mine(sentence)
+    defined = defined_in(sentence)
     best, best_share = None, min_word_share
     for source in sources:
         passage = context(source)

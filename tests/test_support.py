@@ -117,6 +117,22 @@ def test_a_model_answer_with_a_figure_its_passage_lacks_is_marked_with_the_reaso
     assert shown[0]["support"] == "unsupported" and shown[0]["citations"] == [1]
 
 
+@pytest.mark.parametrize("sentence", [
+    "Same Day Emergency Care (SDec) opens twelve hours a day in Blackpool [1].",  # a short form in brackets, any case
+    "Same Day Emergency Care opens twelve hours a day in Blackpool, so SDEC is open longer [1].",  # written out, then short
+])
+def test_a_short_form_the_sentence_defines_itself_is_held_where_its_words_are(sentence):
+    assert one(sentence).support == "supported"
+    assert one(sentence.replace("Same Day Emergency Care", "Same Day Elective Care")).support == "unsupported"
+
+
+def test_an_acronym_the_sentence_spells_out_itself_is_held_where_its_words_are():
+    passage = Source(n=1, doc="roadmap.txt", title="Roadmap", section="Cancer", page=None,
+                     text="The cancer programme will use artificial intelligence within its pathways.", start=0, end=80)
+    assert one("Artificial Intelligence is used in the cancer pathways, where AI helps [1].", [passage]).support == "supported"
+    assert one("Machine learning is used in the cancer pathways, where AI helps [1].", [passage]).support == "unsupported"
+
+
 def test_an_uncited_sentence_is_given_the_citation_of_the_passage_that_holds_it():
     text = ("The roadmap sets three big shifts for the Royal Preston Hospital.\n"
             "- Our budget is £5.4bn in 2025/26 [1]\n"
