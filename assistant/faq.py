@@ -174,10 +174,11 @@ def _offline_textstat():
 
 
 def reading_ease(text: str) -> float | None:
-    """Flesch reading ease (textstat) of the answer's words, citation markers left out, within the
+    """Flesch reading ease (textstat) of the answer's words (a comparison's table by its cells, without
+    its header, document labels and rules), citation markers left out, within the
     scale's 0-100 (the formula gives over 100 for a few very short sentences); None for no text."""
     textstat = _offline_textstat()
-    words = CITATION.sub("", text or "").strip()
+    words = CITATION.sub("", "\n".join(support.statements(text or ""))).strip()  # a table read by its cells
     if not re.search(r"\w", words):
         return None
     return round(min(100.0, max(0.0, float(textstat.flesch_reading_ease(words)))), 1)

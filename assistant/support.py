@@ -84,7 +84,7 @@ def sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
     or bullet; lead-ins ending in ":" and pieces without a word are left out, and so are a table's
     header and each row's first cell (what the row is about)."""
     found: list[tuple[str, tuple[int, ...]]] = []
-    for line in _statements(text or ""):
+    for line in statements(text or ""):
         line = _LEAD.sub("", line).strip()
         if not line:
             continue
@@ -110,7 +110,7 @@ def sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
 TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")  # |---|---|
 
 
-def _statements(text: str) -> list[str]:
+def statements(text: str) -> list[str]:
     """The lines of an answer that state something: a table's rows by the cells after their first
     (the first names what the row is about: a document), its header row and rule left out."""
     lines = text.splitlines()

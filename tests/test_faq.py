@@ -78,6 +78,10 @@ def test_reading_ease_and_its_label():
     assert reading_label(easy) in ("very easy", "easy", "fairly easy", "plain English")
     assert reading_label(hard) in ("hard", "very hard", "fairly hard")
     assert reading_ease("") is None and reading_ease("[1]") is None and reading_label(None) == "–"
+    # a comparison's table is read by its cells: its header, document labels and rules are no words of the answer
+    table = ("| Document | What it says |\n|---|---|\n| Implementation programme organisational transformation (2019) | "
+             "We will open a new clinic. [1] |\n| Neighbourhood multidisciplinary collaborative (2024) | It will be near you. [2] |")
+    assert reading_ease(table) == reading_ease("We will open a new clinic. It will be near you.")
 
 
 def drafts() -> list[Draft]:
