@@ -268,13 +268,13 @@ def signals(
 ) -> dict[str, float | None]:
     """Every signal of ``query`` against its search: the ranked ``passages`` (with their fused,
     dense and keyword scores) and the numbered ``sources`` made of them (``quoted``: their extractive
-    answer, when already made). Each is a number, most 0..1, or None where there is nothing to measure."""
+    answer read line by line, ``unwrap=False``, when already made: the model was fitted on that). Each is a number, most 0..1, or None where there is nothing to measure."""
     beyond = beyond_documents(query)
     if not passages or not sources:
         # nothing retrieved: refused before the model is asked
         return ({name: 0.0 for name in SIGNALS} | {name: float(beyond == name) for name in BEYOND}
                 | {"names_found": names_found(query, catalog)})
-    found = quoted if quoted is not None else extractive.answer(query, sources)
+    found = quoted if quoted is not None else extractive.answer(query, sources, unwrap=False)
     dates = {p.doc: p.date for p in passages}
     words = [terms(f"{s.title} {dates.get(s.doc, '')[:4]} {s.section} {s.text}") for s in sources]
     texts = [set(ws) for ws in words]

@@ -186,6 +186,7 @@ def _open_assistant(settings, backend):
 def _print_text(text: str) -> None:
     """An answer's paragraphs, and a comparison's table drawn as a table."""
     from rich.table import Table
+    from rich.text import Text
 
     from assistant.comparison import blocks
 
@@ -195,9 +196,11 @@ def _print_text(text: str) -> None:
         if isinstance(block, str):
             console.print(block, markup=False, highlight=False)
             continue
-        table = Table(*block[0], show_lines=True)
+        table = Table(show_lines=True)
+        for cell in block[0]:
+            table.add_column(Text(cell))  # text, never markup
         for row in block[1:]:
-            table.add_row(*row)
+            table.add_row(*(Text(cell) for cell in row))
         console.print(table)
 
 

@@ -31,7 +31,7 @@ MAX_ROWS = 4  # documents side by side at most
 MAX_CELL_CHARS = 450  # characters quoted in one row at most (beyond its first sentence)
 MIN_ROW_SHARE = 0.25  # a document not named joins only when its best sentence holds this share of the question (chosen on dev)
 FIGURE_SHARE = 0.5  # a row without a figure adds its best sentence with one holding this share of the best's (chosen on dev)
-HEADER = ("Document", "What it says")
+HEADER = support.TABLE_HEADER  # ("Document", "What it says"): the sentence check knows it
 # what a rule compares, in this order: a plain year or figure is too often a name's ("LSC 2030") or a count's
 _KINDS = (("money", "sums"), ("percent", "shares"), ("year", "financial years"))
 
@@ -90,7 +90,7 @@ def build(question: str, plan: Compared, sources: Sequence[Source], within: Call
     rows = rows[:MAX_ROWS]
     if len(rows) < 2:
         return None
-    return Table(tuple(sorted(rows, key=lambda row: row.date)))
+    return Table(tuple(sorted(rows, key=lambda row: (not row.date, row.date))))  # an undated document last
 
 
 def _row(question: str, held: list[Source]) -> Row | None:
@@ -167,8 +167,8 @@ def rule_summary(table: Table) -> str:
 def _cite(row: Row, found: list[support.Specific]) -> int:
     """The passage of ``row`` whose sentence gives the first of ``found``."""
     for sentence, cited in support.sentences(row.text):
-        if found[0].written in sentence and cited:
-            return cited[0]
+        if cited and any(s.kind == found[0].kind and s.value == found[0].value for s in support.specifics(sentence)):
+            return cited[0]  # by value: "£5.4bn" is given by a sentence writing "£5.4 billion"
     return row.cited[0]
 
 

@@ -62,13 +62,15 @@ def _depth(line: str) -> int:
     return len(line) - len(line.lstrip())
 
 
-def units_of(source: Source, bullet_sentences: bool = False) -> list[Unit]:
+def units_of(source: Source, bullet_sentences: bool = False, unwrap: bool = True) -> list[Unit]:
     """A source cut into sentences, and into single bullets or table rows where it has them; the
     items of a list know its lead-in ("The affected organisations are:") or, without one, its first
-    item. ``bullet_sentences``: a bullet of several sentences is cut into them too (its first is the bullet)."""
+    item. ``bullet_sentences``: a bullet of several sentences is cut into them too (its first is the bullet).
+    ``unwrap``: a sentence a PDF wrapped over lines is read whole (:func:`_unwrapped`); without it,
+    line by line, as the answerability model's signals read it (see :func:`assistant.stages.decide`)."""
     units: list[Unit] = []
     lead: tuple[int, int, bool] | None = None  # the open list: (position, depth of its lead-in, lead-in is a bullet)
-    for number, line in enumerate(source.text.split("\n")):
+    for number, line in enumerate(_unwrapped(source.text) if unwrap else source.text.split("\n")):
         stripped = line.strip()
         if not stripped:
             continue
@@ -102,6 +104,30 @@ def units_of(source: Source, bullet_sentences: bool = False) -> list[Unit]:
         else Unit(unit.source, unit.text, unit.bullet, unit.position, unit.line, unit.lead if unit.bullet else None)
         for unit in units
     ]
+
+
+_WRAPPED_AFTER = re.compile(r"\b(?:of|and|the|to|a|an|in|for|with|by|or|on|at|from|as)$")
+
+
+def _unwrapped(text: str) -> list[str]:
+    """The text's lines with a sentence a PDF wrapped over several lines put back on one ("… place
+    specific as part" + "of ICS/ICP reviews"): a line that ends in no punctuation is joined by the
+    next when that one goes on in lower case, or when it ends in a word such as "of" or "and";
+    bullets, table rows and headings stay lines."""
+    lines: list[str] = []
+    last: int | None = None  # the line a wrapped one joins: the last one with words
+    for line in text.split("\n"):
+        stripped = line.strip()
+        previous = lines[last].strip() if last is not None else ""
+        goes_on = stripped[:1].islower() or _WRAPPED_AFTER.search(previous)  # "… a deficit of" + "£167m per annum"
+        if (previous and stripped and goes_on and not _BULLET.match(stripped) and not stripped.startswith(("|", "#"))
+                and not previous.startswith(("|", "#")) and not re.search(r"[.!?:;]\W*$", previous)):
+            lines[last] = lines[last].rstrip() + " " + stripped
+            lines.append("")  # the line numbers of the lines after it stay as they were
+            continue
+        lines.append(line)
+        last = len(lines) - 1 if stripped else None
+    return lines
 
 
 @dataclass
@@ -139,11 +165,11 @@ class Scoring:
         return {t for t in self.wanted if t in self.unit_terms[i] or t in self.heading_terms[n]}
 
 
-def score(question: str, sources: list[Source], bullet_sentences: bool = False) -> Scoring | None:
+def score(question: str, sources: list[Source], bullet_sentences: bool = False, unwrap: bool = True) -> Scoring | None:
     """The units of the sources (see :func:`units_of`) scored against the question; None when
     either has nothing."""
     wanted = list(dict.fromkeys(terms(question)))
-    units = [unit for source in sources for unit in units_of(source, bullet_sentences)]
+    units = [unit for source in sources for unit in units_of(source, bullet_sentences, unwrap)]
     if not wanted or not units:
         return None
     # rarer terms tell more: weight each question term by its inverse frequency over the units
@@ -169,10 +195,10 @@ def question_parts(question: str) -> list[list[str]]:
     return [part for part in parts if part and set(part) != whole]
 
 
-def answer(question: str, sources: list[Source], max_chars: int = MAX_CHARS) -> ExtractiveResult:
+def answer(question: str, sources: list[Source], max_chars: int = MAX_CHARS, unwrap: bool = True) -> ExtractiveResult:
     """Pick the units that cover the question and each of its parts best; cite each with its source
-    number (``max_chars``: quoted at most, beyond the first unit)."""
-    scoring = score(question, sources)
+    number (``max_chars``: quoted at most, beyond the first unit; ``unwrap``: see :func:`units_of`)."""
+    scoring = score(question, sources, unwrap=unwrap)
     if scoring is None:
         return ExtractiveResult(text="", coverage=0.0, cited=[], best=0.0)
     units = scoring.units
@@ -219,9 +245,13 @@ def for_audience(text: str, audience: str) -> str:
     """The quoted answer as the audience reads it: for staff as quoted; for the public each quoted
     sentence a bullet of its own (citations kept, a sentence citing nothing of its own given the
     citation that vouched for it), and lines that only lead into a list ("The priorities are: [1]")
-    dropped, as they say nothing by themselves."""
+    dropped, as they say nothing by themselves; a comparison's table kept as it is."""
     if audience != "public":
         return text
+    table = [line for line in text.splitlines() if line.lstrip().startswith("|")]
+    if table:  # a comparison's table stays a table: its rows say which document said what
+        rest = for_audience("\n".join(line for line in text.splitlines() if not line.lstrip().startswith("|")).strip(), audience)
+        return "\n".join(table) + (f"\n\n{rest}" if rest else "")
     lines = []
     for sentence, cited in support.sentences(text):
         if not CITATION.search(sentence) and cited:

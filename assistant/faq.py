@@ -178,7 +178,9 @@ def reading_ease(text: str) -> float | None:
     its header, document labels and rules), citation markers left out, within the
     scale's 0-100 (the formula gives over 100 for a few very short sentences); None for no text."""
     textstat = _offline_textstat()
-    words = CITATION.sub("", "\n".join(support.statements(text or ""))).strip()  # a table read by its cells
+    read = [block if isinstance(block, str) else "\n".join(" ".join(row[1:]) for row in block[1:])
+            for block in comparison.blocks(text or "")]  # a table by its cells, not its header or document labels
+    words = CITATION.sub("", "\n".join(read)).strip()
     if not re.search(r"\w", words):
         return None
     return round(min(100.0, max(0.0, float(textstat.flesch_reading_ease(words)))), 1)

@@ -200,7 +200,14 @@ def comparison_sides(query: str, groups: list[list[str]]) -> list[frozenset[str]
 # words that set documents side by side without "compare": "is the timing the same in the CI and
 # the roadmap?", "do they agree on …?", "the report says £175m but the commissioning intentions say £350m"
 _SIDE_BY_SIDE = re.compile(
-    r"\b(?:same|agree[sd]?|consistent|match(?:es)?|align(?:ed)?|moved on|the way|but|whereas|which is right)\b", re.IGNORECASE
+    r"\b(?:the same|agree[sd]?|consistent|align(?:ed)?|moved on|the way|but|whereas|which is right)\b", re.IGNORECASE
+)
+# a question across the documents that asks for each one's answer ("is it consistent across its
+# documents?"), not "what do the documents say about …?"
+_ACROSS_EACH = re.compile(
+    r"\b(?:across|in all|all|each|every|both|different|between)\s+(?:the\s+|its\s+|their\s+|our\s+|these\s+)?"
+    r"(?:documents|papers|reports|publications|plans)\b|\bcompared? (?:the )?documents\b",
+    re.IGNORECASE,
 )
 
 
@@ -215,14 +222,17 @@ class Compared:
 
 
 def compared(query: str, groups: list[list[str]]) -> Compared | None:
-    """What ``query`` compares, from its wording and the documents it names (``groups``: what
-    :func:`named_groups` gave); None when it compares no documents."""
+    """What ``query`` (as asked, not glossary-expanded: "SDEC" is not "the same") compares, from its
+    wording and the documents it names (``groups``: each named document alone); None when it
+    compares no documents: two named documents need a word that sets them side by side ("compare",
+    "since", "the same", "agree", "but"), one named document a word for the others' time ("since",
+    "newer", "changed"), and a question across the documents asks for each ("across its documents")."""
     alone = tuple(group[0] for group in groups if len(group) == 1)
-    if _ACROSS.search(query):
+    if _ACROSS_EACH.search(query):
         return Compared(alone, True)
     if len(alone) >= 2 and (_COMPARISON.search(query) or _AGAINST_OTHERS.search(query) or _SIDE_BY_SIDE.search(query)):
         return Compared(alone, False)
-    if len(alone) == 1 and (_AGAINST_OTHERS.search(query) or _SIDE_BY_SIDE.search(query)):
+    if len(alone) == 1 and _AGAINST_OTHERS.search(query):  # "since the 2019 strategy", "in the newer plans"
         return Compared(alone, True)
     return None
 
@@ -231,6 +241,7 @@ def topic_text(query: str) -> str:
     """What a comparison asks about, without the words that make it one ("changed since", "the
     same in"): what each document is asked for its row."""
     left = _SIDE_BY_SIDE.sub(" ", _AGAINST_OTHERS.sub(" ", keyword_text(query)))
+    left = re.sub(r"\b(?:same|match(?:es)?)\b", " ", left, flags=re.IGNORECASE)  # "the same" once "the" named a document
     left = re.sub(r"\s+", " ", left).strip()
     return left if title_words(left) else query
 

@@ -122,10 +122,13 @@ class Retriever:
         """The complete documents by name (a copy of the cache that each search reads)."""
         return dict(self._document_index(self.catalog.version())[0])
 
-    def compared(self, query: str) -> Compared | None:
-        """The documents ``query`` compares (see :func:`assistant.query_plan.compared`), and the
-        words naming them (:meth:`DocumentNames.within`) for searching inside each."""
-        named = self._document_index(self.catalog.version())[1].named(query)
+    def compared(self, query: str, filters: Filters | None = None) -> Compared | None:
+        """The documents ``query`` compares (see :func:`assistant.query_plan.compared`) among those
+        ``filters`` lets its asker see (an upload nobody else may see never changes what is compared)."""
+        records, names = self._document_index(self.catalog.version())
+        named = [doc for doc in names.named(query) if filters is None or filters.allows(records[doc])]
+        if filters is not None and filters.docs:
+            named = [doc for doc in named if doc in filters.docs]
         # unlike a search's named groups, naming every document still sets them side by side
         return compared(query, [[doc] for doc in named] if len(named) <= MAX_NAMED_ALONE else [named])
 

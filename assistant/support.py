@@ -81,47 +81,69 @@ class Specific:
 def sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
     """The answer's sentences with the passage numbers each cites: a citation after a sentence's
     full stop is that sentence's, and a sentence citing nothing takes the next citation in its line
-    or bullet; lead-ins ending in ":" and pieces without a word are left out, and so are a table's
-    header and each row's first cell (what the row is about)."""
-    found: list[tuple[str, tuple[int, ...]]] = []
-    for line in statements(text or ""):
-        line = _LEAD.sub("", line).strip()
+    or bullet; lead-ins ending in ":" and pieces without a word are left out, and so are the rule
+    and the header row of a comparison's table (see :func:`statements`)."""
+    return [(part, cited) for _, part, cited in located(text)]
+
+
+def located(text: str) -> list[tuple[int, str, tuple[int, ...]]]:
+    """:func:`sentences`, each with where it ends in ``text`` (for a sentence citing nothing: where
+    its own words end, so a citation can be put after them)."""
+    found: list[tuple[int, str, tuple[int, ...]]] = []
+    for offset, content in statements(text or ""):
+        line = _LEAD.sub("", content).strip()
         if not line:
             continue
-        parts: list[str] = []
+        start = offset + content.find(line)
+        parts: list[list] = []  # [text, where it ends]
+        cursor = 0
         for part in ANSWER_SENTENCE_END.split(line):
+            at = line.find(part, cursor)
+            cursor = at + len(part)
             match = LEADING_CITATIONS.match(part)
             if match and parts:
-                parts[-1] += " " + match.group(1).strip()
-                part = match.group(2)
+                parts[-1][0] += " " + match.group(1).strip()
+                parts[-1][1] = start + at + len(match.group(1).rstrip())
+                part, at = match.group(2), at + match.start(2)
             if part.strip():
-                parts.append(part.strip())
-        cited = [tuple(dict.fromkeys(int(n) for n in CITATION.findall(part))) for part in parts]
-        for i, part in enumerate(parts):
+                parts.append([part.strip(), start + at + len(part.rstrip())])
+        cited = [tuple(dict.fromkeys(int(n) for n in CITATION.findall(part))) for part, _ in parts]
+        for i, (part, end) in enumerate(parts):
             bare = SCORED_CITATION.sub("", part).strip()
             if not re.search(r"\w", bare) or bare.endswith(":"):
                 continue
             # a sentence without its own citation is vouched for by the next one's in its line or
             # bullet ("X. Y. [1]": [1] is cited for X too, and X is checked against it)
-            found.append((part, cited[i] or next((c for c in cited[i + 1:] if c), ())))
+            found.append((end, part, cited[i] or next((c for c in cited[i + 1:] if c), ())))
     return found
 
 
 TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")  # |---|---|
+TABLE_HEADER = ("Document", "What it says")  # the header of a comparison's table (assistant/comparison.py)
 
 
-def statements(text: str) -> list[str]:
-    """The lines of an answer that state something: a table's rows by the cells after their first
-    (the first names what the row is about: a document), its header row and rule left out."""
-    lines = text.splitlines()
-    kept: list[str] = []
-    for i, line in enumerate(lines):
-        if not line.lstrip().startswith("|"):
-            kept.append(line)
+def statements(text: str) -> list[tuple[int, str]]:
+    """The lines of an answer that state something, each with where it starts in ``text``: a table's
+    rule left out, and its header row when it is a comparison's (``TABLE_HEADER``); a row is read
+    whole, its first cell (a document's title and year, held in its passages' titles and dates)
+    with the rest."""
+    lines = text.splitlines(keepends=True)
+    kept: list[tuple[int, str]] = []
+    offset = 0
+    for i, raw in enumerate(lines):
+        line = raw.rstrip("\r\n")
+        here, offset = offset, offset + len(raw)
+        if line.lstrip().startswith("|") and line.count("|") >= 2:
+            if TABLE_RULE.match(line):
+                continue
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            following = lines[i + 1] if i + 1 < len(lines) else ""
+            if tuple(cells) == TABLE_HEADER and TABLE_RULE.match(following):
+                continue
+            inner = line.strip().strip("|").strip()
+            kept.append((here + line.find(inner), inner))
             continue
-        if TABLE_RULE.match(line) or (i + 1 < len(lines) and TABLE_RULE.match(lines[i + 1])):
-            continue
-        kept += [cell for cell in line.strip().strip("|").split("|")[1:]]
+        kept.append((here, line))
     return kept
 
 
@@ -410,22 +432,15 @@ def attribute(text: str, sources: Sequence[Source], glossary=None, min_word_shar
     """``text`` with a citation added after each sentence that cites nothing (nor takes the next
     citation in its line) where one source backs it (:func:`attribution`), and how many were
     added: a model that copies sentences from the passages often leaves them uncited."""
-    pieces, at, added = [], 0, 0
-    for sentence, cited in sentences(text):
-        where = text.find(sentence, at)
-        if where < 0:
-            continue
-        end = where + len(sentence)
+    additions = []
+    for end, sentence, cited in located(text):
         if not cited:
             number = attribution(sentence, sources, glossary, min_word_share)
             if number is not None:
-                pieces.append(text[at:end] + f" [{number}]")
-                at, added = end, added + 1
-                continue
-        pieces.append(text[at:end])
-        at = end
-    pieces.append(text[at:])
-    return "".join(pieces), added
+                additions.append((end, f" [{number}]"))
+    for end, citation in reversed(additions):
+        text = text[:end] + citation + text[end:]
+    return text, len(additions)
 
 
 def supported(checked: Sequence[SentenceSupport]) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import comparison, support
+from assistant import comparison, stages, support
 from assistant.answers import Source
 from assistant.query_plan import Compared, DocumentNames, compared, named_groups
 from index.catalog import DocumentRecord
@@ -42,6 +42,10 @@ def _names() -> DocumentNames:
         ("Is the vision consistent across the documents?", Compared((), True)),
         ("What does the roadmap say about diagnostics, and when does the CI start it?", None),  # two documents, no comparison
         ("What is the annual budget?", None),
+        ("What does the CI say about SDEC (same day emergency care)?", None),  # "same" is no comparison
+        ("What do the documents say about the annual budget?", None),
+        ("Does the roadmap match funding to the CI priorities?", None),
+        ("What does the 2019 strategy say, but only for mental health?", None),
     ],
 )
 def test_what_a_question_compares_comes_from_its_wording_and_the_documents_it_names(question, expected):
@@ -167,3 +171,69 @@ def test_a_row_without_a_figure_takes_its_best_sentence_with_one_if_it_is_close_
     assert "£20m" in row.text and row.text.endswith("[1]")  # most of the question's words: close enough
     monkeypatch.setattr(comparison, "FIGURE_SHARE", 0.9)
     assert "£20m" not in comparison._row("When will community diagnostic centres open?", held).text
+
+
+def test_what_is_compared_and_searched_stays_within_the_documents_the_asker_may_see(corpus_assistant, monkeypatch):
+    from assistant.retrieval import Filters
+
+    retriever = corpus_assistant.retriever
+    question = "Is the budget the same in the state of the system report and the commissioning intentions?"
+    assert retriever.compared(question, Filters(docs=[INTENTIONS, ROADMAP])) is None  # one of them is out of reach
+    wide = corpus_assistant._number(corpus_assistant.retrieve(question))[:5]
+    searched = []
+    real = retriever.search
+    monkeypatch.setattr(retriever, "search", lambda *a, **k: searched.append(k.get("filters")) or real(*a, **k))
+    stages.compare(retriever, question, wide, Filters(user="bob", kinds=["report", "commissioning intentions"]),
+                   corpus_assistant.indexer.chunker.tokens)
+    assert searched and all(f.user == "bob" and f.kinds == ["report", "commissioning intentions"] and len(f.docs) == 1
+                            for f in searched)
+
+
+def test_a_model_that_writes_nothing_leaves_the_rules_sentence_and_says_it_fell_back(corpus_assistant, scripted):
+    scripted.summary = " "
+    answer = corpus_assistant.ask(BUDGETS, backend="scripted")
+    assert answer.answer.splitlines()[-1].startswith("They give different sums:")
+    assert answer.model == "extractive" and answer.fell_back
+
+
+def test_the_tables_sources_come_before_it_numbered_as_it_cites_them(corpus_assistant):
+    events = list(corpus_assistant.stream(BUDGETS))
+    kinds = [event.kind for event in events]
+    table_at = next(i for i, e in enumerate(events) if e.kind == "token")
+    sources = [e for e in events[:table_at] if e.kind == "sources"][-1].sources
+    cited = {int(n) for n in support.CITATION.findall(events[table_at].text)}
+    assert cited <= {source.n for source in sources} and kinds[-1] == "answer"
+
+
+def test_a_table_a_model_writes_is_checked_in_every_cell_and_ours_by_its_rows():
+    invented = "| Both documents | The budget is £9.9bn [1] |"
+    assert [s.support for s in support.check(invented, [_source(1, INTENTIONS, "Our budget is £5.4billion.", "2025")])] == ["unsupported"]
+    header = "| Plan | Year |\n|---|---|\n| The budget is £5.4billion [1] | 2025 |"
+    assert len(support.sentences(header)) == 2  # a header that is not ours is read too
+
+
+def test_both_give_cites_the_passage_giving_the_figure_however_it_is_written():
+    sources = [_source(1, INTENTIONS, "The budget is £5.4bn.", "2025"),
+               _source(2, ROADMAP, "Plans for the budget are set out.", "2025"),
+               _source(3, ROADMAP, "The budget is £5.4 billion.", "2025")]
+    rows = (comparison.Row(INTENTIONS, "CI (2025)", "2025", "The budget is £5.4bn. [1]", (1,), 1.0),
+            comparison.Row(ROADMAP, "Roadmap (2025)", "2025", "Plans for the budget are set out. [2] The budget is £5.4 billion. [3]", (2, 3), 1.0))
+    assert comparison.rule_summary(comparison.Table(rows)) == "Both give £5.4bn [1][3]."
+
+
+def test_for_the_public_a_table_stays_a_table():
+    from assistant import extractive
+
+    text = "| Document | What it says |\n|---|---|\n| A (2019) | x is here [1] |\n\nThey give different sums: £1m in A [1]."
+    public = extractive.for_audience(text, "public")
+    assert public.startswith("| Document | What it says |\n|---|---|\n| A (2019) | x is here [1] |")
+    assert public.endswith("- They give different sums: £1m in A [1].")
+
+
+def test_the_terminal_draws_cells_as_text_not_markup(capsys):
+    from assistant import cli
+
+    cli._print_text("| Document | What it says |\n|---|---|\n| A [/note] | [link=https://evil.example]click[/link] [1] |")
+    shown = capsys.readouterr().out
+    flat = "".join(shown.replace("│", "").split())
+    assert "A[/note]" in flat and "[link=https://evil.example]click[/link][1]" in flat  # as written, not run

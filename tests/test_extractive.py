@@ -73,3 +73,20 @@ def test_long_lists_are_capped_and_no_sentence_is_quoted_twice():
     assert len(lines) <= extractive.MAX_UNITS and len(set(lines)) == len(lines)
     assert len(result.text) <= extractive.MAX_CHARS + 10 * len(lines)  # quotes, plus their marks and citations
     assert sum(line.startswith("- ") for line in lines) <= extractive.MAX_ITEMS
+
+
+def test_a_sentence_a_pdf_wrapped_over_lines_is_quoted_whole():
+    wrapped = Source(n=1, doc="plan.txt", title="Plan", section="Finance", page=None, start=0, end=200, text=(
+        "Priority 7\n"
+        "The system runs a recurrent deficit, resulting in a deficit of\n"
+        "£167m per annum by 2023/24, unless\n"
+        "savings are made.\n"
+        "- Develop local targets as part\n"
+        "of ICS reviews\n"
+        "Measure inward funding"))
+    units = [unit.text for unit in extractive.units_of(wrapped)]
+    assert "The system runs a recurrent deficit, resulting in a deficit of £167m per annum by 2023/24, unless savings are made." in units
+    assert "Develop local targets as part of ICS reviews" in units  # a wrapped bullet too
+    assert "Priority 7" in units and "Measure inward funding" in units  # a line going on in capitals is a line of its own
+    answer = extractive.answer("What deficit per annum does the plan give?", [wrapped])
+    assert "£167m per annum by 2023/24, unless savings are made. [1]" in answer.text

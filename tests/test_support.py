@@ -145,6 +145,12 @@ def test_an_uncited_sentence_is_given_the_citation_of_the_passage_that_holds_it(
     assert [s.support for s in support.check(attributed, [PASSAGE, BOARD])] == ["supported", "supported", "uncited", "uncited"]
 
 
+def test_a_citation_is_added_after_the_sentence_itself_not_an_earlier_lead_in_with_its_words():
+    text = "Same day emergency care opens twelve hours a day in Blackpool:\n- Same day emergency care opens twelve hours a day in Blackpool"
+    attributed, added = support.attribute(text, [PASSAGE])
+    assert added == 1 and attributed == text + " [1]"
+
+
 def test_a_model_answer_left_uncited_is_cited_where_a_passage_holds_it_and_says_so(corpus_assistant, scripted):
     question = "What is the annual budget for 2025/26?"
     quoted = corpus_assistant.ask(question).answer  # the budget sentence, quoted and cited
