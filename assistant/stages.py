@@ -80,7 +80,8 @@ def prepare(question: str, history: Sequence[str] | None, indexed: bool = True) 
 def rewrite(prepared: Prepared, answerer: Answerer | None = None) -> str:
     """A follow-up as a standalone question: the rule's rewrite, bettered by the answerer's LLM
     when it has one and answers (a down LLM leaves the rule's; the generate stage reports it),
-    except for "the year after"/"before": the rule moves the earlier question's year exactly."""
+    except for "the year after"/"before": the rule moves the earlier question's year exactly, and
+    a model that hands the follow-up back as it was asked has not made it standalone."""
     question, history = prepared.question, list(prepared.history)
     if not (history and is_follow_up(question)):
         return question
@@ -88,17 +89,21 @@ def rewrite(prepared: Prepared, answerer: Answerer | None = None) -> str:
     if answerer is None or moves_a_year(question, history):  # the rule's year arithmetic is exact
         return rewritten
     try:
-        return answerer.rewrite(question, history) or rewritten
+        better = answerer.rewrite(question, history)
     except LLMUnavailable:
         return rewritten
+    return better if better and better.strip().casefold() != question.strip().casefold() else rewritten
 
 
 # -- 3. retrieve --------------------------------------------------------------------------------
 
 
 def retrieve(retriever: Retriever, prepared: Prepared, query: str, k: int, filters: Filters | None) -> Search:
-    """Hybrid search for the standalone question (and the question as asked, when rewritten)."""
-    also = (prepared.question,) if query != prepared.question else ()
+    """Hybrid search for the standalone question and, beside it, the question as asked and the
+    rule's rewrite when a model wrote the query (a model's rewrite can drop the earlier question's
+    subject: "When was the meeting?"; on dev the local model's follow-ups found their passage in
+    the top five 0.70 against 0.87 with the rule's)."""
+    also = tuple(dict.fromkeys(text for text in (prepared.question, rewrite(prepared)) if text != query))
     passages = retriever.search(query, k=k, filters=filters, also=list(also))
     return Search(query=query, also=also, k=k, filters=filters, passages=tuple(passages))
 

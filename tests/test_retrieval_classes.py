@@ -116,6 +116,43 @@ def test_the_rules_year_is_kept_over_a_models_rewrite_that_loses_the_subject(cor
     assert any(p.section == "LSC2030 Roadmap > Cancer > 2027/28" for p in passages[:5])
 
 
+
+class _VagueModel:
+    """An LLM whose rewrite of a follow-up is as vague as the follow-up, the earlier question lost."""
+
+    def __init__(self, reply: str):
+        self.reply = reply
+
+    def rewrite(self, question, history):
+        return self.reply
+
+
+JEAN_BISHOP = (["Tell me about the Jean Bishop Integrated Care Centre."], "Did it work?")
+
+
+def test_a_follow_up_a_model_rewrote_without_its_subject_is_also_searched_as_the_rule_rewrites_it(corpus_indexer):
+    from assistant import stages
+
+    prepared = stages.prepare(JEAN_BISHOP[1], JEAN_BISHOP[0])
+    query = stages.rewrite(prepared, _VagueModel("Was it a success?"))
+    assert query == "Was it a success?"  # the model's rewrite lost the centre
+    retriever = Retriever(corpus_indexer.catalog, corpus_indexer.vectors)
+    search = stages.retrieve(retriever, prepared, query, 5, None)
+    assert search.also == ("Did it work?", stages.rewrite(prepared))  # as asked, and the rule's rewrite
+    assert "Jean Bishop" in search.also[1]
+    assert any("Jean Bishop" in p.section for p in search.passages)
+    alone = retriever.search(query, k=5, also=["Did it work?"])  # what the search found without the rule's rewrite
+    assert not any("Jean Bishop" in p.section for p in alone)
+
+
+def test_a_follow_up_a_model_hands_back_as_asked_is_rewritten_by_the_rule():
+    from assistant import stages
+
+    prepared = stages.prepare(JEAN_BISHOP[1], JEAN_BISHOP[0])
+    assert stages.rewrite(prepared, _VagueModel("did it work? ")) == stages.rewrite(prepared)
+    assert "Jean Bishop" in stages.rewrite(prepared)
+    assert stages.rewrite(prepared, _VagueModel("Did the Jean Bishop centre work?")) == "Did the Jean Bishop centre work?"
+
 # -- front matter: cover sheets, authors, titles --------------------------------------------------
 
 
