@@ -101,30 +101,23 @@ def test_a_roadmap_follow_up_retrieves_the_next_years_section(corpus_indexer, hi
     assert any(p.section == f"LSC2030 Roadmap > Cancer > {year}" for p in passages[:5])
 
 
-class _ForgetfulModel:
-    """An LLM whose rewrite of a follow-up drops the earlier question's subject."""
-
-    def rewrite(self, question, history):
-        return "What happens in the following year?"
-
-
-def test_the_rules_year_is_kept_over_a_models_rewrite_that_loses_the_subject(corpus_indexer):
-    query, passages = _roadmap_search(
-        corpus_indexer, "And the year after?", ["What does the roadmap plan for cancer in 2026/27?"], _ForgetfulModel()
-    )
-    assert query == "What does the roadmap plan for cancer in 2027/28?"
-    assert any(p.section == "LSC2030 Roadmap > Cancer > 2027/28" for p in passages[:5])
-
-
-
-class _VagueModel:
-    """An LLM whose rewrite of a follow-up is as vague as the follow-up, the earlier question lost."""
+class _RewritingModel:
+    """An LLM whose rewrite of any follow-up is ``reply`` (one that drops the earlier question's subject, say)."""
 
     def __init__(self, reply: str):
         self.reply = reply
 
     def rewrite(self, question, history):
         return self.reply
+
+
+def test_the_rules_year_is_kept_over_a_models_rewrite_that_loses_the_subject(corpus_indexer):
+    forgetful = _RewritingModel("What happens in the following year?")
+    query, passages = _roadmap_search(
+        corpus_indexer, "And the year after?", ["What does the roadmap plan for cancer in 2026/27?"], forgetful
+    )
+    assert query == "What does the roadmap plan for cancer in 2027/28?"
+    assert any(p.section == "LSC2030 Roadmap > Cancer > 2027/28" for p in passages[:5])
 
 
 JEAN_BISHOP = (["Tell me about the Jean Bishop Integrated Care Centre."], "Did it work?")
@@ -134,7 +127,7 @@ def test_a_follow_up_a_model_rewrote_without_its_subject_is_also_searched_as_the
     from assistant import stages
 
     prepared = stages.prepare(JEAN_BISHOP[1], JEAN_BISHOP[0])
-    query = stages.rewrite(prepared, _VagueModel("Was it a success?"))
+    query = stages.rewrite(prepared, _RewritingModel("Was it a success?"))
     assert query == "Was it a success?"  # the model's rewrite lost the centre
     retriever = Retriever(corpus_indexer.catalog, corpus_indexer.vectors)
     search = stages.retrieve(retriever, prepared, query, 5, None)
@@ -149,9 +142,10 @@ def test_a_follow_up_a_model_hands_back_as_asked_is_rewritten_by_the_rule():
     from assistant import stages
 
     prepared = stages.prepare(JEAN_BISHOP[1], JEAN_BISHOP[0])
-    assert stages.rewrite(prepared, _VagueModel("did it work? ")) == stages.rewrite(prepared)
+    assert stages.rewrite(prepared, _RewritingModel("did it work? ")) == stages.rewrite(prepared)
     assert "Jean Bishop" in stages.rewrite(prepared)
-    assert stages.rewrite(prepared, _VagueModel("Did the Jean Bishop centre work?")) == "Did the Jean Bishop centre work?"
+    assert stages.rewrite(prepared, _RewritingModel("Did the Jean Bishop centre work?")) == "Did the Jean Bishop centre work?"
+
 
 # -- front matter: cover sheets, authors, titles --------------------------------------------------
 
