@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 
-from assistant import answerability, stages
+from assistant import answerability, stages, support
 from assistant.answerers import FALLBACK, Answerer, make_answerer
 from assistant.answers import Answer, Event, Search, Source
 from assistant.citations import check_citations, number_as_read, renumbered
@@ -139,6 +139,19 @@ class Assistant:
             notices = generated.notices + [stages.OVERRULED]
             generated = yield from stages.quote(fallback, query, wide, audience, timings, notices, True, decision.quoted)
             verified = stages.verify(generated, search.passages, numbered, glossary)
+        figures = stages.made_up(generated, verified, numbered, f"{prepared.question}\n{query}") if table is None else []
+        if figures:  # fail closed: what the extractive answerer says in its place, quotes or a refusal
+            quoted = decision.probability >= answerability.load_model().extractive
+            notice = stages.made_up_notice(figures, quoted)
+            yield Event("notice", text=notice)
+            yield Event("reset")
+            notices = generated.notices + [notice]
+            if not quoted:
+                yield finish(status="unanswerable", answer=stages.not_covered(search.passages, query), contexts=evidence,
+                             notices=notices, **trace)
+                return
+            generated = yield from stages.quote(fallback, query, wide, audience, timings, notices, True, decision.quoted)
+            verified = stages.verify(generated, search.passages, numbered, glossary)
         yield finish(
             status=verified.status, answer=verified.text, citations=verified.citations,
             contexts=verified.contexts if verified.contexts is not None else generated.contexts,
@@ -168,6 +181,10 @@ class Assistant:
             notices.append(f"The model could not simplify it ({exc}), so its sentences are set out as bullets instead.")
         if quotes_instructions(simpler, text, [source.text for source in citations]):
             return *kept, notices + ["The simpler version began to repeat the assistant's instructions, so the draft is kept as it was."]
+        added = support.unsourced_figures(simpler, list(citations), asked=text)
+        if added:
+            return *kept, notices + [f"The simpler version gave {', '.join(added)}, which the draft's sources do not hold, "
+                                     "so the draft is kept as it was."]
         checked = check_citations(simpler, list(citations))
         if citations and not checked.cited:
             return *kept, notices + ["The simpler version lost its citations, so the draft is kept as it was."]

@@ -279,6 +279,11 @@ def compared(
                 summary = None
             elif not summary or summary.upper().startswith(NOT_IN_DOCUMENTS):
                 summary = None
+            elif figures := support.unsourced_figures(summary, sources, query):
+                notice = made_up_notice(figures, quoted=False, instead="The sentence under the table was written by rule.")
+                notices.append(notice)
+                yield Event("notice", text=notice)
+                summary = None
         except LLMUnavailable as exc:
             notice = f"The language model is unavailable ({exc}), so the sentence under the table was written by rule."
             notices.append(notice)
@@ -410,3 +415,25 @@ def overruled(decision: Decision, generated: Generated, verified: Verified) -> b
     passages misses answers); in the uncertain band its refusal stands."""
     return (verified.status == "unanswerable" and decision.band == "answerable"
             and not generated.fell_back)
+
+
+def made_up(generated: Generated, verified: Verified, sources: Sequence[Source], asked: str) -> list[str]:
+    """The sums, percentages, figures and years a model's answer gives that none of the passages
+    it read holds (whole, as numbered in ``sources``), nor the question (``asked``): made up,
+    whatever it cites. On dev the bundled model wrote "There are 10 GP practices in Lancashire and
+    South Cumbria [1]" and "£1.5 billion for 2026/27" for questions the documents do not answer,
+    and invented bed numbers for one they do. Quotes (the fallback's answer, a comparison's table)
+    give none: they are the documents' own words."""
+    if verified.status != "answered" or generated.fell_back or generated.model == FALLBACK:
+        return []
+    read = {source.n for source in generated.contexts}
+    return support.unsourced_figures(generated.text, [source for source in sources if source.n in read], asked)
+
+
+def made_up_notice(figures: Sequence[str], quoted: bool, instead: str = "") -> str:
+    """Why the model's answer is not shown: the figures it made up, and what is shown instead."""
+    named = " and ".join([", ".join(figures[:-1]), figures[-1]] if len(figures) > 1 else list(figures))
+    instead = instead or ("This answer is made of sentences quoted from the documents instead." if quoted else
+                          "The documents may not answer this question.")
+    return (f"The model's answer gave {named}, which {'is' if len(figures) == 1 else 'are'} in none of the passages "
+            f"it read, so it is not shown. {instead}")

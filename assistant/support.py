@@ -443,6 +443,19 @@ def attribute(text: str, sources: Sequence[Source], glossary=None, min_word_shar
     return text, len(additions)
 
 
+FIGURES = frozenset({"money", "percent", "number", "year"})
+
+
+def unsourced_figures(text: str, sources: Sequence[Source], asked: str = "") -> list[str]:
+    """The sums, percentages, figures and years ``text`` writes that none of ``sources`` holds
+    (each whole: title, date, headings and text), nor ``asked`` (the question, which an answer may
+    repeat): whatever the answer cites, nothing it read gave them."""
+    read = "\n".join([*(context(source) for source in sources), asked])
+    lowered, read_specifics = read.lower(), specifics(read)
+    missing = [s.written for s in specifics(text) if s.kind in FIGURES and not held(s, read_specifics, lowered, None)]
+    return sorted(dict.fromkeys(missing), key=text.find)  # as written
+
+
 def supported(checked: Sequence[SentenceSupport]) -> bool:
     """An answer is supported when it has a sentence and every sentence is supported."""
     return bool(checked) and all(s.support == "supported" for s in checked)

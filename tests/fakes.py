@@ -75,6 +75,8 @@ def in_band(monkeypatch):
         assert 0.0 < p < 1.0, f"P(answerable) of {question!r} is {p}: no band can be placed around it"
         if band == "uncertain":  # refuse < P < answer; the extractive answerer's threshold at P: it answers
             thresholds = dict(refuse=p / 2, extractive=p, answer=(p + 1) / 2)
+        elif band == "unquoted":  # uncertain, and below the extractive answerer's threshold: quotes would refuse
+            thresholds = dict(refuse=p / 2, extractive=(p + 1) / 2, answer=(p + 1) / 2)
         elif band == "answerable":
             thresholds = dict(refuse=p / 3, extractive=p / 2, answer=p)
         else:

@@ -228,6 +228,41 @@ def test_llm_saying_not_in_documents_is_unanswerable(make_assistant, in_band):
     assert not [e for e in events if e.kind == "token"], "the sentinel must never be shown"
 
 
+DEFICIT = "What would the system deficit be without national support funding?"  # the documents: £350million
+
+
+def test_a_figure_the_model_made_up_gives_way_to_the_documents_quotes(make_assistant, in_band):
+    with FakeLLM(reply="Without national support the deficit would be about £999million [1].") as llm:
+        assistant = make_assistant("openai", openai_base_url=llm.base_url)
+        in_band(assistant, DEFICIT, "uncertain")  # the extractive answerer's threshold at P: quotes answer
+        events = list(assistant.stream(DEFICIT))
+    answer = events[-1].answer
+    assert answer.status == "answered" and answer.model == "extractive" and answer.fell_back
+    assert "£999million" not in answer.answer and "£350million" in answer.answer
+    assert any("£999million" in n and "none of the passages it read" in n for n in answer.notices)
+    kinds = [e.kind for e in events]
+    assert "reset" in kinds[kinds.index("token"):], "the model's streamed words are taken back"
+
+
+def test_a_figure_the_model_made_up_for_a_doubtful_question_is_refused(make_assistant, in_band):
+    with FakeLLM(reply="The deficit would be £999million and 12,345 posts would go [1].") as llm:
+        assistant = make_assistant("openai", openai_base_url=llm.base_url)
+        in_band(assistant, DEFICIT, "unquoted")  # the model decides here; quotes would refuse
+        answer = assistant.ask(DEFICIT)
+    assert answer.status == "unanswerable" and "999" not in answer.answer
+    assert any("gave £999million and 12,345, which are in none of the passages" in n for n in answer.notices), answer.notices
+
+
+def test_figures_the_passages_or_the_question_hold_are_kept(make_assistant, in_band):
+    reply = "Without national support funding the deficit would be about £350 million [1], not the 900 asked about."
+    with FakeLLM(reply=reply) as llm:
+        assistant = make_assistant("openai", openai_base_url=llm.base_url)
+        in_band(assistant, DEFICIT, "unquoted")
+        answer = assistant.ask(DEFICIT + " Is it 900?")
+    assert answer.status == "answered" and answer.model == "gpt-4o-mini"
+    assert answer.answer.startswith("Without national support funding") and not answer.fell_back
+
+
 def test_llm_rewrites_follow_ups(make_assistant):
     with FakeLLM(reply="Plans [1].", rewrite="What are the maternity priorities for Blackpool?") as llm:
         assistant = make_assistant("openai", openai_base_url=llm.base_url)

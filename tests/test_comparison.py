@@ -140,6 +140,14 @@ def test_a_model_that_fails_or_finds_nothing_leaves_the_table_and_the_rules_sent
     assert any("written by rule" in notice for notice in answer.notices) == bool(failure)
 
 
+def test_a_sentence_under_the_table_with_a_made_up_figure_gives_way_to_the_rules(corpus_assistant, scripted):
+    scripted.summary = "The gap of £0.9 billion [1][2] is explained by inflation."  # £5.4bn less £4.5bn: in no row
+    answer = corpus_assistant.ask(BUDGETS, backend="scripted")
+    assert "£0.9 billion" not in answer.answer and answer.answer.splitlines()[-1].startswith("They give different sums:")
+    assert answer.model == "extractive" and answer.fell_back
+    assert any("gave £0.9 billion" in notice and "written by rule" in notice for notice in answer.notices)
+
+
 def test_a_question_comparing_nothing_is_answered_as_before(corpus_assistant):
     answer = corpus_assistant.ask("What is the annual budget for 2025/26?")
     assert answer.status == "answered" and "|" not in answer.answer

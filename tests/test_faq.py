@@ -266,6 +266,16 @@ def test_simplify_keeps_the_citations_or_keeps_the_draft(corpus_assistant, scrip
     assert text == "- Urgent care [1].\n- Beds [1]." and "set out as bullets" in notices[0]
 
 
+def test_simplify_never_adds_a_figure_the_sources_do_not_hold(corpus_assistant, scripted):
+    scripted.simpler = "The centres in Blackpool open 24 hours a day from 2026 [1]."
+    assert corpus_assistant.simplify(GOOD, [PASSAGE], backend="scripted") == (GOOD, [PASSAGE], [
+        "The simpler version gave 24, which the draft's sources do not hold, so the draft is kept as it was."])
+    # a figure the draft itself gives (an editor's, say) may stay in its simpler version
+    scripted.simpler = "The 24 centres open 12 hours a day from 2026 [1]."
+    text, _, notices = corpus_assistant.simplify("The 24 " + GOOD[len("Urgent "):], [PASSAGE], backend="scripted")
+    assert text == "The 24 centres open 12 hours a day from 2026 [1]." and notices == []
+
+
 BOARD_SOURCE = Source(n=2, doc="board.txt", title="Board paper", section="Roadmap", page=None,
                       text="The roadmap sets three big shifts.", start=0, end=40)
 

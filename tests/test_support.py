@@ -107,10 +107,14 @@ def test_quoted_answers_are_supported_sentence_by_sentence(corpus_assistant, que
 def test_a_model_answer_with_a_figure_its_passage_lacks_is_marked_with_the_reason(corpus_assistant, scripted):
     question = "What does the Jean Bishop Integrated Care Centre in Hull provide?"
     read = corpus_assistant.ask(question).citations[0].passage  # the number the Hull passage is read under
-    scripted.reply = f"The centre in Hull cost £987 million to build [{read}]. It serves frail older people [{read}]."
+    scripted.reply = f"It serves frail older people [{read}]."
+    given = corpus_assistant.ask(question, backend="scripted").contexts
+    # a share another passage the model read gives (one that no passage gives is made up: see test_answering)
+    share = next(s.written for c in given if c.passage != read for s in support.specifics(c.text) if s.kind == "percent")
+    scripted.reply = f"The centre in Hull cut admissions by {share} [{read}]. It serves frail older people [{read}]."
     answer = corpus_assistant.ask(question, backend="scripted")
     wrong = answer.sentences[0]
-    assert wrong.support == "unsupported" and wrong.reason == "£987 million is not in [1]."  # numbered as cited
+    assert wrong.support == "unsupported" and wrong.reason == f"{share} is not in [1]."  # numbered as cited
     assert not answer.supported
     assert any("not supported by the passages cited" in notice for notice in answer.notices)
     shown = answer.to_dict()["sentences"]
@@ -155,7 +159,7 @@ def test_a_model_answer_left_uncited_is_cited_where_a_passage_holds_it_and_says_
     question = "What is the annual budget for 2025/26?"
     quoted = corpus_assistant.ask(question).answer  # the budget sentence, quoted and cited
     sentence = support.CITATION.sub("", quoted.split("[")[0]).strip()
-    scripted.reply = f"{sentence} The ICB will also build a heron sanctuary worth £3bn."
+    scripted.reply = f"{sentence} The ICB will also build a heron sanctuary by the estuary."
     answer = corpus_assistant.ask(question, backend="scripted")
     assert [s.support for s in answer.sentences] == ["supported", "uncited"]
     assert answer.sentences[0].citations == (1,) and answer.citations
@@ -225,3 +229,14 @@ def test_scaled_figures_and_written_out_acronyms():
     assert one("It spends 7.1 billion pounds [1].", [passage]).reason == "7.1 billion is not in [1]."
     assert one("Around 1.8 million residents and a budget of 5.4 billion pounds [1].", [passage]).support == "supported"
     assert one("The Same Day Emergency Care services open in Blackpool [1].", [passage]).support == "supported"
+
+
+def test_figures_no_passage_read_holds_are_found_whatever_is_cited():
+    # the usual spellings of what the passages hold are theirs; cited or not, any passage read counts
+    held = "The budget is £5.4 billion [2], 15 per cent on mental health and 1200 more staff by 2027/2028."
+    assert support.unsourced_figures(held, [PASSAGE, BOARD]) == []
+    made_up = "There are 10,437 GP practices [1], costing £1.5 million a year from 2031."
+    assert support.unsourced_figures(made_up, [PASSAGE, BOARD]) == ["10,437", "£1.5 million", "2031"]
+    # a figure the question gave may be repeated; a lone digit or a name is not a figure checked here
+    assert support.unsourced_figures("Of the 700,000 appointments, 3 are in Barrow [1].", [PASSAGE],
+                                     asked="How many of the 700,000 appointments are in Barrow?") == []
