@@ -335,11 +335,14 @@ def test_the_quotes_show_while_the_model_is_slow_and_its_answer_replaces_them(br
 def test_an_unsupported_sentence_is_marked_its_draft_needs_confirming_and_simplify_rewrites_it(browser, tmp_path):
     from tests.fake_llm import FakeLLM
 
+    # the question gives £987 million, so the answer may repeat it (a figure in nothing the model read
+    # or was asked is made up, and the answer is not shown at all: tests/test_answering.py); [1] lacks it
+    question = "What happens to Integrated Neighbourhood Teams in 2027/28, and do they cost £987 million?"
     reply = "Integrated Neighbourhood Teams mature in 2027/28 [1]. The programme costs £987 million [1]."
     simpler = "The teams grow in 2027/28 [1]. It costs £987 million [1]."  # what the model's Simplify returns
     with FakeLLM(reply=reply, rewrite=simpler) as llm, app_with_model(browser, tmp_path, llm) as watched:
         p = watched.open().page
-        ask(p, "What happens to Integrated Neighbourhood Teams in 2027/28?", 1)
+        ask(p, question, 1)
         bubble = bot_messages(p).nth(0)
         bubble.locator(".icb-support-list").wait_for()
         mark = bubble.locator(".icb-support-mark", has_text="not supported")
@@ -351,7 +354,7 @@ def test_an_unsupported_sentence_is_marked_its_draft_needs_confirming_and_simpli
         shot(p, "ask-unsupported-sentence-marked")
 
         tab(p, "FAQ drafting")
-        p.locator("#icb-faq-questions textarea").fill("What happens to Integrated Neighbourhood Teams in 2027/28?")
+        p.locator("#icb-faq-questions textarea").fill(question)
         p.locator("#icb-faq-draft").click()
         p.get_by_text("Drafted 1 answer").wait_for(timeout=120_000)
         p.locator("#icb-faq-table").get_by_test_id("cell-0-1").click()
