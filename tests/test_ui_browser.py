@@ -329,6 +329,23 @@ def test_the_quotes_show_while_the_model_is_slow_and_its_answer_replaces_them(br
             first_token.set()
 
 
+def test_a_made_up_figure_is_taken_back_and_the_documents_quotes_shown_with_the_reason(browser, tmp_path):
+    from tests.fake_llm import FakeLLM
+
+    reply = "Integrated Neighbourhood Teams will get 4,321 new nurses in 2027/28 [1]."  # in no passage
+    with FakeLLM(reply=reply) as llm, app_with_model(browser, tmp_path, llm) as watched:
+        p = watched.open().page
+        ask(p, "What happens to Integrated Neighbourhood Teams in 2027/28?", 1)
+        bubble = bot_messages(p).nth(0)
+        bubble.get_by_text("in none of the passages it read").wait_for()
+        shown = bubble.inner_text()
+        assert "4,321" in shown.split("in none of the passages")[0]  # named in the notice ...
+        assert "new nurses" not in shown  # ... and the model's answer is not shown
+        assert re.search(r"\[\d+\]", shown) and "Sources" in shown  # the documents' quotes, cited, instead
+        shot(p, "ask-made-up-figure-withheld")
+        watched.check_clean()
+
+
 # -- sentence support ----------------------------------------------------------------------------
 
 
