@@ -142,7 +142,7 @@ class Assistant:
         figures = stages.made_up(generated, verified, numbered, f"{prepared.question}\n{query}") if table is None else []
         if figures:  # fail closed: what the extractive answerer says in its place, quotes or a refusal
             quoted = decision.probability >= answerability.load_model().extractive
-            notice = stages.made_up_notice(figures, quoted)
+            notice = stages.made_up_notice(figures, stages.QUOTED_INSTEAD if quoted else stages.MAY_NOT_ANSWER)
             yield Event("notice", text=notice)
             yield Event("reset")
             notices = generated.notices + [notice]

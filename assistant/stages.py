@@ -280,7 +280,7 @@ def compared(
             elif not summary or summary.upper().startswith(NOT_IN_DOCUMENTS):
                 summary = None
             elif figures := support.unsourced_figures(summary, sources, query):
-                notice = made_up_notice(figures, quoted=False, instead="The sentence under the table was written by rule.")
+                notice = made_up_notice(figures, "The sentence under the table was written by rule.")
                 notices.append(notice)
                 yield Event("notice", text=notice)
                 summary = None
@@ -430,10 +430,12 @@ def made_up(generated: Generated, verified: Verified, sources: Sequence[Source],
     return support.unsourced_figures(generated.text, [source for source in sources if source.n in read], asked)
 
 
-def made_up_notice(figures: Sequence[str], quoted: bool, instead: str = "") -> str:
-    """Why the model's answer is not shown: the figures it made up, and what is shown instead."""
+QUOTED_INSTEAD = "This answer is made of sentences quoted from the documents instead."
+MAY_NOT_ANSWER = "The documents may not answer this question."
+
+
+def made_up_notice(figures: Sequence[str], instead: str) -> str:
+    """Why the model's words are not shown: the figures it made up, then what is shown instead."""
     named = " and ".join([", ".join(figures[:-1]), figures[-1]] if len(figures) > 1 else list(figures))
-    instead = instead or ("This answer is made of sentences quoted from the documents instead." if quoted else
-                          "The documents may not answer this question.")
     return (f"The model's answer gave {named}, which {'is' if len(figures) == 1 else 'are'} in none of the passages "
             f"it read, so it is not shown. {instead}")
