@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from assistant import extractive, support
 from assistant.answers import Source
 from assistant.query_plan import Compared, topic_text
-from index.text import CITATION
+from index.text import CITATION, cited_stretches
 
 MAX_ROWS = 4  # documents side by side at most
 MAX_CELL_CHARS = 450  # characters quoted in one row at most (beyond its first sentence)
@@ -156,20 +156,25 @@ def rule_summary(table: Table) -> str:
         shared = frozenset.intersection(*values)
         if shared:
             same = [s for s in given[0][1] if s.value in shared]
-            cites = "".join(f"[{n}]" for n in dict.fromkeys(_cite(row, same) for row, _ in given))
+            cites = "".join(f"[{n}]" for n in dict.fromkeys(n for row, _ in given for n in _cite(row, same[:1])))
             who = "Both" if len(given) == 2 else "All of them"
             return f"{who} give {_and([s.written for s in same])} {cites}."
-        parts = [f"{_and([s.written for s in found])} in {row.label} [{_cite(row, found)}]" for row, found in given]
+        parts = [f"{_and([s.written for s in found])} in {row.label} {''.join(f'[{n}]' for n in _cite(row, found))}"
+                 for row, found in given]
         return f"They give different {plural}: {'; '.join(parts)}."
     return ""
 
 
-def _cite(row: Row, found: list[support.Specific]) -> int:
-    """The passage of ``row`` whose sentence gives the first of ``found``."""
-    for sentence, cited in support.sentences(row.text):
-        if cited and any(s.kind == found[0].kind and s.value == found[0].value for s in support.specifics(sentence)):
-            return cited[0]  # by value: "£5.4bn" is given by a sentence writing "£5.4 billion"
-    return row.cited[0]
+def _cite(row: Row, found: list[support.Specific]) -> list[int]:
+    """The passages of ``row`` whose sentences give ``found``: for each, the first that does."""
+    cites: list[int] = []
+    for figure in found:
+        for words, cited in cited_stretches(row.text):  # "A [4]; B [5]": each stretch with its own citation
+            # by value: "£5.4bn" is given by a stretch writing "£5.4 billion"
+            if cited and any(s.kind == figure.kind and s.value == figure.value for s in support.specifics(words)):
+                cites.append(int(cited[0]))
+                break
+    return list(dict.fromkeys(cites)) or [row.cited[0]]
 
 
 def _and(words: list[str]) -> str:

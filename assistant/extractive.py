@@ -23,7 +23,12 @@ from assistant.retrieval import expand_query
 from index.text import CITATION, sentence_spans, terms
 
 _BULLET = re.compile(r"^\s*(?:[-•·*–—▪●◦‣]|\d{1,2}[.)]|[a-z][.)])\s+")
-_LIST_QUESTION = re.compile(r"^\s*(what are|which|list|name|give)\b|\b(priorities|plans|actions|steps|areas|ambitions|aims|themes)\b", re.I)
+_LIST_QUESTION = re.compile(
+    r"^\s*(what are|which|list|name|give)\b|\b(priorities|plans|actions|steps|areas|ambitions|aims|themes)\b"
+    # what something holds: "what's on the MH roadmap for 2026/27?", "what does the programme include?"
+    r"|\bwhat(?:'s|’s| is| are)\s+(?:in|on|included|planned|covered)\b|\b(?:include|includes|cover|covers|involve|involves)\b",
+    re.I,
+)
 # where a question's parts meet: ";", or "and" before a question word ("where are X and who ...")
 # (not "?": a follow-up's rewrite puts the earlier question before it, which is not asked again)
 _PARTS = re.compile(
@@ -37,6 +42,9 @@ MAX_CHARS = 1500  # characters quoted at most (beyond the first unit)
 CLOSE = 0.6  # a sentence within this share of the best one's score is quoted too
 SUBJECT = 0.5  # the best sentence for a part of the question holds at least this share of what the best one does
 HEADING_CREDIT = 0.7  # a question term in a sentence's headings counts this much of one in its text
+# a heading that is a period ("2027/28", "2019/20"): a timeline's items say when only by it
+_PERIOD = re.compile(r"^(?:19|20)\d{2}(?:[/-]\d{2,4})?$")
+_LABEL_LINE = re.compile(r"^[^\[\n]*\b(?:19|20)\d{2}(?:[/-]\d{2,4})?:$")  # its line in an answer: "Cancer, 2028/29:"
 
 
 @dataclass(frozen=True)
@@ -69,15 +77,18 @@ def units_of(source: Source, bullet_sentences: bool = False, unwrap: bool = True
     ``unwrap``: a sentence a PDF wrapped over lines is read whole (:func:`_unwrapped`); without it,
     line by line, as the answerability model's signals read it (see :func:`assistant.stages.decide`)."""
     units: list[Unit] = []
-    lead: tuple[int, int, bool] | None = None  # the open list: (position, depth of its lead-in, lead-in is a bullet)
+    lead: tuple[int, int, bool] | None = None  # the open list: (position, least depth of its items, lead-in is a bullet)
     for number, line in enumerate(_unwrapped(source.text) if unwrap else source.text.split("\n")):
         stripped = line.strip()
         if not stripped:
             continue
         if _BULLET.match(stripped) or stripped.startswith("|"):
             depth = _depth(line)
-            if lead is not None and lead[2] and depth <= lead[1]:
-                lead = None  # back at the depth of a bullet that led in: its list has ended
+            if lead is not None and lead[2] and depth == lead[1] - 1 and units[-1].line == units[lead[0]].line:
+                # "- focus on the following:" then "- Reducing demand …" at its own depth: its items all the same
+                lead = (lead[0], depth, True)
+            elif lead is not None and lead[2] and depth < lead[1]:
+                lead = None  # back above the items of a bullet that led in: its list has ended
             text = re.sub(r"\s*\|\s*", " | ", _BULLET.sub("", stripped).strip("| ").replace("\t", " "))
             position = len(units)
             if lead is None:
@@ -87,7 +98,11 @@ def units_of(source: Source, bullet_sentences: bool = False, unwrap: bool = True
             units.append(Unit(source, text[: spans[0][1]], True, position, number, lead[0], leads_in))
             units += [Unit(source, text[start:end], False, position + k, number) for k, (start, end) in enumerate(spans[1:], 1)]
             if leads_in:
-                lead = (position, depth, True)
+                lead = (position, depth + 1, True)  # its items are at least this deep
+            continue
+        if lead is not None and units[lead[0]].leads_in and not units[lead[0]].bullet and _unmarked_item(stripped):
+            # "The current clinical workstreams are as follows:" then "Cancer", "Regulated Care", …: items without marks
+            units.append(Unit(source, stripped, True, len(units), number, lead[0]))
             continue
         lead = None
         for start, end in sentence_spans(stripped):
@@ -106,22 +121,41 @@ def units_of(source: Source, bullet_sentences: bool = False, unwrap: bool = True
     ]
 
 
-_WRAPPED_AFTER = re.compile(r"\b(?:of|and|the|to|a|an|in|for|with|by|or|on|at|from|as)$")
+ITEM_WORDS = 6  # a line of at most this many words, in capitals and unpunctuated, after a lead-in is one of its items
+
+
+def _unmarked_item(line: str) -> bool:
+    return line[:1].isupper() and len(line.split()) <= ITEM_WORDS and not re.search(r"[.!?;:,]\W*$", line)
+
+
+# a line ending in one of these words goes on in the next ("… a deficit of" + "£167m per annum", "with over" + "200 offers")
+_WRAPPED_AFTER = re.compile(r"\b(?:of|and|the|to|a|an|in|for|with|by|or|on|at|from|as|over|than|around|nearly|almost)$")
+# a name a PDF cut in two: the line ends in a word in capitals ("… an award from the National"), and the next
+# goes on with one ("Association of Primary Care", "Care Network receiving …") or is that name's end ("Investment Standard.")
+_ENDS_IN_NAME = re.compile(r"\b[a-z][\w'’-]*(?:\s+[A-Z][\w'’-]*)+$")
+_GOES_ON_NAME = re.compile(
+    r"^[A-Z][\w'’-]*(?:\s+(?:of|and|&)\s+|\s+)[A-Z]|^[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?[.,;]?$"
+    r"|^(?:19|20)\d{2}\b"  # a date: "… by March" + "2020."
+)
 
 
 def _unwrapped(text: str) -> list[str]:
     """The text's lines with a sentence a PDF wrapped over several lines put back on one ("… place
     specific as part" + "of ICS/ICP reviews"): a line that ends in no punctuation is joined by the
-    next when that one goes on in lower case, or when it ends in a word such as "of" or "and";
-    bullets, table rows and headings stay lines."""
+    next when that one goes on in lower case, when it ends in a word such as "of" or "and", or when
+    the two lines cut a name in two ("… from the National" + "Association of Primary Care");
+    bullets, table rows (a cover sheet's too) and headings stay lines."""
     lines: list[str] = []
     last: int | None = None  # the line a wrapped one joins: the last one with words
     for line in text.split("\n"):
         stripped = line.strip()
         previous = lines[last].strip() if last is not None else ""
-        goes_on = stripped[:1].islower() or _WRAPPED_AFTER.search(previous)  # "… a deficit of" + "£167m per annum"
+        goes_on = (stripped[:1].islower() or _WRAPPED_AFTER.search(previous)  # "… a deficit of" + "£167m per annum"
+                   # a name cut in two: "… an award from the National" + "Association of Primary Care"
+                   or (_ENDS_IN_NAME.search(previous) and _GOES_ON_NAME.match(stripped)))
         if (previous and stripped and goes_on and not _BULLET.match(stripped) and not stripped.startswith(("|", "#"))
-                and not previous.startswith(("|", "#")) and not re.search(r"[.!?:;]\W*$", previous)):
+                and not previous.startswith(("|", "#")) and not re.search(r"[.!?:;]\W*$", previous)
+                and "\t" not in stripped + previous):  # a cover sheet's rows ("Date of meeting<tab>22 May 2025") stay rows
             lines[last] = lines[last].rstrip() + " " + stripped
             lines.append("")  # the line numbers of the lines after it stay as they were
             continue
@@ -195,9 +229,12 @@ def question_parts(question: str) -> list[list[str]]:
     return [part for part in parts if part and set(part) != whole]
 
 
-def answer(question: str, sources: list[Source], max_chars: int = MAX_CHARS, unwrap: bool = True) -> ExtractiveResult:
+def answer(question: str, sources: list[Source], max_chars: int = MAX_CHARS, unwrap: bool = True,
+           labelled: bool = True) -> ExtractiveResult:
     """Pick the units that cover the question and each of its parts best; cite each with its source
-    number (``max_chars``: quoted at most, beyond the first unit; ``unwrap``: see :func:`units_of`)."""
+    number (``max_chars``: quoted at most, beyond the first unit; ``unwrap``: see :func:`units_of`;
+    ``labelled``: the units of a passage under a period heading come after a line naming it,
+    see :func:`period_label`)."""
     scoring = score(question, sources, unwrap=unwrap)
     if scoring is None:
         return ExtractiveResult(text="", coverage=0.0, cited=[], best=0.0)
@@ -209,7 +246,10 @@ def answer(question: str, sources: list[Source], max_chars: int = MAX_CHARS, unw
     chosen = [best] + _for_parts(question, scoring, ranked, shares)
     best_list = _best_list(question, units, best)
     # sentences that cover the question almost as well as the best one (a list question: as many as its items)
-    close = [i for i in ranked[1:] if scores[i] >= CLOSE * scores[best] and i not in chosen]
+    # (not one under a heading for another financial year than the one the question asks about)
+    asked = _financial_years(question)
+    close = [i for i in ranked[1:] if scores[i] >= CLOSE * scores[best] and i not in chosen
+             and not (asked and _financial_years(period_label(units[i].source.section)) - asked)]
     chosen += close[: MAX_ITEMS if best_list else MAX_SENTENCES - 1]
     # a chosen lead-in brings its list's items, and so does the best list of a list question
     lists = [(units[i].source.n, units[i].lead) for i in chosen if units[i].leads_in] + best_list
@@ -235,10 +275,39 @@ def answer(question: str, sources: list[Source], max_chars: int = MAX_CHARS, unw
         covered |= scoring.covered(i)
     coverage = sum(scoring.weight[t] for t in covered) / sum(scoring.weight.values())
     bulleted = any(units[i].bullet for i in kept)  # then one line each, bullets marked
-    lines = [f"{'- ' if units[i].bullet and not units[i].leads_in else ''}{units[i].text.rstrip()} [{units[i].source.n}]" for i in kept]
+    lines = []
+    said = ""  # the heading above the last period named
+    for at, i in enumerate(kept):
+        n = units[i].source.n
+        label = period_label(units[i].source.section) if labelled else ""
+        above, _, period = label.rpartition(", ")
+        if label and all(units[j].source.n != n for j in kept[:at]) and period not in " ".join(
+                units[j].text for j in kept if units[j].source.n == n):
+            # the first of a source's units under a period heading says when ("Cancer, 2028/29:", then "2029/30:")
+            lines.append(f"{period if above == said else label}:")
+            said = above
+        lines.append(f"{'- ' if units[i].bullet and not units[i].leads_in else ''}{units[i].text.rstrip()} [{units[i].source.n}]")
     body = "\n".join(lines) if bulleted else " ".join(lines)
     cited = list(dict.fromkeys(units[i].source.n for i in kept))
     return ExtractiveResult(text=body, coverage=coverage, cited=cited, best=shares[best])
+
+
+_FINANCIAL_YEAR = re.compile(r"\b(?:20)?(\d{2})[/-](\d{2})\b")
+
+
+def _financial_years(text: str) -> set[str]:
+    """The financial years ``text`` names, each by its first year: "2026/27", "26/27" and "2026-27" are "26"."""
+    return {first for first, second in _FINANCIAL_YEAR.findall(text or "") if int(second) == (int(first) + 1) % 100}
+
+
+def period_label(section: str) -> str:
+    """For a passage whose heading is a period ("LSC2030 Roadmap > Cancer > 2028/29"), the period
+    with the heading above it ("Cancer, 2028/29"): a timeline's items ("Community based model fully
+    implemented") say when only by their heading. Empty for any other heading."""
+    path = [part.strip() for part in (section or "").split(" > ") if part.strip()]
+    if not path or not _PERIOD.match(path[-1]):
+        return ""
+    return ", ".join(path[-2:])
 
 
 def for_audience(text: str, audience: str) -> str:
@@ -252,11 +321,19 @@ def for_audience(text: str, audience: str) -> str:
     if table:  # a comparison's table stays a table: its rows say which document said what
         rest = for_audience("\n".join(line for line in text.splitlines() if not line.lstrip().startswith("|")).strip(), audience)
         return "\n".join(table) + (f"\n\n{rest}" if rest else "")
-    lines = []
-    for sentence, cited in support.sentences(text):
-        if not CITATION.search(sentence) and cited:
-            sentence += " " + "".join(f"[{n}]" for n in cited)
-        lines.append(f"- {sentence}")
+    lines: list[str] = []
+    block: list[str] = []
+    for line in text.splitlines() + [""]:
+        if not _LABEL_LINE.match(line) and line:
+            block.append(line)
+            continue
+        for sentence, cited in support.sentences("\n".join(block)):
+            if not CITATION.search(sentence) and cited:
+                sentence += " " + "".join(f"[{n}]" for n in cited)
+            lines.append(f"- {sentence}")
+        block = []
+        if line:
+            lines.append(line.strip())  # a period heading stays: its items say when only by it
     return "\n".join(lines) or text
 
 

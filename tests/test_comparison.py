@@ -245,3 +245,11 @@ def test_the_terminal_draws_cells_as_text_not_markup(capsys):
     shown = capsys.readouterr().out
     flat = "".join(shown.replace("│", "").split())
     assert "A[/note]" in flat and "[link=https://evil.example]click[/link][1]" in flat  # as written, not run
+
+
+def test_the_sentence_under_a_table_cites_each_passage_giving_its_figures():
+    rows = (comparison.Row(INTENTIONS, "CI (2025)", "2025", "Joint commissioning in 2025/26. [1]", (1,), 1.0),
+            comparison.Row(ROADMAP, "Roadmap (2025)", "2025",
+                           "Intermediate Care, 2026/27: Formalise joint commissioning [2]; 2027/28: Clear leadership [3]", (2, 3), 1.0))
+    assert comparison.rule_summary(comparison.Table(rows)) == (
+        "They give different financial years: 2025/26 in CI (2025) [1]; 2026/27 and 2027/28 in Roadmap (2025) [2][3].")

@@ -90,3 +90,77 @@ def test_a_sentence_a_pdf_wrapped_over_lines_is_quoted_whole():
     assert "Priority 7" in units and "Measure inward funding" in units  # a line going on in capitals is a line of its own
     answer = extractive.answer("What deficit per annum does the plan give?", [wrapped])
     assert "£167m per annum by 2023/24, unless savings are made. [1]" in answer.text
+
+
+NEXT_STEPS = "healthier-lsc-our-next-steps-2019.txt"
+
+
+def test_a_timeline_item_says_when_by_the_period_heading_over_it():
+    roadmap = [
+        source(1, "- Community based model (Gynaecology Cancer pathway) fully implemented",
+               section="LSC2030 Roadmap > Cancer > 2028/29"),
+        source(2, "- Commence rollout of community-based model (Gynaecology Cancer pathway)",
+               section="LSC2030 Roadmap > Cancer > 2027/28"),
+    ]
+    question = "When will the community-based gynaecology cancer model be fully in place?"
+    lines = extractive.answer(question, roadmap).text.splitlines()
+    assert lines == [
+        "Cancer, 2028/29:",  # the heading above the period once, then the period alone
+        "- Community based model (Gynaecology Cancer pathway) fully implemented [1]",
+        "2027/28:",
+        "- Commence rollout of community-based model (Gynaecology Cancer pathway) [2]",
+    ]
+    assert extractive.for_audience("\n".join(lines), "public").splitlines() == lines  # the public see when too
+    assert "2028/29" not in extractive.answer(question, roadmap, labelled=False).text  # as the answerability signals read it
+    dated = [source(1, "- Digital pathology implemented in 2027/28", section="LSC2030 Roadmap > Pathology > 2027/28")]
+    assert extractive.answer("When is digital pathology implemented?", dated).text == "- Digital pathology implemented in 2027/28 [1]"
+    assert extractive.period_label("3. Strategic context > 3.2. Financial challenge") == ""  # no period, no label
+
+
+def test_a_bullet_leading_into_bullets_at_its_own_depth_brings_them_all():
+    sources = [passage(1, INTENTIONS, "- In terms of the transformation programme", "- Maintaining collective focus")]
+    result = extractive.answer("What have ICBs been told to focus on for transformation in 25/26?", sources)
+    assert all(item in result.text for item in (
+        "Reducing demand through developing neighbourhood health service models", "analogue to digital",
+        "shifting towards prevention", "Living within the budget allocated", "quality and safety of services"))
+    nested = source(1, "- The priorities are:\n  - Urgent care\n  - Mental health\n- Staff parking is free")
+    assert "Staff parking" not in extractive.answer("What are the priorities?", [nested]).text  # back at its depth: its list ended
+
+
+def test_a_name_or_a_figure_a_pdf_wrapped_onto_the_next_line_is_read_with_its_sentence():
+    units = [unit.text for unit in extractive.units_of(passage(1, NEXT_STEPS, "The Healthier Fleetwood model", "200 offers"))]
+    assert "The Healthier Fleetwood model resulted in the Primary Care Network receiving an award from the National " \
+           "Association of Primary Care" in units  # a name cut at "Primary", and at "National"
+    assert any(unit.endswith("recruitment exercise with over 200 offers of employment being made") for unit in units)
+    kept_apart = source(1, (
+        "Date of meeting\t22 May 2025\nTitle of paper\tLSC ICB 2030 Roadmap\n"  # a cover sheet's rows
+        "Establish a group model for all Hospital services in Lancashire and South Cumbria\n"
+        "How will we track progress for this priority in our local\ncommunities?\n"  # a slide's heading
+        "Reinvigorate strategic partnerships across the public sector"))  # the next title of a list of them
+    assert [unit.text for unit in extractive.units_of(kept_apart)] == [
+        "Date of meeting\t22 May 2025", "Title of paper\tLSC ICB 2030 Roadmap",
+        "Establish a group model for all Hospital services in Lancashire and South Cumbria",
+        "How will we track progress for this priority in our local communities?",
+        "Reinvigorate strategic partnerships across the public sector",
+    ]
+
+
+def test_asking_what_is_on_a_plan_for_a_year_quotes_that_years_list_whole_and_no_other_year():
+    items = ["Community services commissioning plan commence", "Neighbourhood Teams expansion phase 2",
+             "Provider Collaborative go live", "Expanded minor surgery services", "Enhanced team offer"]
+    roadmap = [
+        source(1, "\n".join(f"- {item}" for item in items), section="LSC2030 Roadmap > Long-Term Conditions > 2026/27"),
+        source(2, "- Long-Term Conditions services in community", section="LSC2030 Roadmap > Long-Term Conditions > 2027/28"),
+    ]
+    text = extractive.answer("What's in the long-term conditions programme for 2026/27?", roadmap).text
+    assert all(f"- {item} [1]" in text for item in items)  # every item, not the best three
+    assert "[2]" not in text  # the other year's heading holds the question's words too, but not its year
+    assert extractive._financial_years("in 26/27, 2027-28 and 2025/26, not 13/05/2025") == {"26", "27", "25"}
+
+
+def test_a_lead_in_brings_the_short_unmarked_lines_under_it_as_its_items():
+    sources = [passage(1, NEXT_STEPS, "The current clinical workstreams are as follows:", "Elective Care")]
+    lines = extractive.answer("What clinical workstreams did the ICS have?", sources).text.splitlines()
+    assert lines[0] == "The current clinical workstreams are as follows: [1]"
+    assert lines[1:4] == ["- Cancer [1]", "- Regulated Care [1]", "- Stroke [1]"]
+    assert "- Maternity and Paediatrics [1]" in lines and "- Head and Neck Cancer [1]" in lines  # wrapped, read whole
