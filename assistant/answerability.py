@@ -274,7 +274,7 @@ def signals(
         # nothing retrieved: refused before the model is asked
         return ({name: 0.0 for name in SIGNALS} | {name: float(beyond == name) for name in BEYOND}
                 | {"names_found": names_found(query, catalog)})
-    found = quoted if quoted is not None else extractive.answer(query, sources, unwrap=False, labelled=False)
+    found = quoted if quoted is not None else extractive.answer(query, sources, unwrap=False, shown=False)
     dates = {p.doc: p.date for p in passages}
     words = [terms(f"{s.title} {dates.get(s.doc, '')[:4]} {s.section} {s.text}") for s in sources]
     texts = [set(ws) for ws in words]

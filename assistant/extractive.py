@@ -230,11 +230,12 @@ def question_parts(question: str) -> list[list[str]]:
 
 
 def answer(question: str, sources: list[Source], max_chars: int = MAX_CHARS, unwrap: bool = True,
-           labelled: bool = True) -> ExtractiveResult:
+           shown: bool = True) -> ExtractiveResult:
     """Pick the units that cover the question and each of its parts best; cite each with its source
     number (``max_chars``: quoted at most, beyond the first unit; ``unwrap``: see :func:`units_of`;
-    ``labelled``: the units of a passage under a period heading come after a line naming it,
-    see :func:`period_label`)."""
+    ``shown``: the answer as people read it, where the sentence after the best one in its paragraph
+    comes too and the units of a passage under a period heading come after a line naming it (see
+    :func:`period_label`); without it, as the answerability model was fitted to read it)."""
     scoring = score(question, sources, unwrap=unwrap)
     if scoring is None:
         return ExtractiveResult(text="", coverage=0.0, cited=[], best=0.0)
@@ -251,6 +252,12 @@ def answer(question: str, sources: list[Source], max_chars: int = MAX_CHARS, unw
     close = [i for i in ranked[1:] if scores[i] >= CLOSE * scores[best] and i not in chosen
              and not (asked and _financial_years(period_label(units[i].source.section)) - asked)]
     chosen += close[: MAX_ITEMS if best_list else MAX_SENTENCES - 1]
+    # the sentence after the best one in its passage (neither a list item) often holds what the best one
+    # leads up to ("… the Jean Bishop centre is a great model." + "It cut attendances by 17.6 per cent.")
+    after = best + 1
+    if (shown and not best_list and after < len(units) and not units[best].bullet and not units[after].bullet
+            and units[after].source is units[best].source and after not in chosen):
+        chosen.insert(1, after)
     # a chosen lead-in brings its list's items, and so does the best list of a list question
     lists = [(units[i].source.n, units[i].lead) for i in chosen if units[i].leads_in] + best_list
     for n, lead in dict.fromkeys(lists):
@@ -279,7 +286,7 @@ def answer(question: str, sources: list[Source], max_chars: int = MAX_CHARS, unw
     said = ""  # the heading above the last period named
     for at, i in enumerate(kept):
         n = units[i].source.n
-        label = period_label(units[i].source.section) if labelled else ""
+        label = period_label(units[i].source.section) if shown else ""
         above, _, period = label.rpartition(", ")
         if label and all(units[j].source.n != n for j in kept[:at]) and period not in " ".join(
                 units[j].text for j in kept if units[j].source.n == n):

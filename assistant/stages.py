@@ -127,7 +127,7 @@ def decide(query: str, passages: Sequence[Passage], evidence: list[Source], retr
     # the signals read the passages line by line, as a PDF wrapped them: the model was fitted on that
     # (a re-fit on whole sentences measured worse out of fold on dev: refusal 0.696 against 0.734 at
     # false refusal 0.049), while the answer quotes whole sentences (dev key facts 0.556 -> 0.593)
-    lines = extractive.answer(glossary.expand(query), evidence, unwrap=False, labelled=False)
+    lines = extractive.answer(glossary.expand(query), evidence, unwrap=False, shown=False)
     found = answerability.signals(query, passages, evidence, retriever.catalog, glossary, lines)
     probability = model.probability(found) if evidence else 0.0
     band = model.band(probability)

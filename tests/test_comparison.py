@@ -172,8 +172,8 @@ def test_a_row_without_a_figure_takes_its_best_sentence_with_one_if_it_is_close_
     from assistant import extractive
 
     monkeypatch.setattr(extractive, "CLOSE", 1.01)  # only the best sentence is quoted of itself
-    held = [_source(1, ROADMAP, "Community diagnostic centres will open across every place. "
-                                "Diagnostic centres will open with £20m in 2025/26. Staff parking is free.", "2025")]
+    held = [_source(1, ROADMAP, "Community diagnostic centres will open across every place. Staff parking is free. "
+                                "Diagnostic centres will open with £20m in 2025/26.", "2025")]
     row = comparison._row("When will community diagnostic centres open?", held)
     assert row.text.startswith("Community diagnostic centres will open across every place.")
     assert "£20m" in row.text and row.text.endswith("[1]")  # most of the question's words: close enough

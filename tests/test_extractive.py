@@ -111,7 +111,7 @@ def test_a_timeline_item_says_when_by_the_period_heading_over_it():
         "- Commence rollout of community-based model (Gynaecology Cancer pathway) [2]",
     ]
     assert extractive.for_audience("\n".join(lines), "public").splitlines() == lines  # the public see when too
-    assert "2028/29" not in extractive.answer(question, roadmap, labelled=False).text  # as the answerability signals read it
+    assert "2028/29" not in extractive.answer(question, roadmap, shown=False).text  # as the answerability signals read it
     dated = [source(1, "- Digital pathology implemented in 2027/28", section="LSC2030 Roadmap > Pathology > 2027/28")]
     assert extractive.answer("When is digital pathology implemented?", dated).text == "- Digital pathology implemented in 2027/28 [1]"
     assert extractive.period_label("3. Strategic context > 3.2. Financial challenge") == ""  # no period, no label
@@ -164,3 +164,13 @@ def test_a_lead_in_brings_the_short_unmarked_lines_under_it_as_its_items():
     assert lines[0] == "The current clinical workstreams are as follows: [1]"
     assert lines[1:4] == ["- Cancer [1]", "- Regulated Care [1]", "- Stroke [1]"]
     assert "- Maternity and Paediatrics [1]" in lines and "- Head and Neck Cancer [1]" in lines  # wrapped, read whole
+
+
+def test_the_sentence_after_the_best_one_comes_with_it():
+    text = ("Continuing healthcare assessments were transferred to a new provider last year. "
+            "We are now completing 80 per cent of them within 28 days. Car parking was resurfaced.")
+    answer = extractive.answer("What improvements has the ICB made to continuing healthcare assessments?", [source(1, text)])
+    assert "80 per cent of them within 28 days" in answer.text and "Car parking" not in answer.text
+    signals = extractive.answer("What improvements has the ICB made to continuing healthcare assessments?", [source(1, text)],
+                                shown=False)
+    assert "80 per cent" not in signals.text  # as the answerability model was fitted to read it
