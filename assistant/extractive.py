@@ -43,8 +43,9 @@ CLOSE = 0.6  # a sentence within this share of the best one's score is quoted to
 SUBJECT = 0.5  # the best sentence for a part of the question holds at least this share of what the best one does
 HEADING_CREDIT = 0.7  # a question term in a sentence's headings counts this much of one in its text
 # a heading that is a period ("2027/28", "2019/20"): a timeline's items say when only by it
-_PERIOD = re.compile(r"^(?:19|20)\d{2}(?:[/-]\d{2,4})?$")
-_LABEL_LINE = re.compile(r"^[^\[\n]*\b(?:19|20)\d{2}(?:[/-]\d{2,4})?:$")  # its line in an answer: "Cancer, 2028/29:"
+_PERIOD = re.compile(r"^(?:19|20)\d{2}(?:\s?[/–-]\s?\d{2,4})?$")
+_WHOLE_SENTENCE = re.compile(r"[.!?][\"'’”)]*$")
+_LABEL_LINE = re.compile(r"^[^\[\n]*\b(?:19|20)\d{2}(?:\s?[/–-]\s?\d{2,4})?:$")  # its line in an answer: "Cancer, 2028/29:"
 
 
 @dataclass(frozen=True)
@@ -77,41 +78,46 @@ def units_of(source: Source, bullet_sentences: bool = False, unwrap: bool = True
     ``unwrap``: a sentence a PDF wrapped over lines is read whole (:func:`_unwrapped`); without it,
     line by line, as the answerability model's signals read it (see :func:`assistant.stages.decide`)."""
     units: list[Unit] = []
-    lead: tuple[int, int, bool] | None = None  # the open list: (position, least depth of its items, lead-in is a bullet)
+    # the open list: (position of its head, least depth of its items, its lead-in is a bullet, its items are
+    # at the lead-in's own depth)
+    lead: tuple[int, int, bool, bool] | None = None
+    unmarked = False  # the open list is a lead-in sentence and, so far, only lines without marks
     for number, line in enumerate(_unwrapped(source.text) if unwrap else source.text.split("\n")):
         stripped = line.strip()
         if not stripped:
             continue
         if _BULLET.match(stripped) or stripped.startswith("|"):
+            unmarked = False
             depth = _depth(line)
             if lead is not None and lead[2] and depth == lead[1] - 1 and units[-1].line == units[lead[0]].line:
                 # "- focus on the following:" then "- Reducing demand …" at its own depth: its items all the same
-                lead = (lead[0], depth, True)
+                lead = (lead[0], depth, True, True)
             elif lead is not None and lead[2] and depth < lead[1]:
                 lead = None  # back above the items of a bullet that led in: its list has ended
             text = re.sub(r"\s*\|\s*", " | ", _BULLET.sub("", stripped).strip("| ").replace("\t", " "))
             position = len(units)
             if lead is None:
-                lead = (position, -1, False)  # a list without a lead-in: its first item heads it
-            leads_in = text.endswith(":")
+                lead = (position, -1, False, False)  # a list without a lead-in: its first item heads it
+            # in a list of items at its lead-in's depth, an item ending in ":" is one more item, not a new list
+            leads_in = text.endswith(":") and not (lead[3] and depth == lead[1])
             spans = (sentence_spans(text) if bullet_sentences else []) or [(0, len(text))]
             units.append(Unit(source, text[: spans[0][1]], True, position, number, lead[0], leads_in))
             units += [Unit(source, text[start:end], False, position + k, number) for k, (start, end) in enumerate(spans[1:], 1)]
             if leads_in:
-                lead = (position, depth + 1, True)  # its items are at least this deep
+                lead = (position, depth + 1, True, False)  # its items are at least this deep
             continue
-        if lead is not None and units[lead[0]].leads_in and not units[lead[0]].bullet and _unmarked_item(stripped):
+        if lead is not None and unmarked and _unmarked_item(stripped):
             # "The current clinical workstreams are as follows:" then "Cancer", "Regulated Care", …: items without marks
             units.append(Unit(source, stripped, True, len(units), number, lead[0]))
             continue
-        lead = None
+        lead, unmarked = None, False
         for start, end in sentence_spans(stripped):
             text = stripped[start:end]
             units.append(Unit(source, text, False, len(units), number))
         if units and units[-1].line == number and units[-1].text.endswith(":"):
             last = units[-1]
             units[-1] = Unit(source, last.text, False, last.position, number, last.position, True)
-            lead = (last.position, _depth(line), False)
+            lead, unmarked = (last.position, _depth(line), False, False), True
     # a lead-in with no items after it is a sentence like any other
     heads = {unit.lead for unit in units if unit.lead is not None and unit.lead != unit.position}
     return [
@@ -130,13 +136,25 @@ def _unmarked_item(line: str) -> bool:
 
 # a line ending in one of these words goes on in the next ("… a deficit of" + "£167m per annum", "with over" + "200 offers")
 _WRAPPED_AFTER = re.compile(r"\b(?:of|and|the|to|a|an|in|for|with|by|or|on|at|from|as|over|than|around|nearly|almost)$")
-# a name a PDF cut in two: the line ends in a word in capitals ("… an award from the National"), and the next
-# goes on with one ("Association of Primary Care", "Care Network receiving …") or is that name's end ("Investment Standard.")
-_ENDS_IN_NAME = re.compile(r"\b[a-z][\w'’-]*(?:\s+[A-Z][\w'’-]*)+$")
-_GOES_ON_NAME = re.compile(
-    r"^[A-Z][\w'’-]*(?:\s+(?:of|and|&)\s+|\s+)[A-Z]|^[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?[.,;]?$"
-    r"|^(?:19|20)\d{2}\b"  # a date: "… by March" + "2020."
-)
+# a name a PDF cut in two, in a line of running text (more than ITEM_WORDS words: a short line in capitals is a
+# heading or a list's item): the line ends in a word in capitals after one in lower case ("… from the National")
+# and the next goes on with a name ("Association of Primary Care", "Care Network receiving …"), or the line
+# ends in words in capitals and the next is that name's end ("… this Mental Health" + "Investment Standard.")
+_ENDS_IN_ONE_CAPITAL = re.compile(r"\b[a-z][\w'’-]*\s+[A-Z][\w'’-]*$")
+_ENDS_IN_CAPITALS = re.compile(r"\b[a-z][\w'’-]*(?:\s+[A-Z][\w'’-]*)+$")
+_NAME_GOES_ON = re.compile(r"^(?!(?:The|This|These|That|We|Our|It|In|A|An|As|For|To|They|There)\b)[A-Z][\w'’-]*"
+                           r"(?:\s+(?:of|and|&)\s+|\s+)[A-Z]")
+_NAME_ENDS = re.compile(r"^[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?[.,;]?$")
+_MONTH_THEN_YEAR = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)$")
+
+
+def _cut_name(previous: str, line: str) -> bool:
+    """The two lines of running text cut a name or a date in two (see above; "… by March" + "2020.")."""
+    if "\t" in previous + line or len(previous.split()) <= ITEM_WORDS:  # a cover sheet's rows stay rows
+        return False
+    return bool((_ENDS_IN_ONE_CAPITAL.search(previous) and _NAME_GOES_ON.match(line))
+                or (_ENDS_IN_CAPITALS.search(previous) and _NAME_ENDS.match(line))
+                or (_MONTH_THEN_YEAR.search(previous) and re.match(r"(?:19|20)\d{2}\b", line)))
 
 
 def _unwrapped(text: str) -> list[str]:
@@ -144,23 +162,24 @@ def _unwrapped(text: str) -> list[str]:
     specific as part" + "of ICS/ICP reviews"): a line that ends in no punctuation is joined by the
     next when that one goes on in lower case, when it ends in a word such as "of" or "and", or when
     the two lines cut a name in two ("… from the National" + "Association of Primary Care");
-    bullets, table rows (a cover sheet's too) and headings stay lines."""
+    bullets, table rows (a cover sheet's too), headings and short lines in capitals stay lines."""
     lines: list[str] = []
     last: int | None = None  # the line a wrapped one joins: the last one with words
+    before = ""  # that line as the PDF wrote it (before any line was joined to it)
     for line in text.split("\n"):
         stripped = line.strip()
         previous = lines[last].strip() if last is not None else ""
         goes_on = (stripped[:1].islower() or _WRAPPED_AFTER.search(previous)  # "… a deficit of" + "£167m per annum"
-                   # a name cut in two: "… an award from the National" + "Association of Primary Care"
-                   or (_ENDS_IN_NAME.search(previous) and _GOES_ON_NAME.match(stripped)))
+                   or _cut_name(before, stripped))  # "… an award from the National" + "Association of Primary Care"
         if (previous and stripped and goes_on and not _BULLET.match(stripped) and not stripped.startswith(("|", "#"))
-                and not previous.startswith(("|", "#")) and not re.search(r"[.!?:;]\W*$", previous)
-                and "\t" not in stripped + previous):  # a cover sheet's rows ("Date of meeting<tab>22 May 2025") stay rows
+                and not previous.startswith(("|", "#")) and not re.search(r"[.!?:;]\W*$", previous)):
+            before = stripped
             lines[last] = lines[last].rstrip() + " " + stripped
             lines.append("")  # the line numbers of the lines after it stay as they were
             continue
         lines.append(line)
         last = len(lines) - 1 if stripped else None
+        before = stripped
     return lines
 
 
@@ -233,7 +252,7 @@ def answer(question: str, sources: list[Source], max_chars: int = MAX_CHARS, unw
            shown: bool = True) -> ExtractiveResult:
     """Pick the units that cover the question and each of its parts best; cite each with its source
     number (``max_chars``: quoted at most, beyond the first unit; ``unwrap``: see :func:`units_of`;
-    ``shown``: the answer as people read it, where the sentence after the best one in its paragraph
+    ``shown``: the answer as people read it, where the sentence after the best one in its passage
     comes too and the units of a passage under a period heading come after a line naming it (see
     :func:`period_label`); without it, as the answerability model was fitted to read it)."""
     scoring = score(question, sources, unwrap=unwrap)
@@ -244,20 +263,25 @@ def answer(question: str, sources: list[Source], max_chars: int = MAX_CHARS, unw
     scores = [shares[i] + 0.05 / units[i].source.n for i in range(len(units))]  # earlier sources win ties
     ranked = sorted(range(len(units)), key=lambda i: (-scores[i], units[i].source.n, units[i].position))
     best = ranked[0]
-    chosen = [best] + _for_parts(question, scoring, ranked, shares)
+    parts = _for_parts(question, scoring, ranked, shares)
+    chosen = [best] + parts
     best_list = _best_list(question, units, best)
     # sentences that cover the question almost as well as the best one (a list question: as many as its items)
     # (not one under a heading for another financial year than the one the question asks about)
     asked = _financial_years(question)
     close = [i for i in ranked[1:] if scores[i] >= CLOSE * scores[best] and i not in chosen
-             and not (asked and _financial_years(period_label(units[i].source.section)) - asked)]
+             and not (asked and _financial_years(_period(units[i].source.section)) - asked)]
     chosen += close[: MAX_ITEMS if best_list else MAX_SENTENCES - 1]
-    # the sentence after the best one in its passage (neither a list item) often holds what the best one
-    # leads up to ("… the Jean Bishop centre is a great model." + "It cut attendances by 17.6 per cent.")
+    # the sentence after the best one in its passage often holds what the best one leads up to ("… the Jean
+    # Bishop centre is a great model." + "It cut attendances by 17.6 per cent."): a whole sentence (not a heading
+    # such as "Workforce"), neither a list item nor leading into one; kept before the close sentences, after the
+    # best one for each part of the question
     after = best + 1
     if (shown and not best_list and after < len(units) and not units[best].bullet and not units[after].bullet
-            and units[after].source is units[best].source and after not in chosen):
-        chosen.insert(1, after)
+            and not units[after].leads_in and units[after].source is units[best].source
+            and _WHOLE_SENTENCE.search(units[after].text)
+            and after not in chosen):
+        chosen.insert(1 + len(parts), after)
     # a chosen lead-in brings its list's items, and so does the best list of a list question
     lists = [(units[i].source.n, units[i].lead) for i in chosen if units[i].leads_in] + best_list
     for n, lead in dict.fromkeys(lists):
@@ -286,25 +310,36 @@ def answer(question: str, sources: list[Source], max_chars: int = MAX_CHARS, unw
     said = ""  # the heading above the last period named
     for at, i in enumerate(kept):
         n = units[i].source.n
-        label = period_label(units[i].source.section) if shown else ""
-        above, _, period = label.rpartition(", ")
-        if label and all(units[j].source.n != n for j in kept[:at]) and period not in " ".join(
-                units[j].text for j in kept if units[j].source.n == n):
-            # the first of a source's units under a period heading says when ("Cancer, 2028/29:", then "2029/30:")
-            lines.append(f"{period if above == said else label}:")
-            said = above
+        if not at or units[kept[at - 1]].source.n != n:  # a source's first unit
+            label = period_label(units[i].source.section) if shown else ""
+            above, _, period = label.rpartition(", ")
+            if label and period not in " ".join(units[j].text for j in kept if units[j].source.n == n):
+                # its units are under a period heading: a line says when ("Cancer, 2028/29:", then "2029/30:"),
+                # apart from the lines before it so that it reads as no part of their list
+                lines += ([""] if lines else []) + [f"{period if above == said else label}:"]
+                said = above
+            elif said:  # after a period's units, a passage under no period is set apart from them
+                lines.append("")
+                said = ""
         lines.append(f"{'- ' if units[i].bullet and not units[i].leads_in else ''}{units[i].text.rstrip()} [{units[i].source.n}]")
-    body = "\n".join(lines) if bulleted else " ".join(lines)
+    body = "\n".join(lines) if bulleted else " ".join(line for line in lines if line)
     cited = list(dict.fromkeys(units[i].source.n for i in kept))
     return ExtractiveResult(text=body, coverage=coverage, cited=cited, best=shares[best])
 
 
-_FINANCIAL_YEAR = re.compile(r"\b(?:20)?(\d{2})[/-](\d{2})\b")
+_FINANCIAL_YEAR = re.compile(r"(?<!\d)(?:20)?(\d{2})\s?[/–-]\s?(?:20)?(\d{2})(?!\d)")
 
 
 def _financial_years(text: str) -> set[str]:
-    """The financial years ``text`` names, each by its first year: "2026/27", "26/27" and "2026-27" are "26"."""
+    """The financial years ``text`` names, each by its first year: "2026/27", "26/27", "2026–27", "2026/2027"
+    and "FY26/27" are all "26"."""
     return {first for first, second in _FINANCIAL_YEAR.findall(text or "") if int(second) == (int(first) + 1) % 100}
+
+
+def _period(section: str) -> str:
+    """The period a passage's heading path ends in ("… > 2028/29"), or ""."""
+    last = (section or "").split(" > ")[-1].strip()
+    return last if _PERIOD.match(last) else ""
 
 
 def period_label(section: str) -> str:
@@ -339,8 +374,8 @@ def for_audience(text: str, audience: str) -> str:
                 sentence += " " + "".join(f"[{n}]" for n in cited)
             lines.append(f"- {sentence}")
         block = []
-        if line:
-            lines.append(line.strip())  # a period heading stays: its items say when only by it
+        if line:  # a period heading stays (its items say when only by it), apart from the lines before it
+            lines += ([""] if lines else []) + [line.strip()]
     return "\n".join(lines) or text
 
 

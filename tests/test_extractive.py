@@ -3,6 +3,8 @@ list's items, each side of a comparison; no sentence twice."""
 
 from __future__ import annotations
 
+from markdown_it import MarkdownIt
+
 from assistant import extractive
 from assistant.answers import Source
 from tests.conftest import CORPUS
@@ -107,10 +109,18 @@ def test_a_timeline_item_says_when_by_the_period_heading_over_it():
     assert lines == [
         "Cancer, 2028/29:",  # the heading above the period once, then the period alone
         "- Community based model (Gynaecology Cancer pathway) fully implemented [1]",
+        "",
         "2027/28:",
         "- Commence rollout of community-based model (Gynaecology Cancer pathway) [2]",
     ]
     assert extractive.for_audience("\n".join(lines), "public").splitlines() == lines  # the public see when too
+    # drawn as Markdown (the web app), a period's line is no part of the list item before it
+    html = MarkdownIt().render("\n".join(lines))
+    assert "<p>2027/28:</p>" in html and "2027/28" not in html.split("</ul>")[0]
+    after = roadmap + [source(3, "- Community based gynaecology cancer model in place after public consultation",
+                                section="Engagement > Cancer")]
+    text = extractive.answer(question, after).text
+    assert "\n\n- Community based gynaecology cancer model in place after public consultation [3]" in text  # a passage under no period, set apart
     assert "2028/29" not in extractive.answer(question, roadmap, shown=False).text  # as the answerability signals read it
     dated = [source(1, "- Digital pathology implemented in 2027/28", section="LSC2030 Roadmap > Pathology > 2027/28")]
     assert extractive.answer("When is digital pathology implemented?", dated).text == "- Digital pathology implemented in 2027/28 [1]"
@@ -125,6 +135,11 @@ def test_a_bullet_leading_into_bullets_at_its_own_depth_brings_them_all():
         "shifting towards prevention", "Living within the budget allocated", "quality and safety of services"))
     nested = source(1, "- The priorities are:\n  - Urgent care\n  - Mental health\n- Staff parking is free")
     assert "Staff parking" not in extractive.answer("What are the priorities?", [nested]).text  # back at its depth: its list ended
+    flat = source(1, "- ICBs should focus on the following:\n- Reducing demand\n- Making the shift to digital, including:\n"
+                     "- Shared care records\n- Living within the budget\n- Improving quality and safety")
+    text = extractive.answer("What should ICBs focus on?", [flat]).text
+    assert "- Making the shift to digital, including: [1]" in text  # one more item of the list, not a list of its own
+    assert "- Improving quality and safety [1]" in text
 
 
 def test_a_name_or_a_figure_a_pdf_wrapped_onto_the_next_line_is_read_with_its_sentence():
@@ -132,13 +147,22 @@ def test_a_name_or_a_figure_a_pdf_wrapped_onto_the_next_line_is_read_with_its_se
     assert "The Healthier Fleetwood model resulted in the Primary Care Network receiving an award from the National " \
            "Association of Primary Care" in units  # a name cut at "Primary", and at "National"
     assert any(unit.endswith("recruitment exercise with over 200 offers of employment being made") for unit in units)
+    by_month = source(1, "NHS and council commissioners are to agree new arrangements for complex care by March\n2020.")
+    assert [unit.text for unit in extractive.units_of(by_month)] == [
+        "NHS and council commissioners are to agree new arrangements for complex care by March 2020."]
     kept_apart = source(1, (
-        "Date of meeting\t22 May 2025\nTitle of paper\tLSC ICB 2030 Roadmap\n"  # a cover sheet's rows
+        "Presented by\tProf Dr Andy Knox, Interim Director of Population Health\nConfidential\tNo\n"  # a cover sheet's rows
+        "Date of meeting\t22 May 2025\nTitle of paper\tLSC ICB 2030 Roadmap\n"
+        "Our work will support the people who live and work in Lancashire and South Cumbria\n"  # two items, not a name
+        "Establishment of Health and Social Care Academies\n"
         "Establish a group model for all Hospital services in Lancashire and South Cumbria\n"
         "How will we track progress for this priority in our local\ncommunities?\n"  # a slide's heading
         "Reinvigorate strategic partnerships across the public sector"))  # the next title of a list of them
     assert [unit.text for unit in extractive.units_of(kept_apart)] == [
+        "Presented by\tProf Dr Andy Knox, Interim Director of Population Health", "Confidential\tNo",
         "Date of meeting\t22 May 2025", "Title of paper\tLSC ICB 2030 Roadmap",
+        "Our work will support the people who live and work in Lancashire and South Cumbria",
+        "Establishment of Health and Social Care Academies",
         "Establish a group model for all Hospital services in Lancashire and South Cumbria",
         "How will we track progress for this priority in our local communities?",
         "Reinvigorate strategic partnerships across the public sector",
@@ -156,6 +180,8 @@ def test_asking_what_is_on_a_plan_for_a_year_quotes_that_years_list_whole_and_no
     assert all(f"- {item} [1]" in text for item in items)  # every item, not the best three
     assert "[2]" not in text  # the other year's heading holds the question's words too, but not its year
     assert extractive._financial_years("in 26/27, 2027-28 and 2025/26, not 13/05/2025") == {"26", "27", "25"}
+    assert extractive._financial_years("2028–29, 2029/2030 and FY24/25") == {"28", "29", "24"}
+    assert "- Rollout of services [1]" in extractive.answer("What does the plan include?", [source(1, "- Rollout of services")]).text
 
 
 def test_a_lead_in_brings_the_short_unmarked_lines_under_it_as_its_items():
@@ -163,7 +189,14 @@ def test_a_lead_in_brings_the_short_unmarked_lines_under_it_as_its_items():
     lines = extractive.answer("What clinical workstreams did the ICS have?", sources).text.splitlines()
     assert lines[0] == "The current clinical workstreams are as follows: [1]"
     assert lines[1:4] == ["- Cancer [1]", "- Regulated Care [1]", "- Stroke [1]"]
-    assert "- Maternity and Paediatrics [1]" in lines and "- Head and Neck Cancer [1]" in lines  # wrapped, read whole
+    assert "- Maternity and Paediatrics [1]" in lines  # wrapped after "and", read whole
+    # a short line in capitals is an item, never the start of a name cut in two
+    titles = source(1, "The workstreams are as follows:\nCancer\nChildren and Young People\nPrimary Care\nPlanned Care")
+    assert extractive.answer("What are the workstreams?", [titles]).text.splitlines()[1:] == [
+        "- Cancer [1]", "- Children and Young People [1]", "- Primary Care [1]", "- Planned Care [1]"]
+    # only lines without marks, straight after the lead-in: a heading after its bulleted items is not one more
+    marked = extractive.units_of(source(1, "This includes:\n- Urgent care\n- Mental health\n\nPlanned care\n- Hips and knees"))
+    assert [(unit.text, unit.lead) for unit in marked][3:] == [("Planned care", None), ("Hips and knees", 4)]
 
 
 def test_the_sentence_after_the_best_one_comes_with_it():
@@ -174,3 +207,8 @@ def test_the_sentence_after_the_best_one_comes_with_it():
     signals = extractive.answer("What improvements has the ICB made to continuing healthcare assessments?", [source(1, text)],
                                 shown=False)
     assert "80 per cent" not in signals.text  # as the answerability model was fitted to read it
+    question = "How many community diagnostic centres will open?"
+    for apart in ("\n\nWorkforce\n\nStaff turnover fell to 9 per cent.",  # a heading comes next
+                  " The priorities for primary care are:\n- Access\n- Estates"):  # a lead-in to a list of its own
+        answer = extractive.answer(question, [source(1, "We will open three community diagnostic centres by March 2026." + apart)])
+        assert answer.text == "We will open three community diagnostic centres by March 2026. [1]"
