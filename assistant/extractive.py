@@ -43,9 +43,10 @@ CLOSE = 0.6  # a sentence within this share of the best one's score is quoted to
 SUBJECT = 0.5  # the best sentence for a part of the question holds at least this share of what the best one does
 HEADING_CREDIT = 0.7  # a question term in a sentence's headings counts this much of one in its text
 # a heading that is a period ("2027/28", "2019/20"): a timeline's items say when only by it
-_PERIOD = re.compile(r"^(?:19|20)\d{2}(?:\s?[/–-]\s?\d{2,4})?$")
+_PERIOD_TEXT = r"(?:19|20)\d{2}(?:\s?[/–-]\s?\d{2,4})?"
+_PERIOD = re.compile(rf"^{_PERIOD_TEXT}$")
+_LABEL_LINE = re.compile(rf"^[^\[\n]*\b{_PERIOD_TEXT}:$")  # its line in an answer: "Cancer, 2028/29:"
 _WHOLE_SENTENCE = re.compile(r"[.!?][\"'’”)]*$")
-_LABEL_LINE = re.compile(r"^[^\[\n]*\b(?:19|20)\d{2}(?:\s?[/–-]\s?\d{2,4})?:$")  # its line in an answer: "Cancer, 2028/29:"
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ _ENDS_IN_CAPITALS = re.compile(r"\b[a-z][\w'’-]*(?:\s+[A-Z][\w'’-]*)+$")
 _NAME_GOES_ON = re.compile(r"^(?!(?:The|This|These|That|We|Our|It|In|A|An|As|For|To|They|There)\b)[A-Z][\w'’-]*"
                            r"(?:\s+(?:of|and|&)\s+|\s+)[A-Z]")
 _NAME_ENDS = re.compile(r"^[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?[.,;]?$")
-_MONTH_THEN_YEAR = re.compile(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)$")
+_MONTH_THEN_YEAR = re.compile(rf"\b(?:{'|'.join(support.MONTH_NAMES)})$")
 
 
 def _cut_name(previous: str, line: str) -> bool:
@@ -274,12 +275,11 @@ def answer(question: str, sources: list[Source], max_chars: int = MAX_CHARS, unw
     chosen += close[: MAX_ITEMS if best_list else MAX_SENTENCES - 1]
     # the sentence after the best one in its passage often holds what the best one leads up to ("… the Jean
     # Bishop centre is a great model." + "It cut attendances by 17.6 per cent."): a whole sentence (not a heading
-    # such as "Workforce"), neither a list item nor leading into one; kept before the close sentences, after the
-    # best one for each part of the question
+    # such as "Workforce", nor a lead-in ending in ":"), not a list item; kept before the close sentences, after
+    # the best one for each part of the question
     after = best + 1
     if (shown and not best_list and after < len(units) and not units[best].bullet and not units[after].bullet
-            and not units[after].leads_in and units[after].source is units[best].source
-            and _WHOLE_SENTENCE.search(units[after].text)
+            and units[after].source is units[best].source and _WHOLE_SENTENCE.search(units[after].text)
             and after not in chosen):
         chosen.insert(1 + len(parts), after)
     # a chosen lead-in brings its list's items, and so does the best list of a list question
@@ -312,7 +312,7 @@ def answer(question: str, sources: list[Source], max_chars: int = MAX_CHARS, unw
         n = units[i].source.n
         if not at or units[kept[at - 1]].source.n != n:  # a source's first unit
             label = period_label(units[i].source.section) if shown else ""
-            above, _, period = label.rpartition(", ")
+            above, period = label.rpartition(", ")[0], _period(units[i].source.section)
             if label and period not in " ".join(units[j].text for j in kept if units[j].source.n == n):
                 # its units are under a period heading: a line says when ("Cancer, 2028/29:", then "2029/30:"),
                 # apart from the lines before it so that it reads as no part of their list
@@ -336,20 +336,21 @@ def _financial_years(text: str) -> set[str]:
     return {first for first, second in _FINANCIAL_YEAR.findall(text or "") if int(second) == (int(first) + 1) % 100}
 
 
+def _headings(section: str) -> list[str]:
+    return [part.strip() for part in (section or "").split(" > ") if part.strip()]
+
+
 def _period(section: str) -> str:
     """The period a passage's heading path ends in ("… > 2028/29"), or ""."""
-    last = (section or "").split(" > ")[-1].strip()
-    return last if _PERIOD.match(last) else ""
+    path = _headings(section)
+    return path[-1] if path and _PERIOD.match(path[-1]) else ""
 
 
 def period_label(section: str) -> str:
     """For a passage whose heading is a period ("LSC2030 Roadmap > Cancer > 2028/29"), the period
     with the heading above it ("Cancer, 2028/29"): a timeline's items ("Community based model fully
     implemented") say when only by their heading. Empty for any other heading."""
-    path = [part.strip() for part in (section or "").split(" > ") if part.strip()]
-    if not path or not _PERIOD.match(path[-1]):
-        return ""
-    return ", ".join(path[-2:])
+    return ", ".join(_headings(section)[-2:]) if _period(section) else ""
 
 
 def for_audience(text: str, audience: str) -> str:

@@ -364,7 +364,7 @@ def _word_share(sentence: str, passage_text: str) -> float:
     return len(asked & set(terms(passage_text))) / len(asked)
 
 
-_MONTH_NAMES = ("January February March April May June July August September October November December").split()
+MONTH_NAMES = ("January February March April May June July August September October November December").split()
 
 
 def context(source: Source) -> str:
@@ -375,7 +375,7 @@ def context(source: Source) -> str:
     when = ""
     if match:
         month = int(match.group(2) or 0)
-        when = f"{_MONTH_NAMES[month - 1]} {match.group(1)}" if 1 <= month <= 12 else match.group(1)
+        when = f"{MONTH_NAMES[month - 1]} {match.group(1)}" if 1 <= month <= 12 else match.group(1)
     return f"{source.title}\n{when}\n{source.section}\n{source.text}"
 
 

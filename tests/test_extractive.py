@@ -155,6 +155,7 @@ def test_a_name_or_a_figure_a_pdf_wrapped_onto_the_next_line_is_read_with_its_se
         "Date of meeting\t22 May 2025\nTitle of paper\tLSC ICB 2030 Roadmap\n"
         "Our work will support the people who live and work in Lancashire and South Cumbria\n"  # two items, not a name
         "Establishment of Health and Social Care Academies\n"
+        "Staff will be recruited to services across the whole of Lancashire\nThe ICB will lead this work.\n"  # a new sentence
         "Establish a group model for all Hospital services in Lancashire and South Cumbria\n"
         "How will we track progress for this priority in our local\ncommunities?\n"  # a slide's heading
         "Reinvigorate strategic partnerships across the public sector"))  # the next title of a list of them
@@ -163,6 +164,7 @@ def test_a_name_or_a_figure_a_pdf_wrapped_onto_the_next_line_is_read_with_its_se
         "Date of meeting\t22 May 2025", "Title of paper\tLSC ICB 2030 Roadmap",
         "Our work will support the people who live and work in Lancashire and South Cumbria",
         "Establishment of Health and Social Care Academies",
+        "Staff will be recruited to services across the whole of Lancashire", "The ICB will lead this work.",
         "Establish a group model for all Hospital services in Lancashire and South Cumbria",
         "How will we track progress for this priority in our local communities?",
         "Reinvigorate strategic partnerships across the public sector",
@@ -179,6 +181,9 @@ def test_asking_what_is_on_a_plan_for_a_year_quotes_that_years_list_whole_and_no
     text = extractive.answer("What's in the long-term conditions programme for 2026/27?", roadmap).text
     assert all(f"- {item} [1]" in text for item in items)  # every item, not the best three
     assert "[2]" not in text  # the other year's heading holds the question's words too, but not its year
+    # only the heading's own period counts, not a year in the headings above it
+    under = [roadmap[0], source(2, "- Community services commence", section="Plan 2025/26 > Long-Term Conditions > 2026/27")]
+    assert "[2]" in extractive.answer("What's in the long-term conditions programme for 2026/27?", under).text
     assert extractive._financial_years("in 26/27, 2027-28 and 2025/26, not 13/05/2025") == {"26", "27", "25"}
     assert extractive._financial_years("2028–29, 2029/2030 and FY24/25") == {"28", "29", "24"}
     assert "- Rollout of services [1]" in extractive.answer("What does the plan include?", [source(1, "- Rollout of services")]).text
@@ -212,3 +217,8 @@ def test_the_sentence_after_the_best_one_comes_with_it():
                   " The priorities for primary care are:\n- Access\n- Estates"):  # a lead-in to a list of its own
         answer = extractive.answer(question, [source(1, "We will open three community diagnostic centres by March 2026." + apart)])
         assert answer.text == "We will open three community diagnostic centres by March 2026. [1]"
+    # it goes after the best one and before the close sentences: too long an answer loses those first
+    hubs = [source(1, "Family hubs are in Darwen and Livesey. They opened in a refurbished library last spring."),
+            source(2, "Family hubs in Darwen and Livesey open on weekdays.")]
+    assert extractive.answer("Where are the family hubs in Darwen?", hubs, max_chars=100).text == (
+        "Family hubs are in Darwen and Livesey. [1] They opened in a refurbished library last spring. [1]")
