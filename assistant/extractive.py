@@ -35,10 +35,25 @@ _PARTS = re.compile(
     r";\s*|,?\s+and\s+(?=(?:what|when|where|who|whom|which|why|how|is|are|was|were|does|do|did|will|has|have)\b)",
     re.IGNORECASE,
 )
+# a question that asks about a topic as a whole rather than for one fact ("What do the documents say
+# about the Better Care Fund?", "What is being done about UEC pressures?", "How does intermediate care
+# develop over the roadmap?"): its answer draws on several passages, so it quotes the best sentence of
+# each passage that bears on it and more sentences in all
+_BROAD_QUESTION = re.compile(
+    r"\b(?:tell me about|pull together|summar\w*|overview|in a nutshell|explain|describe|fit together|what role"
+    r"|approach to|(?:doing|done) (?:about|on|for)"
+    r"|what do(?:es)? (?:the )?(?:\w+ )?(?:documents?|papers?|plans?|reports?|strategy|roadmap|it|they) say"
+    r"|what(?:'s|’s| is| are)\s+(?:\w+\s+)?(?:happening|being done|changing|doing)"
+    r"|how (?:does|do|will|is|are) .{0,60}\b(?:develop|change|evolve|fit|connect|link|work|progress)\w*)\b",
+    re.I,
+)
 MAX_SENTENCES = 3  # sentences quoted beside those for each part of the question
 MAX_ITEMS = 8  # items of one list quoted
 MAX_UNITS = 12  # lines of an answer at most
 MAX_CHARS = 1500  # characters quoted at most (beyond the first unit)
+BROAD_SENTENCES = 5  # ... for a question about a topic as a whole
+BROAD_CHARS = 2500
+BROAD_SPREAD = 0.5  # for it, each passage whose best sentence scores this share of the best one's gives that sentence
 CLOSE = 0.6  # a sentence within this share of the best one's score is quoted too
 SUBJECT = 0.5  # the best sentence for a part of the question holds at least this share of what the best one does
 HEADING_CREDIT = 0.7  # a question term in a sentence's headings counts this much of one in its text
@@ -249,13 +264,15 @@ def question_parts(question: str) -> list[list[str]]:
     return [part for part in parts if part and set(part) != whole]
 
 
-def answer(question: str, sources: list[Source], max_chars: int = MAX_CHARS, unwrap: bool = True,
+def answer(question: str, sources: list[Source], max_chars: int | None = None, unwrap: bool = True,
            shown: bool = True) -> ExtractiveResult:
     """Pick the units that cover the question and each of its parts best; cite each with its source
-    number (``max_chars``: quoted at most, beyond the first unit; ``unwrap``: see :func:`units_of`;
-    ``shown``: the answer as people read it, where the sentence after the best one in its passage
-    comes too and the units of a passage under a period heading come after a line naming it (see
-    :func:`period_label`); without it, as the answerability model was fitted to read it)."""
+    number (``max_chars``: quoted at most, beyond the first unit, by default MAX_CHARS, or BROAD_CHARS
+    for a question about a topic as a whole; ``unwrap``: see :func:`units_of`; ``shown``: the answer
+    as people read it, where the sentence after the best one in its passage comes too, the units of
+    a passage under a period heading come after a line naming it (see :func:`period_label`) and a
+    question about a topic as a whole is answered from each passage that bears on it; without it,
+    as the answerability model was fitted to read it)."""
     scoring = score(question, sources, unwrap=unwrap)
     if scoring is None:
         return ExtractiveResult(text="", coverage=0.0, cited=[], best=0.0)
@@ -270,9 +287,17 @@ def answer(question: str, sources: list[Source], max_chars: int = MAX_CHARS, unw
     # sentences that cover the question almost as well as the best one (a list question: as many as its items)
     # (not one under a heading for another financial year than the one the question asks about)
     asked = _financial_years(question)
+    broad = shown and not best_list and bool(_BROAD_QUESTION.search(question))
+    if broad:  # the best sentence of each passage that bears on the question (dev synthesis key facts 0.40 -> 0.49)
+        for n in dict.fromkeys(units[i].source.n for i in ranked):
+            top = next(i for i in ranked if units[i].source.n == n)
+            if top not in chosen and scores[top] >= BROAD_SPREAD * scores[best]:
+                chosen.append(top)
+    if max_chars is None:
+        max_chars = BROAD_CHARS if broad else MAX_CHARS
     close = [i for i in ranked[1:] if scores[i] >= CLOSE * scores[best] and i not in chosen
              and not (asked and _financial_years(_period(units[i].source.section)) - asked)]
-    chosen += close[: MAX_ITEMS if best_list else MAX_SENTENCES - 1]
+    chosen += close[: MAX_ITEMS if best_list else (BROAD_SENTENCES if broad else MAX_SENTENCES) - 1]
     # the sentence after the best one in its passage often holds what the best one leads up to ("… the Jean
     # Bishop centre is a great model." + "It cut attendances by 17.6 per cent."): a whole sentence (not a heading
     # such as "Workforce", nor a lead-in ending in ":"), not a list item; kept before the close sentences, after

@@ -222,3 +222,19 @@ def test_the_sentence_after_the_best_one_comes_with_it():
             source(2, "Family hubs in Darwen and Livesey open on weekdays.")]
     assert extractive.answer("Where are the family hubs in Darwen?", hubs, max_chars=100).text == (
         "Family hubs are in Darwen and Livesey. [1] They opened in a refurbished library last spring. [1]")
+
+
+def test_a_question_about_a_topic_as_a_whole_quotes_each_passage_that_bears_on_it():
+    sources = [
+        source(1, "The Better Care Fund pools NHS and council budgets."),
+        source(2, "A review of the Better Care Fund across the four places is under way."),
+        source(3, "In Blackpool the Better Care Fund pays for discharge support."),
+        source(4, "The Better Care Fund in Lancashire funds reablement."),
+        source(5, "Staff turnover fell to 9 per cent."),
+    ]
+    broad = extractive.answer("What do the documents say about the Better Care Fund?", sources)
+    assert broad.cited == [1, 2, 3, 4]
+    assert "turnover" not in broad.text
+    # a question after one fact quotes the best sentences only, and so do the answerability signals
+    assert len(extractive.answer("Which places does the Better Care Fund cover?", sources).cited) == 3
+    assert len(extractive.answer("What do the documents say about the Better Care Fund?", sources, shown=False).cited) == 3
