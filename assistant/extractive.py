@@ -55,6 +55,11 @@ BROAD_SENTENCES = 5  # ... for a question about a topic as a whole
 BROAD_CHARS = 2500
 BROAD_SPREAD = 0.5  # for it, each passage whose best sentence scores this share of the best one's gives that sentence
 CLOSE = 0.6  # a sentence within this share of the best one's score is quoted too
+# a question asking for a quantity ("how many", "how much", "what percentage") is answered by a sentence
+# that gives one: as shown, a sentence with no digit in it scores this share of its score (figures written
+# as words were tried on dev: "five major changes" and "two thirds" then pass for the figure asked for)
+_ASKS_FIGURE = re.compile(r"\bhow (?:many|much|big|large|long)\b|\bwhat (?:%|percentage|proportion|share|number)\b", re.I)
+NO_FIGURE = 0.5
 SUBJECT = 0.5  # the best sentence for a part of the question holds at least this share of what the best one does
 HEADING_CREDIT = 0.7  # a question term in a sentence's headings counts this much of one in its text
 # a heading that is a period ("2027/28", "2019/20"): a timeline's items say when only by it
@@ -253,15 +258,21 @@ def score(question: str, sources: list[Source], bullet_sentences: bool = False, 
     )
 
 
-def question_parts(question: str) -> list[list[str]]:
+def question_parts(question: str, with_asks: bool = False) -> list:
     """The terms of each part of a multi-part question and of each side of a comparison (none
-    for a question of one part)."""
+    for a question of one part); ``with_asks``: each as (terms, whether that part asks for a quantity)."""
     pieces = [piece for piece in _PARTS.split(question) if piece and piece.strip()]
     pieces = pieces if len(pieces) > 1 else []
     pieces += expand_query(question)[1:]
     whole = set(terms(question))
-    parts = [list(dict.fromkeys(terms(piece))) for piece in pieces]
-    return [part for part in parts if part and set(part) != whole]
+    parts = [(list(dict.fromkeys(terms(piece))), bool(_ASKS_FIGURE.search(piece))) for piece in pieces]
+    parts = [(part, asks) for part, asks in parts if part and set(part) != whole]
+    return parts if with_asks else [part for part, _ in parts]
+
+
+def _for_figure(unit: Unit) -> float:
+    """How a unit's score counts for a question asking for a quantity: whole with a figure in it."""
+    return 1.0 if any(ch.isdigit() for ch in unit.text) else NO_FIGURE
 
 
 def answer(question: str, sources: list[Source], max_chars: int | None = None, unwrap: bool = True,
@@ -279,9 +290,11 @@ def answer(question: str, sources: list[Source], max_chars: int | None = None, u
     units = scoring.units
     shares = [scoring.share(i) for i in range(len(units))]
     scores = [shares[i] + 0.05 / units[i].source.n for i in range(len(units))]  # earlier sources win ties
+    if shown and _ASKS_FIGURE.search(question):  # the figure asked for, not the sentences around it (dev citation support 0.701 -> 0.715)
+        scores = [score * _for_figure(units[i]) for i, score in enumerate(scores)]
     ranked = sorted(range(len(units)), key=lambda i: (-scores[i], units[i].source.n, units[i].position))
     best = ranked[0]
-    parts = _for_parts(question, scoring, ranked, shares)
+    parts = _for_parts(question, scoring, ranked, shares, shown)
     chosen = [best] + parts
     best_list = _best_list(question, units, best)
     # sentences that cover the question almost as well as the best one (a list question: as many as its items)
@@ -405,12 +418,15 @@ def for_audience(text: str, audience: str) -> str:
     return "\n".join(lines) or text
 
 
-def _for_parts(question: str, scoring: Scoring, ranked: list[int], shares: list[float]) -> list[int]:
+def _for_parts(question: str, scoring: Scoring, ranked: list[int], shares: list[float], shown: bool = True) -> list[int]:
     """The best unit for each part of the question (its own terms first, the whole question's next),
-    unless a unit already chosen answers that part as well, or it is off the question's subject."""
+    unless a unit already chosen answers that part as well, or it is off the question's subject; as
+    shown, for a part asking for a quantity, a unit that gives one."""
     chosen = ranked[:1]
-    for part in question_parts(question):
+    for part, asks_figure in question_parts(question, with_asks=True):
         part_shares = [scoring.share(i, part, years=True) for i in range(len(scoring.units))]
+        if shown and asks_figure:
+            part_shares = [share * _for_figure(unit) for share, unit in zip(part_shares, scoring.units)]
         # ties go to the passage about the question's subject, then to the unit that is
         top = max(ranked, key=lambda i: (part_shares[i], scoring.passage_share(scoring.units[i].source.n), shares[i]))
         answered = max(part_shares[i] for i in chosen) >= part_shares[top]

@@ -238,3 +238,19 @@ def test_a_question_about_a_topic_as_a_whole_quotes_each_passage_that_bears_on_i
     # a question after one fact quotes the best sentences only, and so do the answerability signals
     assert len(extractive.answer("Which places does the Better Care Fund cover?", sources).cited) == 3
     assert len(extractive.answer("What do the documents say about the Better Care Fund?", sources, shown=False).cited) == 3
+
+
+def test_a_question_asking_for_a_quantity_is_answered_by_the_sentence_that_gives_one():
+    text = ("Neighbourhood teams are at the heart of how neighbourhoods in Lancashire and South Cumbria work together. "
+            "Car parking was resurfaced.\n\nThere are currently 41 neighbourhoods.")
+    sources = [source(1, text)]
+    question = "How many neighbourhoods are there in Lancashire and South Cumbria?"
+    assert extractive.answer(question, sources).text.startswith("There are currently 41 neighbourhoods.")
+    # not as the answerability model reads it, nor for a question that asks for no quantity
+    assert extractive.answer(question, sources, shown=False).text.startswith("Neighbourhood teams")
+    assert extractive.answer("Where are neighbourhoods in Lancashire and South Cumbria?", sources).text.startswith("Neighbourhood teams")
+    # the part of a multi-part question that asks for one
+    teams = [source(1, "Family hubs are run by Darwen council in Livesey and Shadsworth."),
+             source(2, "The family hubs in Darwen are popular with families and family hubs staff. They saw 1,200 families.")]
+    answer = extractive.answer("Who runs the family hubs in Darwen, and how many families did the hubs see?", teams)
+    assert "1,200 families" in answer.text
