@@ -32,9 +32,14 @@ FLOOR = 0.8  # a passage whose best sentence holds less than this share of what 
 HEADINGS = 2  # the last levels of a heading path a label shows ("6.1. 2030 Roadmap > 6.1.4. Service configuration")
 
 
+def short_title(source: Source) -> str:
+    """The title as a label gives it: "Our next steps" for "Our next steps: ... (2019)"."""
+    return re.split(r" - |: | \(", source.title, maxsplit=1)[0].strip()
+
+
 def label(source: Source) -> str:
     """'[3] Our next steps (2019) — Priority 5 > 2019/20': its number, short title, year and headings."""
-    title = re.split(r" - |: | \(", source.title, maxsplit=1)[0].strip()
+    title = short_title(source)
     year = f" ({source.date[:4]})" if source.date[:4].isdigit() else ""
     path = " > ".join(source.section.split(" > ")[-HEADINGS:]) if source.section else ""
     return f"[{source.n}] {title}{year}" + (f" — {path}" if path else "")
@@ -118,3 +123,16 @@ def _text(chosen: list[extractive.Unit]) -> str:
             text += "\n" if apart else " "
         text += piece
     return text
+
+
+def without_labels(text: str, sources: list[Source]) -> str:
+    """``text`` without the lines that copy a passage's label ("- [1] Our next steps (2019) —
+    Priority 8"): a small model sometimes repeats the labels of the passages it read as if they
+    were its answer (dev: 6 of the local model's 243 answers); they say nothing of their own."""
+    titles = {short_title(source) for source in sources}
+    if not titles:
+        return text
+    copied = re.compile(
+        r"^\s*(?:[-*•]\s*)?(?:\[\d+\]\s*)?(?:" + "|".join(re.escape(t) for t in sorted(titles, key=len, reverse=True))
+        + r")\s*\((?:19|20)\d{2}\)\s*—", re.IGNORECASE)
+    return "\n".join(line for line in text.splitlines() if not copied.match(line)).strip()

@@ -25,6 +25,7 @@ from assistant import answerability, comparison, extractive, support
 from assistant.answerers import FALLBACK, NOT_IN_DOCUMENTS, Answerer
 from assistant.answers import Decision, Event, Search, Source, Status
 from assistant.citations import check_citations, number_as_read, renumbered
+from assistant.evidence import without_labels
 from assistant.language import NOT_ENGLISH_NOTICE, looks_english
 from assistant.llm import LLMUnavailable
 from assistant.prompt_leak import LeakWatch
@@ -36,6 +37,10 @@ NOTHING_INDEXED = "Nothing is indexed yet, so there is nothing to answer from. B
 WITHHELD = (
     "The model began to quote its own instructions, so its reply was withheld (they are not shared): "
     "this answer is made of sentences quoted from the documents."
+)
+LABELS_ONLY = (
+    "The model's reply only repeated the labels of the passages it read, so this answer is made of "
+    "sentences quoted from the documents."
 )
 
 
@@ -208,18 +213,20 @@ def generate(
     answerer: Answerer, fallback: Answerer, prepared: Prepared, query: str,
     evidence: list[Source], wide: list[Source], audience: str, timings: dict[str, float], quoted: str = "",
 ) -> Generator[Event, None, Generated]:
-    """The answerer's answer, streamed; the fallback's (from the ``wide`` sources) when an LLM fails
-    or begins to quote its instructions (``quoted``: the fallback's answer, when the decision
-    already made it)."""
+    """The answerer's answer, streamed, without lines that only copy a passage's label; the
+    fallback's (from the ``wide`` sources) when an LLM fails, begins to quote its instructions or
+    only repeats the labels (``quoted``: the fallback's answer, when the decision already made it)."""
     notices: list[str] = []
     if answerer.uses_llm:
         try:
             text = yield from _from_llm(answerer, prepared, query, evidence, audience, timings)
-            if text is not None:
-                return Generated(text, answerer.model, evidence, notices)
+            answer = without_labels(text, evidence) if text is not None else None
+            if answer:
+                return Generated(answer, answerer.model, evidence, notices)
             # nothing of the reply is kept; the documents' own sentences answer instead
-            notices.append(WITHHELD)
-            yield Event("notice", text=WITHHELD)
+            notice = WITHHELD if text is None else LABELS_ONLY
+            notices.append(notice)
+            yield Event("notice", text=notice)
             yield Event("reset")
         except LLMUnavailable as exc:
             notice = f"The language model is unavailable ({exc}), so this answer is made of sentences quoted from the documents."

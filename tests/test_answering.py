@@ -386,6 +386,23 @@ def test_a_reply_quoting_the_instructions_is_withheld_and_the_documents_answer_i
     assert len(streamed.split()) < 20, "streaming should stop as soon as the instructions show"
 
 
+def test_a_reply_that_only_repeats_the_passages_labels_gives_way_to_quotes(make_assistant):
+    from assistant.stages import LABELS_ONLY
+
+    labels = ("- [1] Lancashire and South Cumbria Commissioning Intentions 2025/26 (2025) — 3.2. Financial challenge [1]\n"
+              "- [2] Beyond the challenge (2024) — Financial recovery")
+    question = "What would the system deficit be without national support funding?"
+    with FakeLLM(reply=labels) as llm:
+        answer = make_assistant("openai", openai_base_url=llm.base_url, llm_timeout_s=10).ask(question)
+    assert answer.status == "answered" and answer.fell_back and LABELS_ONLY in answer.notices
+    assert "(2025) —" not in answer.answer and "£" in answer.answer and answer.citations, answer.answer
+    # a label line before the model's own words is dropped, and the words kept
+    with FakeLLM(reply=labels.splitlines()[0] + "\n- Without support funding the deficit would be £350 million [1].") as llm:
+        answer = make_assistant("openai", openai_base_url=llm.base_url, llm_timeout_s=10).ask(question)
+    assert answer.answer.startswith("- Without support funding") and "(2025) —" not in answer.answer, answer.answer
+    assert not answer.fell_back and LABELS_ONLY not in answer.notices
+
+
 def test_the_leak_check_spares_words_from_the_passages_and_the_question():
     from assistant.prompt_leak import quotes_instructions
 

@@ -84,3 +84,15 @@ def test_the_model_reads_the_new_evidence_and_its_citations_map_to_their_passage
     for cited in answer.citations:  # the checker and the eval find the passage in the document by its span
         read = numbered[cited.passage]
         assert (cited.doc, cited.start, cited.end) == (read.doc, read.start, read.end)
+
+
+def test_lines_that_copy_a_passages_label_are_dropped_and_the_rest_kept():
+    sources = [Source(n=1, doc="a.txt", title="Our next steps: Healthier Lancashire (2019)", section="Priority 8", page=None,
+                      text="x", start=0, end=1, date="2019-01"),
+               Source(n=2, doc="b.txt", title="LSC2030 Roadmap", section="Cancer > 2026/27", page=None, text="x",
+                      start=0, end=1, date="2025-05")]
+    reply = ("AI appears in these passages:\n[1] Our next steps (2019) — Priority 8\n- lsc2030 roadmap (2025) — Cancer > 2026/27 [2]\n"
+             "- Review of Artificial Intelligence solutions [2]\nThe LSC2030 Roadmap (2025) sets out the plans [2].")
+    assert evidence.without_labels(reply, sources) == (
+        "AI appears in these passages:\n- Review of Artificial Intelligence solutions [2]\nThe LSC2030 Roadmap (2025) sets out the plans [2].")
+    assert evidence.label(sources[0]).startswith("[1] Our next steps (2019) — ")  # the label the model read
