@@ -30,7 +30,7 @@ from assistant.answers import Source
 from index.catalog import Catalog
 from assistant.retrieval import RARE_MIN_CHUNKS
 from index.keyword import BM25_K1, _idf, query_terms
-from index.text import QUESTION_WORDS, STOPWORDS, WORD, cited_stretches, sentence_spans, terms
+from index.text import MONTH_NAMES, QUESTION_WORDS, STOPWORDS, WORD, cited_stretches, sentence_spans, terms
 
 MODEL_FILE = "answerability.json"
 BANDS = ("answerable", "uncertain", "refused")
@@ -60,8 +60,7 @@ _DOCUMENT_YEAR = re.compile(
 )
 _YEAR_LIKE = re.compile(r"^(?:19|20)\d{2}(?:/\d{2,4})?$")
 _QUANTITY = re.compile(r"£\s?\d|\d\s?%|\b\d[\d,.]*\s?(?:m|bn|k|million|billion|per ?cent)\b", re.I)
-_MONTHS = "january february march april may june july august september october november december"
-_DATE = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:" + "|".join(_MONTHS.split()) + r")\b", re.I)
+_DATE = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:" + "|".join(MONTH_NAMES) + r")\b", re.I)
 
 _NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _MINOR = {"a", "an", "and", "of", "the", "in", "on", "for", "to", "at", "by", "or", "with", "from"}  # lowercase in a title

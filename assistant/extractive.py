@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from assistant import support
 from assistant.answers import Source
 from assistant.retrieval import expand_query
-from index.text import CITATION, sentence_spans, terms
+from index.text import CITATION, MONTH_NAMES, sentence_spans, terms
 
 _BULLET = re.compile(r"^\s*(?:[-•·*–—▪●◦‣]|\d{1,2}[.)]|[a-z][.)])\s+")
 _LIST_QUESTION = re.compile(
@@ -166,7 +166,7 @@ _ENDS_IN_CAPITALS = re.compile(r"\b[a-z][\w'’-]*(?:\s+[A-Z][\w'’-]*)+$")
 _NAME_GOES_ON = re.compile(r"^(?!(?:The|This|These|That|We|Our|It|In|A|An|As|For|To|They|There)\b)[A-Z][\w'’-]*"
                            r"(?:\s+(?:of|and|&)\s+|\s+)[A-Z]")
 _NAME_ENDS = re.compile(r"^[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?[.,;]?$")
-_MONTH_THEN_YEAR = re.compile(rf"\b(?:{'|'.join(support.MONTH_NAMES)})$")
+_MONTH_THEN_YEAR = re.compile(rf"\b(?:{'|'.join(MONTH_NAMES)})$")
 
 
 def _cut_name(previous: str, line: str) -> bool:

@@ -28,7 +28,9 @@ from typing import Literal
 
 from assistant.answers import Source
 from assistant.abbreviations import UBIQUITOUS, mine
-from index.text import ANSWER_SENTENCE_END, CITATION, LEADING_CITATIONS, QUESTION_WORDS, SCORED_CITATION, STOPWORDS, terms
+from index.text import (
+    ANSWER_SENTENCE_END, CITATION, LEADING_CITATIONS, MONTH_NAMES, QUESTION_WORDS, SCORED_CITATION, STOPWORDS, terms,
+)
 
 Support = Literal["supported", "unsupported", "uncited"]
 MIN_WORDS = 3  # a sentence with fewer words (less stopwords and figures) is judged by its specifics only
@@ -39,7 +41,7 @@ _SCALE = {"bn": 1e9, "billion": 1e9, "m": 1e6, "million": 1e6, "k": 1e3, "thousa
 _NUMBER_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty".split())}
-_MONTHS = frozenset("january february march april may june july august september october november december".split())
+_MONTHS = frozenset(month.lower() for month in MONTH_NAMES)
 _FIGURE = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"  # 1,200 / 1200 / 5.4 (not "4," nor "5.2.1")
 _MONEY = re.compile(rf"£\s?({_FIGURE})\s?(bn|billion|m|million|k|thousand)?\b", re.I)
 _PERCENT = re.compile(rf"({_FIGURE})\s?(?:%|per\s?cent\b)", re.I)
@@ -362,9 +364,6 @@ def _word_share(sentence: str, passage_text: str) -> float:
     if len(asked) < MIN_WORDS:
         return 1.0  # "Yes.", "Broadly, yes.": too few words to judge by them
     return len(asked & set(terms(passage_text))) / len(asked)
-
-
-MONTH_NAMES = ("January February March April May June July August September October November December").split()
 
 
 def context(source: Source) -> str:

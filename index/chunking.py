@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from index.documents import Chunk, LoadedDocument
-from index.text import sentence_spans
+from index.text import MONTH_NAMES, sentence_spans
 from index.tokens import get_encoding
 
 CHUNKER_VERSION = "3"  # bump when chunk boundaries change, so the index re-chunks
@@ -352,7 +352,6 @@ def _is_label(lines: list[Line]) -> bool:
 
 # -- context: words indexed with a chunk that its span does not say ---------------------------
 
-_MONTHS = "January February March April May June July August September October November December".split()
 _NAME_LINE = re.compile(
     r"^(?:(?:Professor|Prof\.?|Dr\.?|Mr\.?|Mrs\.?|Ms\.?|Miss|Sir|Dame|Cllr\.?)\s+)*"
     r"[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)?(?:\s+[A-Z]\.?)?(?:\s+[A-Z][a-z]+(?:[-'’][A-Z][a-z]+)?){1,2}$"
@@ -380,7 +379,7 @@ def _readable_date(date: str) -> str:
     match = re.fullmatch(r"((?:19|20)\d{2})(?:-(\d{2}))?(?:-(\d{2}))?", date.strip())
     if not match or not match.group(2) or not 1 <= int(match.group(2)) <= 12:
         return date
-    month = _MONTHS[int(match.group(2)) - 1]
+    month = MONTH_NAMES[int(match.group(2)) - 1]
     return f"{int(match.group(3))} {month} {match.group(1)}" if match.group(3) else f"{month} {match.group(1)}"
 
 
