@@ -26,6 +26,7 @@ from dataclasses import replace
 from assistant import extractive
 from assistant.answers import Source
 from assistant.retrieval import fit_to_budget
+from index.text import CITATION
 
 GAP = "…"
 FLOOR = 0.8  # a passage whose best sentence holds less than this share of what the best one does gives none first
@@ -125,14 +126,30 @@ def _text(chosen: list[extractive.Unit]) -> str:
     return text
 
 
+_LINE_START = re.compile(r"^\s*(?:[-*•]\s*|\d{1,2}[.)]\s*)?(?:\[\d+\]\s*)?")  # a bullet or a list number, then [n]
+
+
 def without_labels(text: str, sources: list[Source]) -> str:
     """``text`` without the lines that copy a passage's label ("- [1] Our next steps (2019) —
     Priority 8"): a small model sometimes repeats the labels of the passages it read as if they
-    were its answer (dev: 6 of the local model's 243 answers); they say nothing of their own."""
-    titles = {short_title(source) for source in sources}
-    if not titles:
+    were its answer (dev: 6 of the local model's 243 answers); they say nothing of their own. A
+    line is a label's copy when, past its bullet and number, it is a passage's short title (with
+    or without its year), a dash, and nothing but headings of the passages read (citations aside);
+    "Our next steps (2019) — Priority 8: teams will be in place by 2020 [1]." says something, and stays."""
+    headings = [_plain(source.section) for source in sources if source.section]
+    titles = sorted({short_title(source) for source in sources if short_title(source)}, key=len, reverse=True)
+    if not titles or not headings:
         return text
-    copied = re.compile(
-        r"^\s*(?:[-*•]\s*)?(?:\[\d+\]\s*)?(?:" + "|".join(re.escape(t) for t in sorted(titles, key=len, reverse=True))
-        + r")\s*\((?:19|20)\d{2}\)\s*—", re.IGNORECASE)
-    return "\n".join(line for line in text.splitlines() if not copied.match(line)).strip()
+    label = re.compile(r"(?:" + "|".join(re.escape(title) for title in titles) + r")\s*(?:\((?:19|20)\d{2}\))?\s*[—–-]\s*(.*)$",
+                       re.IGNORECASE)
+
+    def copied(line: str) -> bool:
+        match = label.match(_LINE_START.sub("", CITATION.sub(" ", line), count=1).strip())
+        rest = _plain(match.group(1)) if match else ""
+        return bool(rest) and any(rest in path for path in headings)
+
+    return "\n".join(line for line in text.splitlines() if not copied(line)).strip()
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip(" :.").casefold()

@@ -22,10 +22,10 @@ SEARCH_WORD = re.compile(r"[\w£$%]+(?:[/.'’-][\w]+)*")
 # A word to mark in a passage: also a thousands comma inside it ("35,000" marks as one word).
 MARK_WORD = re.compile(r"[\w£$%]+(?:[/.,'’-][\w]+)*")
 
-# Words too common to help a keyword search; BM25 would weigh them low anyway. Also the words
-# the naive reference of the evaluation leaves out, and the start of QUESTION_WORDS.
 MONTH_NAMES = ("January February March April May June July August September October November December").split()
 
+# Words too common to help a keyword search; BM25 would weigh them low anyway. Also the words
+# the naive reference of the evaluation leaves out, and the start of QUESTION_WORDS.
 STOPWORDS = frozenset(
     """a about all also an and any are as at be been but by can could did do does for from had has
     have how i if in into is it its me my no not of on or our over say says said should so than

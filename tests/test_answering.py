@@ -389,9 +389,13 @@ def test_a_reply_quoting_the_instructions_is_withheld_and_the_documents_answer_i
 def test_a_reply_that_only_repeats_the_passages_labels_gives_way_to_quotes(make_assistant):
     from assistant.stages import LABELS_ONLY
 
-    labels = ("- [1] Lancashire and South Cumbria Commissioning Intentions 2025/26 (2025) — 3.2. Financial challenge [1]\n"
-              "- [2] Beyond the challenge (2024) — Financial recovery")
+    from assistant.evidence import label
+
     question = "What would the system deficit be without national support funding?"
+    with FakeLLM() as llm:  # the passages the model reads, labelled as the prompt labels them
+        events = list(make_assistant("openai", openai_base_url=llm.base_url, llm_timeout_s=10).stream(question))
+    read = next(event.sources for event in events if event.kind == "sources")
+    labels = "\n".join(f"- {label(source)} [{source.n}]" for source in read[:2])
     with FakeLLM(reply=labels) as llm:
         answer = make_assistant("openai", openai_base_url=llm.base_url, llm_timeout_s=10).ask(question)
     assert answer.status == "answered" and answer.fell_back and LABELS_ONLY in answer.notices

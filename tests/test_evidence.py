@@ -91,8 +91,12 @@ def test_lines_that_copy_a_passages_label_are_dropped_and_the_rest_kept():
                       text="x", start=0, end=1, date="2019-01"),
                Source(n=2, doc="b.txt", title="LSC2030 Roadmap", section="Cancer > 2026/27", page=None, text="x",
                       start=0, end=1, date="2025-05")]
-    reply = ("AI appears in these passages:\n[1] Our next steps (2019) — Priority 8\n- lsc2030 roadmap (2025) — Cancer > 2026/27 [2]\n"
-             "- Review of Artificial Intelligence solutions [2]\nThe LSC2030 Roadmap (2025) sets out the plans [2].")
-    assert evidence.without_labels(reply, sources) == (
-        "AI appears in these passages:\n- Review of Artificial Intelligence solutions [2]\nThe LSC2030 Roadmap (2025) sets out the plans [2].")
     assert evidence.label(sources[0]).startswith("[1] Our next steps (2019) — ")  # the label the model read
+    reply = ("AI appears in these passages:\n[1] Our next steps (2019) — Priority 8\n- lsc2030 roadmap (2025) — Cancer > [2] 2026/27\n"
+             "1. [1] Our next steps – Priority 8\n- Review of Artificial Intelligence solutions [2]")
+    assert evidence.without_labels(reply, sources) == "AI appears in these passages:\n- Review of Artificial Intelligence solutions [2]"
+    # a line that goes on past the headings says something; a title in running text, or alone, is no label
+    kept = ("- [1] Our next steps (2019) — Priority 8: neighbourhood teams will be in place by 2020 [1].\n"
+            "LSC2030 Roadmap (2025) — the plan to 2030 — commits to 41 neighbourhoods [2].\n"
+            "The LSC2030 Roadmap (2025) sets out the plans [2].\n- LSC2030 Roadmap (2025) [2]")
+    assert evidence.without_labels(kept, sources) == kept
