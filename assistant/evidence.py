@@ -137,7 +137,7 @@ def without_labels(text: str, sources: list[Source]) -> str:
     or without its year), a dash, and nothing but headings of the passages read (citations aside);
     "Our next steps (2019) — Priority 8: teams will be in place by 2020 [1]." says something, and stays."""
     headings = [_plain(source.section) for source in sources if source.section]
-    titles = sorted({short_title(source) for source in sources if short_title(source)}, key=len, reverse=True)
+    titles = sorted({title for title in map(short_title, sources) if title}, key=len, reverse=True)
     if not titles or not headings:
         return text
     label = re.compile(r"(?:" + "|".join(re.escape(title) for title in titles) + r")\s*(?:\((?:19|20)\d{2}\))?\s*[—–-]\s*(.*)$",

@@ -261,16 +261,20 @@ def score(question: str, sources: list[Source], bullet_sentences: bool = False, 
     )
 
 
-def question_parts(question: str, with_asks: bool = False) -> list:
+def question_parts(question: str) -> list[list[str]]:
     """The terms of each part of a multi-part question and of each side of a comparison (none
-    for a question of one part); ``with_asks``: each as (terms, whether that part asks for a quantity)."""
+    for a question of one part)."""
+    return [part for part, _ in _parts(question)]
+
+
+def _parts(question: str) -> list[tuple[list[str], bool]]:
+    """:func:`question_parts`, each with whether that part asks for a quantity."""
     pieces = [piece for piece in _PARTS.split(question) if piece and piece.strip()]
     pieces = pieces if len(pieces) > 1 else []
     pieces += expand_query(question)[1:]
     whole = set(terms(question))
     parts = [(list(dict.fromkeys(terms(piece))), bool(_ASKS_FIGURE.search(piece))) for piece in pieces]
-    parts = [(part, asks) for part, asks in parts if part and set(part) != whole]
-    return parts if with_asks else [part for part, _ in parts]
+    return [(part, asks) for part, asks in parts if part and set(part) != whole]
 
 
 def _for_figure(unit: Unit) -> float:
@@ -293,27 +297,33 @@ def answer(question: str, sources: list[Source], max_chars: int | None = None, u
     units = scoring.units
     shares = [scoring.share(i) for i in range(len(units))]
     scores = [shares[i] + 0.05 / units[i].source.n for i in range(len(units))]  # earlier sources win ties
-    # what the best sentence holds (``best``), whatever the answer puts first
-    top_share = shares[min(range(len(units)), key=lambda i: (-scores[i], units[i].source.n, units[i].position))]
+
+    def order(i: int) -> tuple:
+        return -scores[i], units[i].source.n, units[i].position
+
+    top_share = shares[min(range(len(units)), key=order)]  # what the best sentence holds, whatever comes first
     if shown and _ASKS_FIGURE.search(question):  # the figure asked for, not the sentences around it
         scores = [score * _for_figure(units[i]) for i, score in enumerate(scores)]
-    ranked = sorted(range(len(units)), key=lambda i: (-scores[i], units[i].source.n, units[i].position))
+    ranked = sorted(range(len(units)), key=order)
     best = ranked[0]
     parts = _for_parts(question, scoring, ranked, shares, shown)
     chosen = [best] + parts
     best_list = _best_list(question, units, best)
+    # a question about a topic as a whole: the best sentence of each passage that bears on it (dev synthesis
+    # key facts 0.40 -> 0.49); not where the caller sets the size, as a comparison's cell does
+    broad = shown and max_chars is None and not best_list and bool(_BROAD_QUESTION.search(question))
+    if broad:
+        seen: set[int] = set()
+        for i in ranked:  # each passage's first in the ranking is its best
+            if units[i].source.n not in seen:
+                seen.add(units[i].source.n)
+                if i not in chosen and scores[i] >= BROAD_SPREAD * scores[best]:
+                    chosen.append(i)
+    if max_chars is None:
+        max_chars = BROAD_CHARS if broad else MAX_CHARS
     # sentences that cover the question almost as well as the best one (a list question: as many as its items)
     # (not one under a heading for another financial year than the one the question asks about)
     asked = _financial_years(question)
-    # (not where the caller sets the size, as a comparison's cell does)
-    broad = shown and max_chars is None and not best_list and bool(_BROAD_QUESTION.search(question))
-    if broad:  # the best sentence of each passage that bears on the question (dev synthesis key facts 0.40 -> 0.49)
-        for n in dict.fromkeys(units[i].source.n for i in ranked):
-            top = next(i for i in ranked if units[i].source.n == n)
-            if top not in chosen and scores[top] >= BROAD_SPREAD * scores[best]:
-                chosen.append(top)
-    if max_chars is None:
-        max_chars = BROAD_CHARS if broad else MAX_CHARS
     close = [i for i in ranked[1:] if scores[i] >= CLOSE * scores[best] and i not in chosen
              and not (asked and _financial_years(_period(units[i].source.section)) - asked)]
     chosen += close[: MAX_ITEMS if best_list else (BROAD_SENTENCES if broad else MAX_SENTENCES) - 1]
@@ -429,7 +439,7 @@ def _for_parts(question: str, scoring: Scoring, ranked: list[int], shares: list[
     unless a unit already chosen answers that part as well, or it is off the question's subject; as
     shown, for a part asking for a quantity, a unit that gives one."""
     chosen = ranked[:1]
-    for part, asks_figure in question_parts(question, with_asks=True):
+    for part, asks_figure in _parts(question):
         part_shares = [scoring.share(i, part, years=True) for i in range(len(scoring.units))]
         if shown and asks_figure:
             part_shares = [share * _for_figure(unit) for share, unit in zip(part_shares, scoring.units)]
