@@ -29,6 +29,7 @@ from assistant.evidence import without_labels
 from assistant.language import NOT_ENGLISH_NOTICE, looks_english
 from assistant.llm import LLMUnavailable
 from assistant.prompt_leak import LeakWatch
+from assistant.repeats import looping, without_repeats
 from assistant.retrieval import Filters, Passage, Retriever
 from assistant.rewrite import is_follow_up, moves_a_year, rewrite_by_rule
 
@@ -38,6 +39,7 @@ WITHHELD = (
     "The model began to quote its own instructions, so its reply was withheld (they are not shared): "
     "this answer is made of sentences quoted from the documents."
 )
+LOOPED = "The model began to write the same lines again and again, so it was stopped there."
 LABELS_ONLY = (
     "The model's reply only repeated the labels of the passages it read, so this answer is made of "
     "sentences quoted from the documents."
@@ -213,14 +215,18 @@ def generate(
     answerer: Answerer, fallback: Answerer, prepared: Prepared, query: str,
     evidence: list[Source], wide: list[Source], audience: str, timings: dict[str, float], quoted: str = "",
 ) -> Generator[Event, None, Generated]:
-    """The answerer's answer, streamed, without lines that only copy a passage's label; the
+    """The answerer's answer, streamed, without lines that only copy a passage's label nor
+    sentences it has already said (a model that loops is stopped); the
     fallback's (from the ``wide`` sources) when an LLM fails, begins to quote its instructions or
     only repeats the labels (``quoted``: the fallback's answer, when the decision already made it)."""
     notices: list[str] = []
     if answerer.uses_llm:
         try:
-            text = yield from _from_llm(answerer, prepared, query, evidence, audience, timings)
-            answer = without_labels(text, evidence) if text is not None else None
+            text, looped = yield from _from_llm(answerer, prepared, query, evidence, audience, timings)
+            if looped:
+                notices.append(LOOPED)
+                yield Event("notice", text=LOOPED)
+            answer = without_repeats(without_labels(text, evidence)) if text is not None else None
             if answer:
                 return Generated(answer, answerer.model, evidence, notices)
             # nothing of the reply is kept; the documents' own sentences answer instead
@@ -310,8 +316,9 @@ def compared(
 
 def _from_llm(
     answerer: Answerer, prepared: Prepared, query: str, evidence: list[Source], audience: str, timings: dict[str, float],
-) -> Generator[Event, None, str | None]:
-    """The LLM's answer as it streams (None when it began to quote its instructions)."""
+) -> Generator[Event, None, tuple[str | None, bool]]:
+    """The LLM's answer as it streams (None when it began to quote its instructions), and whether
+    it was stopped for writing the same lines again and again."""
     mark = time.perf_counter()
     answerer.start()  # starts the local model server if it is not running
     timings["llm_ready"] = time.perf_counter() - mark
@@ -319,6 +326,7 @@ def _from_llm(
     raw: list[str] = []
     watch = LeakWatch(f"{prepared.question} {query}", [source.text for source in evidence])
     pieces = _shown(answerer.generate(query, evidence, audience), raw)
+    looped = False
     for piece in pieces:
         if "first_token" not in timings:
             timings["first_token"] = time.perf_counter() - mark
@@ -326,13 +334,17 @@ def _from_llm(
         if watch.feed(piece):
             pieces.close()
             break
+        if "\n" in piece and looping("".join(raw)):
+            pieces.close()
+            looped = True
+            break
     if watch.leaked:
-        return None
+        return None, looped
     text = "".join(raw).strip()
     if not text:
         raise LLMUnavailable("the language model returned an empty answer")
     timings["generate"] = time.perf_counter() - mark
-    return text
+    return text, looped
 
 
 def _shown(pieces, raw: list[str]):
@@ -391,6 +403,14 @@ def verify(generated: Generated, passages: Sequence[Passage], sources: Sequence[
         notices.append(
             f"{added} sentence{'s' if added > 1 else ''} the model left uncited {'were' if added > 1 else 'was'} given the "
             "citation of the passage that holds its figures, names and most of its words."
+        )
+    # a sentence citing a passage that does not back it, but another it read does, cites that one
+    recited, moved = support.recite(checked.text, readable, glossary)
+    if moved:
+        checked = replace(check_citations(recited, generated.contexts), invalid=checked.invalid)
+        notices.append(
+            f"{moved} sentence{'s' if moved > 1 else ''} cited a passage that does not hold {'them' if moved > 1 else 'it'}: "
+            f"{'each now cites' if moved > 1 else 'it now cites'} the passage that holds its figures, names and most of its words."
         )
     if not checked.supported:
         notices.append("This answer cites no source, so it could not be checked against the documents. Treat it with care.")

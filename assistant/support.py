@@ -91,13 +91,19 @@ def sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
 def located(text: str) -> list[tuple[int, str, tuple[int, ...]]]:
     """:func:`sentences`, each with where it ends in ``text`` (for a sentence citing nothing: where
     its own words end, so a citation can be put after them)."""
-    found: list[tuple[int, str, tuple[int, ...]]] = []
+    return [(end, part, cited) for _, end, part, cited, _ in stretches(text)]
+
+
+def stretches(text: str) -> list[tuple[int, int, str, tuple[int, ...], bool]]:
+    """:func:`located`, each sentence with where it starts too, and whether the citations it is
+    checked against are its own (not the next sentence's)."""
+    found: list[tuple[int, int, str, tuple[int, ...], bool]] = []
     for offset, content in statements(text or ""):
         line = _LEAD.sub("", content).strip()
         if not line:
             continue
         start = offset + content.find(line)
-        parts: list[list] = []  # [text, where it ends]
+        parts: list[list] = []  # [text, where it starts, where it ends]
         cursor = 0
         for part in ANSWER_SENTENCE_END.split(line):
             at = line.find(part, cursor)
@@ -105,18 +111,19 @@ def located(text: str) -> list[tuple[int, str, tuple[int, ...]]]:
             match = LEADING_CITATIONS.match(part)
             if match and parts:
                 parts[-1][0] += " " + match.group(1).strip()
-                parts[-1][1] = start + at + len(match.group(1).rstrip())
+                parts[-1][2] = start + at + len(match.group(1).rstrip())
                 part, at = match.group(2), at + match.start(2)
             if part.strip():
-                parts.append([part.strip(), start + at + len(part.rstrip())])
-        cited = [tuple(dict.fromkeys(int(n) for n in CITATION.findall(part))) for part, _ in parts]
-        for i, (part, end) in enumerate(parts):
+                begins = start + at + len(part) - len(part.lstrip())
+                parts.append([part.strip(), begins, start + at + len(part.rstrip())])
+        cited = [tuple(dict.fromkeys(int(n) for n in CITATION.findall(part))) for part, _, _ in parts]
+        for i, (part, begins, end) in enumerate(parts):
             bare = SCORED_CITATION.sub("", part).strip()
             if not re.search(r"\w", bare) or bare.endswith(":"):
                 continue
             # a sentence without its own citation is vouched for by the next one's in its line or
             # bullet ("X. Y. [1]": [1] is cited for X too, and X is checked against it)
-            found.append((end, part, cited[i] or next((c for c in cited[i + 1:] if c), ())))
+            found.append((begins, end, part, cited[i] or next((c for c in cited[i + 1:] if c), ()), bool(cited[i])))
     return found
 
 
@@ -392,19 +399,22 @@ def check(text: str, sources: Sequence[Source], glossary=None, min_word_share: f
         if known not in cache:
             passage = "\n".join(context(by_number[n]) for n in known)
             cache[known] = (passage.lower(), specifics(passage))
-        passage_text, passage_specifics = cache[known]
-        where = " or ".join(f"[{n}]" for n in known)
-        defined = defined_in(sentence)  # "East Lancashire Hospitals Trust (ELHT)": ELHT is what it stands for
-        missing = [s for s in specifics(sentence) if not held(s, passage_specifics, passage_text, glossary, defined)]
-        if missing:
-            what = ", ".join(dict.fromkeys(s.written for s in missing))
-            checked.append(SentenceSupport(sentence, cited, "unsupported", f"{what} {'is' if len(missing) == 1 else 'are'} not in {where}."))
-            continue
-        if _word_share(sentence, passage_text) < min_word_share:
-            checked.append(SentenceSupport(sentence, cited, "unsupported", f"Few of its words are in {where}."))
-            continue
-        checked.append(SentenceSupport(sentence, cited, "supported"))
+        checked.append(SentenceSupport(sentence, cited, *_verdict(sentence, known, *cache[known], glossary, min_word_share)))
     return checked
+
+
+def _verdict(sentence: str, known: tuple[int, ...], passage_text: str, passage_specifics: list[Specific], glossary,
+             min_word_share: float) -> tuple[Support, str]:
+    """Whether the passages numbered ``known`` (their text lowered, and its specifics) back the sentence, and why not."""
+    where = " or ".join(f"[{n}]" for n in known)
+    defined = defined_in(sentence)  # "East Lancashire Hospitals Trust (ELHT)": ELHT is what it stands for
+    missing = [s for s in specifics(sentence) if not held(s, passage_specifics, passage_text, glossary, defined)]
+    if missing:
+        what = ", ".join(dict.fromkeys(s.written for s in missing))
+        return "unsupported", f"{what} {'is' if len(missing) == 1 else 'are'} not in {where}."
+    if _word_share(sentence, passage_text) < min_word_share:
+        return "unsupported", f"Few of its words are in {where}."
+    return "supported", ""
 
 
 def attribution(sentence: str, sources: Sequence[Source], glossary=None, min_word_share: float = MIN_ATTRIBUTION_SHARE) -> int | None:
@@ -440,6 +450,37 @@ def attribute(text: str, sources: Sequence[Source], glossary=None, min_word_shar
     for end, citation in reversed(additions):
         text = text[:end] + citation + text[end:]
     return text, len(additions)
+
+
+def recite(text: str, sources: Sequence[Source], glossary=None, min_word_share: float = MIN_ATTRIBUTION_SHARE) -> tuple[str, int]:
+    """``text`` with each sentence that the passages it cites do not back (:func:`check`) cited
+    instead to the source that does (:func:`attribution`), and how many were: a model often cites
+    the passage next to the one it took a sentence from. A sentence's own citations are replaced
+    where the last of them stood; one checked against the next sentence's citation gets its own."""
+    by_number = {source.n: source for source in sources}
+    edits: list[tuple[int, int, str]] = []  # (start, end, what replaces text[start:end])
+    for begins, end, sentence, cited, own in stretches(text):
+        known = tuple(n for n in cited if n in by_number)
+        if not known:
+            continue  # cites nothing it read: attribute() gives it one
+        passage = "\n".join(context(by_number[n]) for n in known)
+        if _verdict(sentence, known, passage.lower(), specifics(passage), glossary, MIN_WORD_SHARE)[0] == "supported":
+            continue
+        number = attribution(sentence, sources, glossary, min_word_share)
+        if number is None or number in known:
+            continue
+        if not own:
+            edits.append((end, end, f" [{number}]"))
+            continue
+        stretch = text[begins:end]
+        last = list(CITATION.finditer(stretch))[-1]
+        kept = stretch[:last.start()] + f"[{number}]" + stretch[last.end():]
+        earlier = CITATION.sub("", kept[:last.start()])  # the others go, with the space before each
+        earlier = re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", earlier))
+        edits.append((begins, end, earlier + kept[last.start():]))
+    for start, end, replacement in reversed(edits):
+        text = text[:start] + replacement + text[end:]
+    return text, len(edits)
 
 
 FIGURES = frozenset({"money", "percent", "number", "year"})

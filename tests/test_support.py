@@ -166,6 +166,46 @@ def test_a_model_answer_left_uncited_is_cited_where_a_passage_holds_it_and_says_
     assert any("1 sentence the model left uncited was given the citation" in notice for notice in answer.notices)
 
 
+def test_a_sentence_citing_a_passage_that_does_not_hold_it_cites_the_one_that_does():
+    text = ("The roadmap sets three big shifts for the Royal Preston Hospital. [1]\n"
+            "- Our budget is £5.4bn in 2025/26, of which 15% goes on mental health [2]\n"
+            "- Our budget is £5.4bn in 2025/26, of which 15% goes on mental health [1]\n"
+            "- The budget is £9.9bn in 2025/26 and 15% goes on mental health. [2]")
+    recited, moved = support.recite(text, [PASSAGE, BOARD])
+    assert moved == 2
+    assert recited.splitlines() == [
+        "The roadmap sets three big shifts for the Royal Preston Hospital. [2]",
+        "- Our budget is £5.4bn in 2025/26, of which 15% goes on mental health [1]",
+        "- Our budget is £5.4bn in 2025/26, of which 15% goes on mental health [1]",  # already right: as written
+        "- The budget is £9.9bn in 2025/26 and 15% goes on mental health. [2]",  # no passage holds £9.9bn: as written
+    ]
+    assert [s.support for s in support.check(recited, [PASSAGE, BOARD])] == ["supported", "supported", "supported", "unsupported"]
+
+
+def test_a_recited_sentence_keeps_one_citation_where_its_last_stood_and_one_vouched_for_gets_its_own():
+    text = "The roadmap [1] sets three big shifts for the Royal Preston Hospital [1]. Our budget is £5.4bn in 2025/26. [1]"
+    recited, moved = support.recite(text.replace("Our budget is £5.4bn in 2025/26. [1]", "It is £5.4bn. [2]"), [PASSAGE, BOARD])
+    assert moved == 1 and recited.startswith("The roadmap sets three big shifts for the Royal Preston Hospital [2].")
+    # the first sentence takes the second's [2] (BOARD): it is checked against it, and PASSAGE holds it
+    text = "Our budget is £5.4bn in 2025/26, with 15% on mental health. The roadmap sets three big shifts for the Royal Preston Hospital. [2]"
+    recited, moved = support.recite(text, [PASSAGE, BOARD])
+    assert moved == 1
+    assert recited == text.replace("health.", "health. [1]")
+
+
+def test_a_model_answer_citing_the_wrong_passage_cites_the_right_one_and_says_so(corpus_assistant, scripted):
+    question = "What is the annual budget for 2025/26?"
+    quoted = corpus_assistant.ask(question)
+    sentence = support.CITATION.sub("", quoted.answer.split("[")[0]).strip()
+    holder = quoted.citations[0]
+    other = next(s for s in quoted.contexts if s.doc != holder.doc or s.start != holder.start)
+    scripted.reply = f"{sentence} [{other.passage or other.n}]"  # the model is given the passages under their first numbers
+    answer = corpus_assistant.ask(question, backend="scripted")
+    assert [s.support for s in answer.sentences] == ["supported"], answer.sentences
+    assert (answer.citations[0].doc, answer.citations[0].start) == (holder.doc, holder.start)
+    assert any("1 sentence cited a passage that does not hold it" in notice for notice in answer.notices)
+
+
 # -- the measure of the check --------------------------------------------------------------------
 
 
