@@ -215,8 +215,8 @@ def generate(
     answerer: Answerer, fallback: Answerer, prepared: Prepared, query: str,
     evidence: list[Source], wide: list[Source], audience: str, timings: dict[str, float], quoted: str = "",
 ) -> Generator[Event, None, Generated]:
-    """The answerer's answer, streamed, without lines that only copy a passage's label nor
-    sentences it has already said (a model that loops is stopped); the
+    """The answerer's answer, streamed, without lines that only copy a passage's label (a model
+    that loops is stopped); the
     fallback's (from the ``wide`` sources) when an LLM fails, begins to quote its instructions or
     only repeats the labels (``quoted``: the fallback's answer, when the decision already made it)."""
     notices: list[str] = []
@@ -226,7 +226,7 @@ def generate(
             if looped:
                 notices.append(LOOPED)
                 yield Event("notice", text=LOOPED)
-            answer = without_repeats(without_labels(text, evidence)) if text is not None else None
+            answer = without_labels(text, evidence) if text is not None else None
             if answer:
                 return Generated(answer, answerer.model, evidence, notices)
             # nothing of the reply is kept; the documents' own sentences answer instead
@@ -340,7 +340,8 @@ def _from_llm(
             break
     if watch.leaked:
         return None, looped
-    text = "".join(raw).strip()
+    text = "".join(raw)
+    text = (text[:text.rfind("\n")] if looped else text).strip()  # a loop stopped: the line it had begun goes
     if not text:
         raise LLMUnavailable("the language model returned an empty answer")
     timings["generate"] = time.perf_counter() - mark
@@ -381,7 +382,9 @@ class Verified:
 def verify(generated: Generated, passages: Sequence[Passage], sources: Sequence[Source] = (), glossary=None) -> Verified:
     """The status, and the text with every citation checked against the sources it was written
     from, a sentence the model left uncited given the citation of the passage that holds it
-    (:func:`support.attribute`), the sources numbered as the answer first cites them, and every
+    (:func:`support.attribute`), one whose citation does not hold it given the one that does
+    (:func:`support.recite`), a sentence said again left out (:func:`assistant.repeats.without_repeats`),
+    the sources numbered as the answer first cites them, and every
     sentence checked against the passages it cites (``sources``: the numbered passages, whole; see :mod:`assistant.support`).
     The answer is supported when every sentence is."""
     text = generated.text.strip()
@@ -409,9 +412,13 @@ def verify(generated: Generated, passages: Sequence[Passage], sources: Sequence[
     if moved:
         checked = replace(check_citations(recited, generated.contexts), invalid=checked.invalid)
         notices.append(
-            f"{moved} sentence{'s' if moved > 1 else ''} cited a passage that does not hold {'them' if moved > 1 else 'it'}: "
+            f"{moved} sentence{'s' if moved > 1 else ''} did not cite the passage that holds {'them' if moved > 1 else 'it'}: "
             f"{'each now cites' if moved > 1 else 'it now cites'} the passage that holds its figures, names and most of its words."
         )
+    # a sentence said again, citing nothing new (now that each cites what holds it), goes
+    unrepeated = without_repeats(checked.text)
+    if unrepeated != checked.text:
+        checked = replace(check_citations(unrepeated, generated.contexts), invalid=checked.invalid)
     if not checked.supported:
         notices.append("This answer cites no source, so it could not be checked against the documents. Treat it with care.")
     # numbered as read: the first source the answer cites is [1] (each keeps its number as `passage`)

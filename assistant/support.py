@@ -51,7 +51,8 @@ _SCALED = re.compile(rf"({_FIGURE})\s?(bn|billion|million|thousand)\b", re.I)  #
 _SHORT_RANGE = re.compile(r"(?<![\d,.])(\d{1,3})\s?[-–]\s?(\d{1,3}(?:,\d{3})+)(?![\d,])")
 _NUMBER = re.compile(rf"(?<![\w.£])({_FIGURE})(?![\w%]|\.\d)")  # a section number ("5.2.1") is no figure
 _WORD = re.compile(r"[^\W\d_][\w'’&-]*")
-_LEAD = re.compile(r"^\s*(?:[-*•·–—▪●◦‣]|\d{1,2}[.)])\s+")  # a bullet or a list number
+_CLOSERS = "\"'’”)"  # what may close a sentence after its full stop
+LIST_MARK = re.compile(r"^\s*(?:[-*•·–—▪●◦‣]|\d{1,2}[.)])\s+")  # a bullet or a list number
 # words written with a capital that name nothing: a sentence's usual openers, days and the like
 _NOT_NAMES = frozenset("i however also this these those there their its it our we they he she you".split())
 
@@ -99,7 +100,7 @@ def stretches(text: str) -> list[tuple[int, int, str, tuple[int, ...], bool]]:
     checked against are its own (not the next sentence's)."""
     found: list[tuple[int, int, str, tuple[int, ...], bool]] = []
     for offset, content in statements(text or ""):
-        line = _LEAD.sub("", content).strip()
+        line = LIST_MARK.sub("", content).strip()
         if not line:
             continue
         start = offset + content.find(line)
@@ -121,6 +122,8 @@ def stretches(text: str) -> list[tuple[int, int, str, tuple[int, ...], bool]]:
             bare = SCORED_CITATION.sub("", part).strip()
             if not re.search(r"\w", bare) or bare.endswith(":"):
                 continue
+            while end < len(text) and text[end] in _CLOSERS:  # "(… the plan.) Next": the bracket is its own
+                end += 1
             # a sentence without its own citation is vouched for by the next one's in its line or
             # bullet ("X. Y. [1]": [1] is cited for X too, and X is checked against it)
             found.append((begins, end, part, cited[i] or next((c for c in cited[i + 1:] if c), ()), bool(cited[i])))
@@ -456,31 +459,41 @@ def recite(text: str, sources: Sequence[Source], glossary=None, min_word_share: 
     """``text`` with each sentence that the passages it cites do not back (:func:`check`) cited
     instead to the source that does (:func:`attribution`), and how many were: a model often cites
     the passage next to the one it took a sentence from. A sentence's own citations are replaced
-    where the last of them stood; one checked against the next sentence's citation gets its own."""
+    where the last of them stood (a sentence before it that had none of its own, and was checked
+    against them, keeps them as its own); one checked against the next sentence's citation gets its own."""
     by_number = {source.n: source for source in sources}
     edits: list[tuple[int, int, str]] = []  # (start, end, what replaces text[start:end])
+    borrowers: list[tuple[int, bool]] = []  # the sentences before, with no citation of their own: (end, re-cited)
+    moved = 0
     for begins, end, sentence, cited, own in stretches(text):
         known = tuple(n for n in cited if n in by_number)
-        if not known:
-            continue  # cites nothing it read: attribute() gives it one
-        passage = "\n".join(context(by_number[n]) for n in known)
-        if _verdict(sentence, known, passage.lower(), specifics(passage), glossary, MIN_WORD_SHARE)[0] == "supported":
-            continue
-        number = attribution(sentence, sources, glossary, min_word_share)
-        if number is None or number in known:
-            continue
+        number = None
+        if known:  # one citing nothing it read is attribute()'s to cite
+            passage = "\n".join(context(by_number[n]) for n in known)
+            if _verdict(sentence, known, passage.lower(), specifics(passage), glossary, MIN_WORD_SHARE)[0] != "supported":
+                number = attribution(sentence, sources, glossary, min_word_share)
+                number = None if number in known else number
+        moved += number is not None
         if not own:
-            edits.append((end, end, f" [{number}]"))
+            if number is not None:
+                edits.append((end, end, f" [{number}]"))
+            if cited:  # checked against the next sentence's citations
+                borrowers.append((end, number is not None))
             continue
-        stretch = text[begins:end]
-        last = list(CITATION.finditer(stretch))[-1]
-        kept = stretch[:last.start()] + f"[{number}]" + stretch[last.end():]
-        earlier = CITATION.sub("", kept[:last.start()])  # the others go, with the space before each
-        earlier = re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", earlier))
-        edits.append((begins, end, earlier + kept[last.start():]))
+        if number is not None:
+            stretch = text[begins:end]
+            last = list(CITATION.finditer(stretch))[-1]
+            kept = stretch[:last.start()] + f"[{number}]" + stretch[last.end():]
+            earlier = CITATION.sub("", kept[:last.start()])  # the others go, with the space before each
+            earlier = re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", earlier))
+            edits.append((begins, end, earlier + kept[last.start():]))
+            old = "".join(f"[{n}]" for n in cited)
+            edits.extend((at, at, f" {old}") for at, moved in borrowers if not moved)
+        borrowers = []
+    edits.sort(key=lambda edit: edit[0])
     for start, end, replacement in reversed(edits):
         text = text[:start] + replacement + text[end:]
-    return text, len(edits)
+    return text, moved
 
 
 FIGURES = frozenset({"money", "percent", "number", "year"})

@@ -203,7 +203,7 @@ def test_a_model_answer_citing_the_wrong_passage_cites_the_right_one_and_says_so
     answer = corpus_assistant.ask(question, backend="scripted")
     assert [s.support for s in answer.sentences] == ["supported"], answer.sentences
     assert (answer.citations[0].doc, answer.citations[0].start) == (holder.doc, holder.start)
-    assert any("1 sentence cited a passage that does not hold it" in notice for notice in answer.notices)
+    assert any("1 sentence did not cite the passage that holds it" in notice for notice in answer.notices)
 
 
 # -- the measure of the check --------------------------------------------------------------------
