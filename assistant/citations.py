@@ -55,7 +55,7 @@ def check_citations(text: str, sources: list[Source]) -> CitationCheck:
 
     cleaned = WRITTEN_CITATION.sub(rewrite, text)
     cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", cleaned)  # a removed citation leaves no stray space
-    cleaned = re.sub(r"[ \t]{2,}", " ", cleaned).strip()
+    cleaned = re.sub(r"(?<=\S)[ \t]{2,}", " ", cleaned).strip()  # a nested bullet keeps its indent
     return CitationCheck(text=cleaned, cited=list(cited.values()), invalid=invalid)
 
 

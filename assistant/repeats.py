@@ -1,74 +1,172 @@
 """A small model sometimes says a sentence again, or falls into a loop, writing the same lines
-until it runs out of tokens (dev: 8 of the local model's 243 answers said something twice, and
-one looped for over five minutes). :func:`looping` tells, as the reply streams, that it has begun
-to loop, so the stream can stop there; :func:`without_repeats` leaves out of the reply every
-sentence it has already said (with its citations), and any line that leaves empty.
+until it runs out of tokens (dev, stop 23: 8 of the local model's 243 answers said something
+twice, and one looped for over five minutes). :func:`looping` tells, as the reply streams, that it
+has begun to loop, so the stream can stop there; :func:`without_repeats` leaves out of the reply
+what it has already said (with its citations), and any line or heading that leaves empty.
 
-Only a statement of ``MIN_WORDS`` words or more counts: "Yes.", "Not stated." or "- Cancer" may
-rightly come under several headings, and so may a heading. A table's rows are left whole.
+What a sentence says is read under its headings: the headings, bold lines and short lead-ins
+("2026/27:", "Key actions:") above it, each under the ones of a higher level. "- Stroke care is a priority [1]" under "### Blackpool" and again under
+"### Preston" says two things; twice under one heading, one. A table's rows are left as they are.
 
-    looping("- A plan for stroke [1]\\n- B [2]\\n- A plan for stroke [1]\\n- A plan for stroke [1]\\n- A plan for stroke [1]\\n")  # True
-    without_repeats("A plan for stroke. [1] B. [2] A plan for stroke. [1]")  # "A plan for stroke. [1] B. [2]"
+    without_repeats("A plan for stroke care. [1] B. [2] A plan for stroke care. [1]")
+    # "A plan for stroke care. [1] B. [2]"
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from assistant.support import LIST_MARK, stretches
 from index.text import CITATION, SCORED_CITATION, WORD
 
-MIN_WORDS = 4  # a statement shorter than this may rightly be said again
-LOOP_LINES = 3  # the last lines all said before, citations and all: the model is looping
+MIN_WORDS = 4  # a shorter sentence inside a line ("Yes.") is said again only with its whole line
+LOOP_SENTENCES = 8  # the last sentences all said before, under the same heading, citations and all: a loop (a block said twice is not)
+LOOP_WINDOW = 4000  # characters of the end of a reply read for a loop (a loop repeats what is near)
 _BARE_ITEM = re.compile(r"^\s*(?:[-*•·–—▪●◦‣]|\d{1,2}[.)])?\s*$")  # a bullet or list number with nothing after it
-_NOT_A_STATEMENT = re.compile(r"^\s*(?:#|\|)|^\s*\*\*[^*]+\*\*:?\s*$")  # a heading, a table row, a bold lead-in
+_HEADING = re.compile(r"^\s*(?:#{1,6}\s|\*\*[^*]+\*\*:?\s*$)")  # a heading, a bold line
+_LEAD_IN = re.compile(r":\s*(?:\[\d+\]\s*)*$")  # a line ending in ":" leads into what follows
+LABEL_WORDS = 6  # a lead-in of at most this many words is a label ("2026/27:", "Key actions:"): a heading
+_TABLE_ROW = re.compile(r"^\s*\|")
+
+
+@dataclass(frozen=True)
+class _Line:
+    start: int
+    end: int
+    text: str
+    heading: str  # what it is read under: the headings above it ("blackpool > key actions"; "" for none)
+    kind: str  # "heading" | "lead" (a lead-in sentence) | "table" | "blank" | "statement"
+    indent: int
 
 
 def _said(text: str) -> str:
-    """What a sentence or line says: without its citations, bullet, case and closing stop."""
+    """What a sentence or line says: without its citations, bullet, case, brackets and closing stop."""
     text = LIST_MARK.sub("", SCORED_CITATION.sub(" ", text))
-    return re.sub(r"\s+", " ", text).strip(" .;:,(\"'“‘").casefold()
+    return re.sub(r"\s+", " ", text).strip(" .;:,()\"'“”‘’*#").casefold()
 
 
-def _statement(said: str) -> bool:
-    return len(WORD.findall(said)) >= MIN_WORDS
+def _level(line: str) -> float:
+    """How deep a heading is: "#" to "######" 1 to 6, a bold line below them, a lead-in below all."""
+    marks = re.match(r"\s*(#{1,6})\s", line)
+    return len(marks.group(1)) if marks else 6.5 if line.strip().startswith("**") else 7
+
+
+def _lines(text: str) -> list[_Line]:
+    lines, path, at = [], [], 0  # path: the headings above, (level, what it says), outermost first
+    for raw in text.split("\n"):
+        kind = ("blank" if not raw.strip() else "table" if _TABLE_ROW.match(raw) else "heading" if _HEADING.search(raw)
+                else ("heading" if len(WORD.findall(_said(raw))) <= LABEL_WORDS else "lead") if _LEAD_IN.search(raw)
+                else "statement")
+        if kind == "heading":
+            level = _level(raw)
+            path = [entry for entry in path if entry[0] < level] + [(level, _said(raw))]
+        heading = " > ".join(said for _, said in path)
+        lines.append(_Line(at, at + len(raw), raw, heading, kind, len(raw) - len(raw.lstrip())))
+        at += len(raw) + 1
+    return lines
+
+
+def _line_of(lines: list[_Line], offset: int) -> int:
+    return next(i for i, line in enumerate(lines) if line.start <= offset <= line.end)
 
 
 def looping(text: str) -> bool:
-    """The last ``LOOP_LINES`` whole lines of ``text`` (the one still being written aside; blank
-    lines, headings and table rows not counted) each repeat an earlier line, with the same
-    citations: the model is going round and will not stop of its own accord."""
-    lines = [line for line in text.split("\n")[:-1] if line.strip() and not _NOT_A_STATEMENT.match(line)]
-    keys = [(_said(line), tuple(CITATION.findall(line))) for line in lines]
-    if len(keys) <= LOOP_LINES:
+    """The last ``LOOP_SENTENCES`` whole sentences of ``text`` (the one still being written aside;
+    headings and table rows not counted) each repeat an earlier sentence under the same heading,
+    with the same citations: the model is going round and will not stop of its own accord. Read
+    over the last ``LOOP_WINDOW`` characters, so a long reply costs no more to check."""
+    window = text[-LOOP_WINDOW:]
+    window = window[window.find("\n") + 1:] if len(text) > LOOP_WINDOW else window  # from a whole line
+    lines = _lines(window)
+    placed = stretches(window)
+    if not window.endswith("\n"):
+        placed = placed[:-1]  # the sentence still being written, or its citation
+    keys = []
+    for begins, _, sentence, cited, _ in placed:
+        line = lines[_line_of(lines, begins)]
+        if line.kind == "statement":
+            keys.append((line.heading, _said(sentence), cited))
+    if len(keys) <= LOOP_SENTENCES:
         return False
-    return all(_statement(key[0]) and key in keys[:i] for i, key in enumerate(keys) if i >= len(keys) - LOOP_LINES)
+    return all(key in keys[:i] for i, key in enumerate(keys) if i >= len(keys) - LOOP_SENTENCES)
+
+
+def settled(text: str) -> str:
+    """``text`` without the sentence it was writing when it was stopped (the whole line when that
+    sentence began it): what a stopped loop leaves, as far as its last whole sentence."""
+    if text.endswith("\n"):
+        return text
+    placed = stretches(text)
+    if not placed:
+        return text
+    cut = placed[-1][0]
+    line_start = text.rfind("\n", 0, cut) + 1
+    if _BARE_ITEM.match(text[line_start:cut]):
+        cut = line_start
+    return text[:cut]
 
 
 def without_repeats(text: str) -> str:
-    """``text`` without each sentence that an earlier one already said, citing no passage the
-    earlier did not ("- Cancer services expand [2]" under another year's heading, citing another
-    passage, stays); its citations go with it unless the sentence before it, having none of its
-    own, is checked against them ("X. Y. [1]": Y goes, "[1]" stays for X). A line left with nothing
-    to say goes too."""
+    """``text`` without each sentence that an earlier one under the same heading already said,
+    citing no passage the earlier did not (a sentence under ``MIN_WORDS`` words only with its whole
+    line: "- Cancer [1]" twice in one list); its citations go with it unless the sentence before it
+    in its line, having none of its own and kept, is checked against them ("X. Y. [1]": Y goes,
+    "[1]" stays for X). A line with lines indented under it stays, so no item changes its parent. A
+    line left with nothing to say goes, and so does a heading said before that has nothing left
+    under it."""
+    lines = _lines(text)
     placed = stretches(text)
-    seen: dict[str, set[int]] = {}
-    cuts: list[tuple[int, int, str]] = []
+    at_line = [_line_of(lines, begins) for begins, *_ in placed]
+    alone = {i for i, n in enumerate(at_line) if at_line.count(n) == 1}  # the only sentence of its line
+    seen: dict[tuple[str, str], set[int]] = {}
+    cut: list[int] = []
     for i, (begins, end, sentence, cited, own) in enumerate(placed):
-        said = _said(sentence)
-        line = text[text.rfind("\n", 0, begins) + 1:].split("\n", 1)[0]
-        if not _statement(said) or _NOT_A_STATEMENT.match(line):
+        n = at_line[i]
+        line = lines[n]
+        if line.kind != "statement":
             continue
-        if said in seen and set(cited) <= seen[said]:
-            before = placed[i - 1] if i else None
-            lent = own and before is not None and not before[4] and before[3] == cited and "\n" not in text[before[1]:begins]
-            kept = " " + "".join(f"[{n}]" for n in cited) if lent else ""
-            cuts.append((begins, end, kept))
-        seen.setdefault(said, set()).update(cited)
-    if not cuts:
+        said = _said(sentence)
+        key = (line.heading, said)
+        below = next((other for other in lines[n + 1:] if other.kind != "blank"), None)
+        parent = below is not None and below.indent > line.indent  # items hang under it
+        if (key in seen and set(cited) <= seen[key] and not parent
+                and (i in alone or len(WORD.findall(said)) >= MIN_WORDS)):
+            cut.append(i)
+        seen.setdefault(key, set()).update(cited)
+    if not cut:
         return text
-    for begins, end, kept in reversed(cuts):
+    for i in reversed(cut):
+        begins, end, _, cited, own = placed[i]
+        before = i - 1
+        lent = (own and before >= 0 and before not in cut and at_line[before] == at_line[i]
+                and not placed[before][4] and placed[before][3] == cited)
+        kept = " " + "".join(f"[{n}]" for n in cited) if lent else ""
         text = text[:begins].rstrip(" ") + kept + "\0" + text[end:]  # \0 marks the line it was cut from
-    lines = [re.sub(r"^(\s*)\0\s*", r"\1", line).replace("\0", "").rstrip() for line in text.split("\n")
-             if "\0" not in line or not _BARE_ITEM.match(SCORED_CITATION.sub("", line.replace("\0", "")))]
-    return "\n".join(lines).strip()
+    kept_lines = []
+    for raw in text.split("\n"):
+        if "\0" in raw:
+            raw = re.sub(r"^(\s*)\0[\0\s]*", r"\1", raw).replace("\0", "").rstrip()
+            if _BARE_ITEM.match(SCORED_CITATION.sub("", raw)):
+                continue
+        kept_lines.append(raw)
+    return _without_empty_headings(kept_lines).strip()
+
+
+def _without_empty_headings(raw_lines: list[str]) -> str:
+    """The lines without a heading or lead-in said before that now has nothing under it (what a
+    loop or a repeated block leaves)."""
+    lines = _lines("\n".join(raw_lines))
+    said_before: set[tuple[str, str]] = set()
+    kept = []
+    for n, line in enumerate(lines):
+        if line.kind in ("heading", "lead"):
+            below = next((other for other in lines[n + 1:] if other.kind != "blank"), None)
+            empty = below is None or below.kind in ("heading", "lead") or (
+                line.kind == "lead" and below.indent <= line.indent and not LIST_MARK.match(below.text))
+            key = (line.heading, _said(line.text))
+            if empty and key in said_before:
+                continue
+            said_before.add(key)
+        kept.append(line.text)
+    return "\n".join(kept)

@@ -29,7 +29,7 @@ from assistant.evidence import without_labels
 from assistant.language import NOT_ENGLISH_NOTICE, looks_english
 from assistant.llm import LLMUnavailable
 from assistant.prompt_leak import LeakWatch
-from assistant.repeats import looping, without_repeats
+from assistant.repeats import looping, settled, without_repeats
 from assistant.retrieval import Filters, Passage, Retriever
 from assistant.rewrite import is_follow_up, moves_a_year, rewrite_by_rule
 
@@ -39,6 +39,7 @@ WITHHELD = (
     "The model began to quote its own instructions, so its reply was withheld (they are not shared): "
     "this answer is made of sentences quoted from the documents."
 )
+_ENDS_SENTENCE = re.compile(r"[.!?\n]")  # a piece that may end a sentence: a loop is looked for then
 LOOPED = "The model began to write the same lines again and again, so it was stopped there."
 LABELS_ONLY = (
     "The model's reply only repeated the labels of the passages it read, so this answer is made of "
@@ -334,14 +335,14 @@ def _from_llm(
         if watch.feed(piece):
             pieces.close()
             break
-        if "\n" in piece and looping("".join(raw)):
+        if _ENDS_SENTENCE.search(piece) and looping("".join(raw)):
             pieces.close()
             looped = True
             break
     if watch.leaked:
         return None, looped
     text = "".join(raw)
-    text = (text[:text.rfind("\n")] if looped else text).strip()  # a loop stopped: the line it had begun goes
+    text = (settled(text) if looped else text).strip()  # a loop stopped: the sentence it had begun goes
     if not text:
         raise LLMUnavailable("the language model returned an empty answer")
     timings["generate"] = time.perf_counter() - mark

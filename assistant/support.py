@@ -51,7 +51,19 @@ _SCALED = re.compile(rf"({_FIGURE})\s?(bn|billion|million|thousand)\b", re.I)  #
 _SHORT_RANGE = re.compile(r"(?<![\d,.])(\d{1,3})\s?[-–]\s?(\d{1,3}(?:,\d{3})+)(?![\d,])")
 _NUMBER = re.compile(rf"(?<![\w.£])({_FIGURE})(?![\w%]|\.\d)")  # a section number ("5.2.1") is no figure
 _WORD = re.compile(r"[^\W\d_][\w'’&-]*")
-_CLOSERS = "\"'’”)"  # what may close a sentence after its full stop
+_PAIRS = {")": "(", "”": "“", "’": "‘", '"': '"', "'": "'"}  # what may close a sentence after its full stop
+
+
+def _closes(sentence: str, mark: str) -> bool:
+    """``mark`` closes a bracket or quote the sentence opened ("(… the plan.)"), not one opened before it."""
+    opener = _PAIRS.get(mark)
+    if opener is None:
+        return False
+    if opener == mark:  # a straight quote: the sentence holds an odd number of them
+        return sentence.count(mark) % 2 == 1
+    return sentence.count(opener) > sentence.count(mark)
+
+
 LIST_MARK = re.compile(r"^\s*(?:[-*•·–—▪●◦‣]|\d{1,2}[.)])\s+")  # a bullet or a list number
 # words written with a capital that name nothing: a sentence's usual openers, days and the like
 _NOT_NAMES = frozenset("i however also this these those there their its it our we they he she you".split())
@@ -122,8 +134,8 @@ def stretches(text: str) -> list[tuple[int, int, str, tuple[int, ...], bool]]:
             bare = SCORED_CITATION.sub("", part).strip()
             if not re.search(r"\w", bare) or bare.endswith(":"):
                 continue
-            while end < len(text) and text[end] in _CLOSERS:  # "(… the plan.) Next": the bracket is its own
-                end += 1
+            while end < len(text) and _closes(part, text[end]):  # "(… the plan.) Next": the bracket is its own
+                part, end = part + text[end], end + 1
             # a sentence without its own citation is vouched for by the next one's in its line or
             # bullet ("X. Y. [1]": [1] is cited for X too, and X is checked against it)
             found.append((begins, end, part, cited[i] or next((c for c in cited[i + 1:] if c), ()), bool(cited[i])))
@@ -428,11 +440,16 @@ def attribution(sentence: str, sources: Sequence[Source], glossary=None, min_wor
         return None  # "It is also green.": too few words to tell which passage holds it
     found = specifics(sentence)
     defined = defined_in(sentence)
+    # its first word, when a name may stand there ("Blackpool will open …"), which names() cannot tell
+    first = _WORD.search(SCORED_CITATION.sub(" ", sentence))
+    lead = set(terms(first.group())) if first and first.group()[:1].isupper() and first.group().lower() not in STOPWORDS else set()
     best, best_share = None, min_word_share
     for source in sources:
         passage = context(source)
         lowered, passage_specifics = passage.lower(), specifics(passage)
         if not all(held(s, passage_specifics, lowered, glossary, defined) for s in found):
+            continue
+        if lead and not lead <= set(terms(lowered)):
             continue
         share = _word_share(sentence, lowered)
         if share > best_share or (best is None and share >= best_share):
@@ -457,28 +474,32 @@ def attribute(text: str, sources: Sequence[Source], glossary=None, min_word_shar
 
 def recite(text: str, sources: Sequence[Source], glossary=None, min_word_share: float = MIN_ATTRIBUTION_SHARE) -> tuple[str, int]:
     """``text`` with each sentence that the passages it cites do not back (:func:`check`) cited
-    instead to the source that does (:func:`attribution`), and how many were: a model often cites
-    the passage next to the one it took a sentence from. A sentence's own citations are replaced
-    where the last of them stood (a sentence before it that had none of its own, and was checked
-    against them, keeps them as its own); one checked against the next sentence's citation gets its own."""
+    instead to the source that does (:func:`attribution`), and holds more of its words, and how
+    many were: a model often cites the passage next to the one it took a sentence from. A
+    sentence's own citations are replaced where the last of them stood (a sentence before it in its
+    line that had none of its own, and was checked against them, keeps them as its own); one
+    checked against the next sentence's citation gets its own."""
     by_number = {source.n: source for source in sources}
     edits: list[tuple[int, int, str]] = []  # (start, end, what replaces text[start:end])
-    borrowers: list[tuple[int, bool]] = []  # the sentences before, with no citation of their own: (end, re-cited)
+    borrowers: list[tuple[int, tuple[int, ...], bool]] = []  # sentences with no citation of their own: (end, cited, re-cited)
     moved = 0
     for begins, end, sentence, cited, own in stretches(text):
+        borrowers = [b for b in borrowers if b[1] == cited and "\n" not in text[b[0]:begins]]  # its lender's, in its line
         known = tuple(n for n in cited if n in by_number)
         number = None
         if known:  # one citing nothing it read is attribute()'s to cite
             passage = "\n".join(context(by_number[n]) for n in known)
             if _verdict(sentence, known, passage.lower(), specifics(passage), glossary, MIN_WORD_SHARE)[0] != "supported":
                 number = attribution(sentence, sources, glossary, min_word_share)
-                number = None if number in known else number
+                if number in known or (number is not None and _word_share(sentence, context(by_number[number]).lower())
+                                       <= _word_share(sentence, passage.lower())):
+                    number = None
         moved += number is not None
         if not own:
             if number is not None:
                 edits.append((end, end, f" [{number}]"))
             if cited:  # checked against the next sentence's citations
-                borrowers.append((end, number is not None))
+                borrowers.append((end, cited, number is not None))
             continue
         if number is not None:
             stretch = text[begins:end]
@@ -488,7 +509,7 @@ def recite(text: str, sources: Sequence[Source], glossary=None, min_word_share: 
             earlier = re.sub(r"[ \t]+([.,;:])", r"\1", re.sub(r"[ \t]{2,}", " ", earlier))
             edits.append((begins, end, earlier + kept[last.start():]))
             old = "".join(f"[{n}]" for n in cited)
-            edits.extend((at, at, f" {old}") for at, moved in borrowers if not moved)
+            edits.extend((at, at, f" {old}") for at, _, recited in borrowers if not recited)
         borrowers = []
     edits.sort(key=lambda edit: edit[0])
     for start, end, replacement in reversed(edits):

@@ -99,9 +99,9 @@ SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’”)]*\s+(?=[\"'‘“(]?[A-Z0-9£]
 ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "c.", "approx.", "Prof.", "Dr.", "Mr.", "Mrs.", "Ms.", "St.", "No.", "vs.", "Cllr.")
 # A sentence of an answer ends at ".", "!" or "?" (and any closing quotes or bracket) before any
 # word: an answer is scored sentence by sentence, and a model may start one in lower case; not at
-# the full stop of an abbreviation ("(e.g. one in ten", "Dr. Smith"), but "etc." may end one.
+# the full stop of an abbreviation ("(e.g. one in ten", "Dr. Smith"), but "etc." and "No." may end one.
 ANSWER_SENTENCE_END = re.compile(
-    r"(?<=[.!?])" + "".join(rf"(?<!\b{re.escape(a)})" for a in ABBREVIATIONS if a != "etc.") + r"[\"'’”)]*\s+(?=\S)"
+    r"(?<=[.!?])" + "".join(rf"(?<!\b{re.escape(a)})" for a in ABBREVIATIONS if a not in ("etc.", "No.")) + r"[\"'’”)]*\s+(?=\S)"
 )
 _CITED_STRETCH = re.compile(r"([^\[\n]*(?:\[(?!\d)[^\[\n]*)*)((?:[ \t]*\[\d+\])*)")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.repeats import looping, without_repeats
+from assistant.repeats import LOOP_SENTENCES, looping, settled, without_repeats
 from assistant.stages import LOOPED
 from tests.fakes import corpus_assistant, scripted  # noqa: F401 (fixtures)
 
@@ -13,44 +13,63 @@ def test_a_sentence_said_again_goes_with_its_citations_and_what_is_new_in_its_li
             "\n"
             "- stroke\n"
             "- The ICB had a deficit of £350m. [1] Waiting lists fell. [4]\n"
-            "3. The ICB had a deficit of £350m [1]\n"
-            "    - Thrombectomy services open [1]\n"
-            "(The ICB had a deficit of £350m [1].) Beds rose [3].")
+            "(The ICB had a deficit of £350m [1].) Beds rose by ten in Preston [3].\n"
+            "- Yes. [1] Beds rose by ten in Preston [3].")
     assert without_repeats(text) == ("The ICB had a deficit of £350m. [1] Big plans follow [2].\n"
                                       "- Stroke [2]\n"
                                       "\n"
-                                      "- stroke\n"  # too short to tell a repeat from a list under another heading
                                       "- Waiting lists fell. [4]\n"
-                                      "    - Thrombectomy services open [1]\n"
-                                      "Beds rose [3].")
+                                      "Beds rose by ten in Preston [3].\n"
+                                      "- Yes. [1]")  # a short sentence goes only with its whole line
     assert without_repeats("Plans [1]. More plans [2].") == "Plans [1]. More plans [2]."
 
 
-def test_the_same_words_citing_another_passage_short_ones_headings_and_table_rows_are_not_repeats():
+def test_what_is_said_under_another_heading_or_citing_another_passage_is_not_a_repeat():
     timeline = ("2025/26:\n- Cancer: faster diagnosis for all [1]\n2026/27:\n- Cancer: faster diagnosis for all [2]\n"
                 "- Cancer: faster diagnosis for all [2]")
     assert without_repeats(timeline) == timeline.rsplit("\n", 1)[0]
-    kept = ("### Blackpool place plans\n- Yes. [1]\n**Key actions for the place:**\n- Not stated\n"
-            "### Blackpool place plans\n- Yes. [2]\n**Key actions for the place:**\n- Not stated\n"
-            "| Stroke care is a priority | Yes. | Yes. |\n| Stroke care is a priority | No. | Yes. |")
-    assert without_repeats(kept) == kept
+    per_place = "".join(f"### {place}\n#### Actions\n- Stroke care is a named priority [1]\n- Yes [1]\n"
+                        for place in ("Blackpool", "Preston", "Lancaster", "Burnley"))
+    assert without_repeats(per_place) == per_place
+    assert not looping(per_place)
+    bold = "".join(f"**{place}**\nKey actions:\n- Stroke care is a named priority [1]\n" for place in ("Blackpool", "Preston", "Barrow"))
+    assert without_repeats(bold) == bold and not looping(bold)
+    table = "| Stroke care is a priority | Yes. | Yes. |\n| Stroke care is a priority | No. | Yes. |"
+    assert without_repeats(table) == table
 
 
-def test_a_repeat_keeps_the_citation_the_sentence_before_it_is_checked_against():
+def test_a_repeat_keeps_the_citation_the_sentence_before_it_is_checked_against_only_while_that_one_stays():
     text = "The deficit is £350m this year. [1] Plans follow here. The deficit is £350m this year. [1]"
     assert without_repeats(text) == "The deficit is £350m this year. [1] Plans follow here. [1]"
+    twice = ("The deficit is £350m this year. Plans follow here in full. [1]\n"
+             "The deficit is £350m this year. Plans follow here in full. [1] Funding comes from the Better Care Fund. [2]")
+    assert without_repeats(twice) == "The deficit is £350m this year. Plans follow here in full. [1]\nFunding comes from the Better Care Fund. [2]"
 
 
-def test_a_loop_is_the_last_lines_all_said_before_with_the_same_citations():
+def test_an_item_with_items_under_it_stays_and_a_loops_empty_headings_go():
+    nested = "1. A plan for stroke care [1]\n2. B [2]\n3. A plan for stroke care [1]\n   - Thrombectomy will open in Preston [1]\n4. C [2]"
+    assert without_repeats(nested) == nested
+    looped = "### Stroke\n- A plan for stroke care [1]\n- Beds will rise by ten [2]\n" * 3
+    assert without_repeats(looped) == "### Stroke\n- A plan for stroke care [1]\n- Beds will rise by ten [2]"
+
+
+def test_a_loop_is_the_last_sentences_all_said_before_under_the_same_heading_with_the_same_citations():
     line = "- The ICB will keep its spending within budget [1]\n"
-    other = "- Waiting lists will fall across the area [2]\n"
-    assert looping(line + other + line + line + line)
-    assert looping(line + other + line + other + line + other)  # a block going round
-    assert not looping(line + other + line + line + line.rstrip("\n"))  # the last line still being written
-    assert not looping(line + other + line + line + "- A new point about stroke care here [3]\n")
-    assert not looping(line + line.replace("[1]", "[2]") + line.replace("[1]", "[3]") + line.replace("[1]", "[4]"))
-    per_place = "".join(f"**{place}**\n- Yes [1]\n- Not stated\n" for place in ("Blackpool", "Preston", "Lancaster", "Burnley"))
-    assert not looping(per_place)
+    other = "- Yes [1]\n"
+    assert looping(line + other + line * LOOP_SENTENCES)
+    assert looping((line + other) * (LOOP_SENTENCES // 2 + 1))  # a block going round, short lines and all
+    assert looping("The plan is set. [1] " * (LOOP_SENTENCES + 2))  # in one paragraph
+    assert not looping(line + other + line * (LOOP_SENTENCES - 1) + line.rstrip("\n"))  # the last still being written
+    assert not looping(line + other + line * (LOOP_SENTENCES - 1) + "- A new point about stroke care here [3]\n")
+    block = "".join(f"- Point number {n} about the plan here [1]\n" for n in range(LOOP_SENTENCES - 1))
+    assert not looping(block + block + "- A new point after the block [2]\n")  # a block said twice, then on
+    assert not looping("".join(line.replace("[1]", f"[{n}]") for n in range(1, LOOP_SENTENCES + 3)))
+
+
+def test_a_stopped_loop_keeps_its_whole_sentences_only():
+    assert settled("- A plan for stroke care [1]\n- A plan for str") == "- A plan for stroke care [1]\n"
+    assert settled("The plan is set. [1] The plan is set. [1] The pl") == "The plan is set. [1] The plan is set. [1] "
+    assert settled("- A plan for stroke care [1]\n") == "- A plan for stroke care [1]\n"
 
 
 def test_a_model_that_loops_is_stopped_and_its_answer_says_each_thing_once(corpus_assistant, scripted, monkeypatch):
@@ -64,6 +83,6 @@ def test_a_model_that_loops_is_stopped_and_its_answer_says_each_thing_once(corpu
 
     monkeypatch.setattr(scripted, "generate", generate)
     answer = corpus_assistant.ask("What is the annual budget for 2025/26?", backend="scripted")
-    assert len(looped) == 4 and LOOPED in answer.notices, (len(looped), answer.notices)
+    assert len(looped) == LOOP_SENTENCES + 1 and LOOPED in answer.notices, (len(looped), answer.notices)
     assert answer.answer.count("keep its spending") == 1 and answer.answer.count("£5.4bn") == 1, answer.answer
     assert not answer.answer.endswith("The")  # the line it had begun when stopped

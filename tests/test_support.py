@@ -193,6 +193,21 @@ def test_a_recited_sentence_keeps_one_citation_where_its_last_stood_and_one_vouc
     assert recited == text.replace("health.", "health. [1]")
 
 
+def test_a_sentence_is_not_recited_to_a_passage_about_another_place_nor_given_another_lines_citation():
+    blackpool = Source(n=1, doc="a.txt", title="Plan A", section="Places", page=None, start=0, end=60,
+                       text="Blackpool plans to renew the seafront health centre.")
+    preston = Source(n=2, doc="b.txt", title="Plan B", section="Places", page=None, start=0, end=60,
+                     text="Preston will open new community hubs across the town.")
+    text = "Blackpool will open new community hubs across the town [1]."
+    assert support.recite(text, [blackpool, preston]) == (text, 0)  # its first word names a place [2] does not hold
+    # "Source: [1]" lends [1] to the sentence before it, and is no sentence itself: a later line's move leaves them be
+    other = Source(n=3, doc="c.txt", title="Plan C", section="Other", page=None, text="Unrelated words here.", start=0, end=30)
+    text = ("Our budget is £5.4bn in 2025/26, of which 15% goes on mental health. Source: [1]\n"
+            "- The roadmap sets three big shifts for the Royal Preston Hospital [3]")
+    recited, moved = support.recite(text, [PASSAGE, BOARD, other])
+    assert moved == 1 and recited == text.replace("[3]", "[2]")
+
+
 def test_a_model_answer_citing_the_wrong_passage_cites_the_right_one_and_says_so(corpus_assistant, scripted):
     question = "What is the annual budget for 2025/26?"
     quoted = corpus_assistant.ask(question)
