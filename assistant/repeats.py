@@ -134,6 +134,28 @@ def without_repeats(text: str) -> str:
                 and (i in alone or len(WORD.findall(said)) >= MIN_WORDS)):
             cut.append(i)
         seen.setdefault(key, set()).update(cited)
+    return _cut(text, placed, cut, at_line)
+
+
+def without(text: str, unwanted) -> str:
+    """``text`` without the sentences for which ``unwanted(sentence)`` is true, cut as
+    :func:`without_repeats` cuts a repeat (a line with items under it stays)."""
+    lines = _lines(text)
+    placed = stretches(text)
+    at_line = [_line_of(lines, begins) for begins, *_ in placed]
+    cut = []
+    for i, (_, _, sentence, _, _) in enumerate(placed):
+        n = at_line[i]
+        below = next((other for other in lines[n + 1:] if other.kind != "blank"), None)
+        if lines[n].kind == "statement" and unwanted(sentence) and not (below is not None and below.indent > lines[n].indent):
+            cut.append(i)
+    return _cut(text, placed, cut, at_line)
+
+
+def _cut(text: str, placed: list, cut: list[int], at_line: list[int]) -> str:
+    """``text`` without the sentences ``placed[i]`` for each i in ``cut``: a sentence's citations go with
+    it unless the sentence before it in its line, having none of its own and kept, is checked against
+    them; a line left with nothing to say goes, and so does a heading said before with nothing left under it."""
     if not cut:
         return text
     for i in reversed(cut):

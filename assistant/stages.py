@@ -28,7 +28,7 @@ from assistant.citations import check_citations, number_as_read, renumbered
 from assistant.evidence import without_labels
 from assistant.language import NOT_ENGLISH_NOTICE, looks_english
 from assistant.llm import LLMUnavailable
-from assistant.prompt_leak import LeakWatch
+from assistant.prompt_leak import LeakWatch, without_examples
 from assistant.repeats import looping, settled, without_repeats
 from assistant.retrieval import Filters, Passage, Retriever
 from assistant.rewrite import is_follow_up, moves_a_year, rewrite_by_rule
@@ -41,6 +41,10 @@ WITHHELD = (
 )
 _ENDS_SENTENCE = re.compile(r"[.!?\n]")  # a piece that may end a sentence: a loop is looked for then
 LOOPED = "The model began to write the same lines again and again, so it was stopped there."
+EXAMPLE_ONLY = (
+    "The model's reply only copied the example answer in its instructions, so this answer is made of "
+    "sentences quoted from the documents."
+)
 LABELS_ONLY = (
     "The model's reply only repeated the labels of the passages it read, so this answer is made of "
     "sentences quoted from the documents."
@@ -216,8 +220,8 @@ def generate(
     answerer: Answerer, fallback: Answerer, prepared: Prepared, query: str,
     evidence: list[Source], wide: list[Source], audience: str, timings: dict[str, float], quoted: str = "",
 ) -> Generator[Event, None, Generated]:
-    """The answerer's answer, streamed, without lines that only copy a passage's label (a model
-    that loops is stopped); the
+    """The answerer's answer, streamed, without lines that only copy a passage's label nor
+    sentences copied from the prompt's example answer (a model that loops is stopped); the
     fallback's (from the ``wide`` sources) when an LLM fails, begins to quote its instructions or
     only repeats the labels (``quoted``: the fallback's answer, when the decision already made it)."""
     notices: list[str] = []
@@ -227,11 +231,12 @@ def generate(
             if looped:
                 notices.append(LOOPED)
                 yield Event("notice", text=LOOPED)
-            answer = without_labels(text, evidence) if text is not None else None
+            labelled = without_labels(text, evidence) if text is not None else None
+            answer = without_examples(labelled, [source.text for source in evidence]) if labelled else None
             if answer:
                 return Generated(answer, answerer.model, evidence, notices)
             # nothing of the reply is kept; the documents' own sentences answer instead
-            notice = WITHHELD if text is None else LABELS_ONLY
+            notice = WITHHELD if text is None else LABELS_ONLY if not labelled else EXAMPLE_ONLY
             notices.append(notice)
             yield Event("notice", text=notice)
             yield Event("reset")

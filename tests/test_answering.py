@@ -13,6 +13,7 @@ from assistant.local_model import free_port  # a port nobody listens on
 from assistant.rewrite import rewrite_by_rule
 from tests.conftest import CORPUS, FakeEmbeddings, read_only
 from tests.fake_llm import FakeLLM
+from tests.fakes import corpus_assistant, scripted  # noqa: F401 (fixtures)
 from tests.fakes import in_band  # noqa: F401 (fixture)
 
 
@@ -427,3 +428,21 @@ def test_sources_are_numbered_as_the_answer_first_cites_them():
     again = renumbered(sources, numbering)
     assert [(s.n, s.passage, s.text) for s in again] == [(1, 4, "Passage 4."), (2, 2, "Passage 2."), (3, 1, "Passage 1."),
                                                           (4, 3, "Passage 3.")]
+
+
+def test_a_sentence_copied_from_the_prompts_example_answer_goes_and_a_reply_of_nothing_else_gives_way_to_quotes(
+        corpus_assistant, scripted):
+    from assistant.prompt_leak import example_sentences
+    from assistant.stages import EXAMPLE_ONLY
+    from index.text import CITATION
+
+    question = "What is the annual budget for 2025/26?"
+    quoted = corpus_assistant.ask(question)
+    sentence = CITATION.sub("", quoted.answer.split("[")[0]).strip()
+    assert "work starts in 2026 27" in example_sentences()  # the example this guards against is still the prompt's
+    scripted.reply = f"- {sentence} [1]\n- Work starts in 2026/27 [1]."
+    answer = corpus_assistant.ask(question, backend="scripted")
+    assert "Work starts" not in answer.answer and sentence[:30] in answer.answer, answer.answer
+    scripted.reply = "Work starts in 2026/27 [1]."  # (the whole example is eight words of the prompt: withheld as a leak)
+    answer = corpus_assistant.ask(question, backend="scripted")
+    assert EXAMPLE_ONLY in answer.notices and answer.fell_back and "Work starts" not in answer.answer, answer.answer
