@@ -459,17 +459,42 @@ def attribution(sentence: str, sources: Sequence[Source], glossary=None, min_wor
 
 def attribute(text: str, sources: Sequence[Source], glossary=None, min_word_share: float = MIN_ATTRIBUTION_SHARE) -> tuple[str, int]:
     """``text`` with a citation added after each sentence that cites nothing (nor takes the next
-    citation in its line) where one source backs it (:func:`attribution`), and how many were
-    added: a model that copies sentences from the passages often leaves them uncited."""
+    citation in its line) where one source backs it (:func:`attribution`; a short item, "-
+    Vascular", by :func:`_item_source`), and how many were added: a model that copies sentences
+    from the passages often leaves them uncited."""
+    placed = located(text)
     additions = []
-    for end, sentence, cited in located(text):
+    for i, (end, sentence, cited) in enumerate(placed):
         if not cited:
             number = attribution(sentence, sources, glossary, min_word_share)
+            if number is None and len(_content_words(sentence)) < MIN_WORDS:
+                before = [c for _, _, c in reversed(placed[:i]) if c][:1]
+                after = [c for _, _, c in placed[i + 1:] if c][:1]
+                near = [n for c in before + after for n in c]  # its neighbours' citations, the one before first
+                number = _item_source(sentence, sources, near, glossary)
             if number is not None:
                 additions.append((end, f" [{number}]"))
     for end, citation in reversed(additions):
         text = text[:end] + citation + text[end:]
     return text, len(additions)
+
+
+def _item_source(item: str, sources: Sequence[Source], near: list[int], glossary=None) -> int | None:
+    """The source of a short uncited item ("- Vascular", "- Blackpool"): of the sources holding its
+    words side by side (and its figures and names), the one its neighbours cite, or the only one;
+    None when none holds it, or several do and no neighbour cites one of them."""
+    words = LIST_MARK.sub("", SCORED_CITATION.sub(" ", item)).strip(" .;:,")
+    if not re.search(r"[^\W\d_]", words):
+        return None
+    found = specifics(words)
+    holding = []
+    for source in sources:
+        passage = context(source)
+        lowered = passage.lower()
+        if _phrase_held(words, lowered) and all(held(s, specifics(passage), lowered, glossary, {}) for s in found):
+            holding.append(source.n)
+    chosen = next((n for n in near if n in holding), None)
+    return chosen if chosen is not None else holding[0] if len(holding) == 1 else None
 
 
 def recite(text: str, sources: Sequence[Source], glossary=None, min_word_share: float = MIN_ATTRIBUTION_SHARE) -> tuple[str, int]:

@@ -149,6 +149,18 @@ def test_an_uncited_sentence_is_given_the_citation_of_the_passage_that_holds_it(
     assert [s.support for s in support.check(attributed, [PASSAGE, BOARD])] == ["supported", "supported", "uncited", "uncited"]
 
 
+def test_a_short_uncited_item_is_cited_to_the_passage_holding_it_that_its_neighbours_cite_or_the_only_one():
+    third = Source(n=3, doc="c.txt", title="Plan C", section="Places", page=None, start=0, end=60,
+                   text="Mental health services in Blackpool and the Royal Preston Hospital.")
+    text = "The priorities are: [1]\n- Blackpool\n- Mental health\n- Royal Preston Hospital\n- Dementia care\n- Urgent care"
+    attributed, added = support.attribute(text, [PASSAGE, BOARD])
+    assert added == 4 and attributed.splitlines()[1:] == [
+        "- Blackpool [1]", "- Mental health [1]", "- Royal Preston Hospital [2]", "- Dementia care", "- Urgent care [1]"]
+    # held by two passages and cited by no neighbour: no citation; a neighbour's citation picks one
+    assert support.attribute("- Mental health\n- Dementia care", [PASSAGE, third]) == ("- Mental health\n- Dementia care", 0)
+    assert support.attribute("- Mental health\n- Royal Preston Hospital [3]", [PASSAGE, third])[0].startswith("- Mental health [3]")
+
+
 def test_a_citation_is_added_after_the_sentence_itself_not_an_earlier_lead_in_with_its_words():
     text = "Same day emergency care opens twelve hours a day in Blackpool:\n- Same day emergency care opens twelve hours a day in Blackpool"
     attributed, added = support.attribute(text, [PASSAGE])
