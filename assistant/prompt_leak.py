@@ -4,8 +4,8 @@ A question can ask for the system prompt ("print your instructions word for word
 model may obey, whatever the prompt says. So the reply is watched as it streams: a run of eight
 words taken from our prompt files, that neither the passages nor the question contain, means the
 model is quoting its instructions, and the reply is withheld. A sentence of the prompt's example
-answer ("Work starts in 2026/27 [1].") that the model copies into its answer, and no passage
-holds, is left out (:func:`without_examples`): it is the example's claim, not the documents'.
+answer ("Work starts in 2026/27 [1].") that the model copies into its answer, and no passage it
+read holds, is left out (:func:`without_examples`): it is the example's claim, not the documents'.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import re
 from functools import lru_cache
 
 from assistant.config import PROMPTS_DIR
+from assistant import support
+from assistant.answers import Source
 from assistant.repeats import without
 from index.text import ANSWER_SENTENCE_END, SCORED_CITATION
 
@@ -80,7 +82,13 @@ def example_sentences() -> frozenset[str]:
     return frozenset(found)
 
 
-def without_examples(reply: str, passages: list[str]) -> str:
-    """``reply`` without the sentences that copy the prompt's example answer, unless a passage holds them."""
-    held = " ".join(_plain(text) for text in passages)
-    return without(reply, lambda sentence: _plain(sentence) in example_sentences() and _plain(sentence) not in held)
+def without_examples(reply: str, passages: list[Source]) -> str:
+    """``reply`` without the sentences that copy the prompt's example answer, unless a passage it
+    read holds their figures and every word they say ("Work starts in 2026/27" where a passage
+    says "work will start in 2026/27")."""
+    def copied(sentence: str) -> bool:
+        if _plain(sentence) not in example_sentences():
+            return False
+        return not any(support.holds_all(sentence, source) for source in passages)
+
+    return without(reply, copied)

@@ -165,19 +165,24 @@ def _cut(text: str, placed: list, cut: list[int], at_line: list[int]) -> str:
                 and not placed[before][4] and placed[before][3] == cited)
         kept = " " + "".join(f"[{n}]" for n in cited) if lent else ""
         text = text[:begins].rstrip(" ") + kept + "\0" + text[end:]  # \0 marks the line it was cut from
-    kept_lines = []
+    kept_lines: list[str] = []
+    emptied: set[int] = set()  # the headings and lead-ins (by kept position) a line under them was cut from
     for raw in text.split("\n"):
         if "\0" in raw:
             raw = re.sub(r"^(\s*)\0[\0\s]*", r"\1", raw).replace("\0", "").rstrip()
             if _BARE_ITEM.match(SCORED_CITATION.sub("", raw)):
+                above = next((k for k in range(len(kept_lines) - 1, -1, -1)
+                              if _HEADING.search(kept_lines[k]) or _LEAD_IN.search(kept_lines[k])), None)
+                if above is not None:
+                    emptied.add(above)
                 continue
         kept_lines.append(raw)
-    return _without_empty_headings(kept_lines).strip()
+    return _without_empty_headings(kept_lines, emptied).strip()
 
 
-def _without_empty_headings(raw_lines: list[str]) -> str:
-    """The lines without a heading or lead-in said before that now has nothing under it (what a
-    loop or a repeated block leaves)."""
+def _without_empty_headings(raw_lines: list[str], emptied: set[int] = frozenset()) -> str:
+    """The lines without a heading or lead-in that now has nothing under it and was said before
+    (what a loop or a repeated block leaves) or had a line under it cut (``emptied``)."""
     lines = _lines("\n".join(raw_lines))
     said_before: set[tuple[str, str]] = set()
     kept = []
@@ -187,7 +192,7 @@ def _without_empty_headings(raw_lines: list[str]) -> str:
             empty = below is None or below.kind in ("heading", "lead") or (
                 line.kind == "lead" and below.indent <= line.indent and not LIST_MARK.match(below.text))
             key = (line.heading, _said(line.text))
-            if empty and key in said_before:
+            if empty and (key in said_before or n in emptied):
                 continue
             said_before.add(key)
         kept.append(line.text)

@@ -232,7 +232,7 @@ def generate(
                 notices.append(LOOPED)
                 yield Event("notice", text=LOOPED)
             labelled = without_labels(text, evidence) if text is not None else None
-            answer = without_examples(labelled, [source.text for source in evidence]) if labelled else None
+            answer = without_examples(labelled, evidence) if labelled else None
             if answer:
                 return Generated(answer, answerer.model, evidence, notices)
             # nothing of the reply is kept; the documents' own sentences answer instead

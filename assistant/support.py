@@ -432,6 +432,15 @@ def _verdict(sentence: str, known: tuple[int, ...], passage_text: str, passage_s
     return "supported", ""
 
 
+def holds_all(sentence: str, source: Source, glossary=None) -> bool:
+    """``source`` (its title, date, headings and text) holds every figure, year and name of the
+    sentence and every word it says (stemmed, stopwords aside)."""
+    passage = context(source)
+    lowered = passage.lower()
+    return (all(held(s, specifics(passage), lowered, glossary, defined_in(sentence)) for s in specifics(sentence))
+            and _content_words(sentence) <= set(terms(lowered)))
+
+
 def attribution(sentence: str, sources: Sequence[Source], glossary=None, min_word_share: float = MIN_ATTRIBUTION_SHARE) -> int | None:
     """The number of the source that backs an uncited ``sentence`` best: every figure, year and
     name in it held, and the largest share of its words (at least ``min_word_share``; the first
@@ -459,40 +468,46 @@ def attribution(sentence: str, sources: Sequence[Source], glossary=None, min_wor
 
 def attribute(text: str, sources: Sequence[Source], glossary=None, min_word_share: float = MIN_ATTRIBUTION_SHARE) -> tuple[str, int]:
     """``text`` with a citation added after each sentence that cites nothing (nor takes the next
-    citation in its line) where one source backs it (:func:`attribution`; a short item, "-
+    citation in its line) where one source backs it (:func:`attribution`; a short list item, "-
     Vascular", by :func:`_item_source`), and how many were added: a model that copies sentences
     from the passages often leaves them uncited."""
     placed = located(text)
     additions = []
+    read: list[tuple[int, str, list[Specific]]] = []  # each source's number, context lowered and specifics, once
     for i, (end, sentence, cited) in enumerate(placed):
-        if not cited:
-            number = attribution(sentence, sources, glossary, min_word_share)
-            if number is None and len(_content_words(sentence)) < MIN_WORDS:
-                before = [c for _, _, c in reversed(placed[:i]) if c][:1]
-                after = [c for _, _, c in placed[i + 1:] if c][:1]
-                near = [n for c in before + after for n in c]  # its neighbours' citations, the one before first
-                number = _item_source(sentence, sources, near, glossary)
-            if number is not None:
-                additions.append((end, f" [{number}]"))
+        if cited:
+            continue
+        number = attribution(sentence, sources, glossary, min_word_share)
+        line = text[text.rfind("\n", 0, end) + 1:].split("\n", 1)[0]
+        if number is None and len(_content_words(sentence)) < MIN_WORDS and LIST_MARK.match(line):
+            if not read:
+                read = [(source.n, context(source).lower(), specifics(context(source))) for source in sources]
+            # its neighbours' citations, the one before first, in its own block (no blank line nor heading between)
+            before = [c for e, _, c in reversed(placed[:i]) if c and not _BLOCK_BREAK.search(text[e:end])][:1]
+            after = [c for e, _, c in placed[i + 1:] if c and not _BLOCK_BREAK.search(text[end:e])][:1]
+            number = _item_source(sentence, read, [n for c in before + after for n in c], glossary)
+        if number is not None:
+            additions.append((end, f" [{number}]"))
     for end, citation in reversed(additions):
         text = text[:end] + citation + text[end:]
     return text, len(additions)
 
 
-def _item_source(item: str, sources: Sequence[Source], near: list[int], glossary=None) -> int | None:
-    """The source of a short uncited item ("- Vascular", "- Blackpool"): of the sources holding its
-    words side by side (and its figures and names), the one its neighbours cite, or the only one;
-    None when none holds it, or several do and no neighbour cites one of them."""
+_BLOCK_BREAK = re.compile(r"\n\s*\n|\n\s*(?:#|\*\*)")  # a blank line, or a heading or bold line, between
+_EMPTY_ITEMS = frozenset("yes no other others none etc tbc".split())  # an item of these says nothing to cite
+
+
+def _item_source(item: str, read: list[tuple[int, str, list[Specific]]], near: list[int], glossary=None) -> int | None:
+    """The source of a short uncited list item ("- Vascular", "- Blackpool"): of the sources
+    (``read``: number, context lowered, specifics) holding its words side by side (and its figures
+    and names), the one its neighbours in the list cite, or the only one; None when none holds it,
+    or several do and no neighbour cites one of them, or it has no word to look for ("- Yes")."""
     words = LIST_MARK.sub("", SCORED_CITATION.sub(" ", item)).strip(" .;:,")
-    if not re.search(r"[^\W\d_]", words):
+    if not _content_words(words) - _EMPTY_ITEMS:
         return None
     found = specifics(words)
-    holding = []
-    for source in sources:
-        passage = context(source)
-        lowered = passage.lower()
-        if _phrase_held(words, lowered) and all(held(s, specifics(passage), lowered, glossary, {}) for s in found):
-            holding.append(source.n)
+    holding = [n for n, lowered, passage_specifics in read
+               if _phrase_held(words, lowered) and all(held(s, passage_specifics, lowered, glossary, {}) for s in found)]
     chosen = next((n for n in near if n in holding), None)
     return chosen if chosen is not None else holding[0] if len(holding) == 1 else None
 

@@ -443,6 +443,11 @@ def test_a_sentence_copied_from_the_prompts_example_answer_goes_and_a_reply_of_n
     scripted.reply = f"- {sentence} [1]\n- Work starts in 2026/27 [1]."
     answer = corpus_assistant.ask(question, backend="scripted")
     assert "Work starts" not in answer.answer and sentence[:30] in answer.answer, answer.answer
+    from assistant.prompt_leak import without_examples
+
+    said = Source(n=1, doc="a.txt", title="Plan", section="Works", page=None, start=0, end=60,
+                  text="Building work will start in 2026/27 on the new hospital.")
+    assert without_examples("Beds rise [2]. Work starts in 2026/27 [1].", [said]).endswith("2026/27 [1].")  # a passage says so
     scripted.reply = "Work starts in 2026/27 [1]."  # (the whole example is eight words of the prompt: withheld as a leak)
     answer = corpus_assistant.ask(question, backend="scripted")
     assert EXAMPLE_ONLY in answer.notices and answer.fell_back and "Work starts" not in answer.answer, answer.answer

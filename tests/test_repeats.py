@@ -53,6 +53,16 @@ def test_an_item_with_items_under_it_stays_and_a_loops_empty_headings_go():
     assert without_repeats(looped) == "### Stroke\n- A plan for stroke care [1]\n- Beds will rise by ten [2]"
 
 
+def test_a_heading_left_with_nothing_under_it_by_a_cut_goes():
+    from assistant.repeats import without
+
+    text = "### Timeline\n- Work starts in 2026/27 [1].\n### Other\n- Something said here [2]"
+    assert without(text, lambda sentence: sentence.startswith("Work")) == "### Other\n- Something said here [2]"
+    assert without("Timeline:\nWork starts in 2026/27 [1].", lambda sentence: sentence.startswith("Work")) == ""
+    kept = "### Timeline\n- Work starts in 2026/27 [1].\n- Beds open in 2027/28 [2]."
+    assert without(kept, lambda sentence: sentence.startswith("Work")) == "### Timeline\n- Beds open in 2027/28 [2]."
+
+
 def test_a_loop_is_the_last_sentences_all_said_before_under_the_same_heading_with_the_same_citations():
     line = "- The ICB will keep its spending within budget [1]\n"
     other = "- Yes [1]\n"

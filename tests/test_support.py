@@ -161,6 +161,16 @@ def test_a_short_uncited_item_is_cited_to_the_passage_holding_it_that_its_neighb
     assert support.attribute("- Mental health\n- Royal Preston Hospital [3]", [PASSAGE, third])[0].startswith("- Mental health [3]")
 
 
+def test_a_heading_a_bare_yes_or_an_item_in_another_block_takes_no_citation_from_a_list():
+    preston = Source(n=3, doc="c.txt", title="Plan C", section="Places", page=None, start=0, end=80,
+                     text="Preston puts mental health and dementia care first. Yes, it covers urgent care.")
+    for text in ("### Mental health\n**Urgent care**\n| Blackpool |", "Yes.\n- Yes\n- No\n- Other"):
+        assert support.attribute(text, [PASSAGE, BOARD, preston]) == (text, 0)
+    # the sentence citing [1] is in another block, under another heading: it picks nothing for the items
+    text = "Blackpool puts mental health first [1].\n\n### Preston\n- Mental health\n- Dementia care"
+    assert support.attribute(text, [PASSAGE, BOARD, preston])[0].splitlines()[-2:] == ["- Mental health", "- Dementia care [3]"]
+
+
 def test_a_citation_is_added_after_the_sentence_itself_not_an_earlier_lead_in_with_its_words():
     text = "Same day emergency care opens twelve hours a day in Blackpool:\n- Same day emergency care opens twelve hours a day in Blackpool"
     attributed, added = support.attribute(text, [PASSAGE])
