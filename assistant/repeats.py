@@ -15,6 +15,8 @@ What a sentence says is read under its headings: the headings, bold lines and sh
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass
 
 from assistant.support import LIST_MARK, stretches
@@ -67,8 +69,21 @@ def _lines(text: str) -> list[_Line]:
     return lines
 
 
-def _line_of(lines: list[_Line], offset: int) -> int:
-    return next(i for i, line in enumerate(lines) if line.start <= offset <= line.end)
+def _lines_of(lines: list[_Line], placed: list) -> list[int]:
+    """The line each sentence ``placed`` (:func:`assistant.support.stretches`) starts on."""
+    starts = [line.start for line in lines]
+    return [bisect_right(starts, begins) - 1 for begins, *_ in placed]
+
+
+def _below(lines: list[_Line], n: int) -> _Line | None:
+    """The first line after line ``n`` that is not blank."""
+    return next((other for other in lines[n + 1:] if other.kind != "blank"), None)
+
+
+def _has_items(lines: list[_Line], n: int) -> bool:
+    """Lines are indented under line ``n``: cutting it would give its items another parent."""
+    below = _below(lines, n)
+    return below is not None and below.indent > lines[n].indent
 
 
 def looping(text: str) -> bool:
@@ -82,11 +97,8 @@ def looping(text: str) -> bool:
     placed = stretches(window)
     if not window.endswith("\n"):
         placed = placed[:-1]  # the sentence still being written, or its citation
-    keys = []
-    for begins, _, sentence, cited, _ in placed:
-        line = lines[_line_of(lines, begins)]
-        if line.kind == "statement":
-            keys.append((line.heading, _said(sentence), cited))
+    keys = [(lines[n].heading, _said(sentence), cited)
+            for n, (_, _, sentence, cited, _) in zip(_lines_of(lines, placed), placed) if lines[n].kind == "statement"]
     if len(keys) <= LOOP_SENTENCES:
         return False
     return all(key in keys[:i] for i, key in enumerate(keys) if i >= len(keys) - LOOP_SENTENCES)
@@ -117,8 +129,9 @@ def without_repeats(text: str) -> str:
     under it."""
     lines = _lines(text)
     placed = stretches(text)
-    at_line = [_line_of(lines, begins) for begins, *_ in placed]
-    alone = {i for i, n in enumerate(at_line) if at_line.count(n) == 1}  # the only sentence of its line
+    at_line = _lines_of(lines, placed)
+    per_line = Counter(at_line)
+    alone = {i for i, n in enumerate(at_line) if per_line[n] == 1}  # the only sentence of its line
     seen: dict[tuple[str, str], set[int]] = {}
     cut: list[int] = []
     for i, (begins, end, sentence, cited, own) in enumerate(placed):
@@ -128,9 +141,7 @@ def without_repeats(text: str) -> str:
             continue
         said = _said(sentence)
         key = (line.heading, said)
-        below = next((other for other in lines[n + 1:] if other.kind != "blank"), None)
-        parent = below is not None and below.indent > line.indent  # items hang under it
-        if (key in seen and set(cited) <= seen[key] and not parent
+        if (key in seen and set(cited) <= seen[key] and not _has_items(lines, n)
                 and (i in alone or len(WORD.findall(said)) >= MIN_WORDS)):
             cut.append(i)
         seen.setdefault(key, set()).update(cited)
@@ -142,12 +153,11 @@ def without(text: str, unwanted) -> str:
     :func:`without_repeats` cuts a repeat (a line with items under it stays)."""
     lines = _lines(text)
     placed = stretches(text)
-    at_line = [_line_of(lines, begins) for begins, *_ in placed]
+    at_line = _lines_of(lines, placed)
     cut = []
     for i, (_, _, sentence, _, _) in enumerate(placed):
         n = at_line[i]
-        below = next((other for other in lines[n + 1:] if other.kind != "blank"), None)
-        if lines[n].kind == "statement" and unwanted(sentence) and not (below is not None and below.indent > lines[n].indent):
+        if lines[n].kind == "statement" and unwanted(sentence) and not _has_items(lines, n):
             cut.append(i)
     return _cut(text, placed, cut, at_line)
 
@@ -188,7 +198,7 @@ def _without_empty_headings(raw_lines: list[str], emptied: set[int] = frozenset(
     kept = []
     for n, line in enumerate(lines):
         if line.kind in ("heading", "lead"):
-            below = next((other for other in lines[n + 1:] if other.kind != "blank"), None)
+            below = _below(lines, n)
             empty = below is None or below.kind in ("heading", "lead") or (
                 line.kind == "lead" and below.indent <= line.indent and not LIST_MARK.match(below.text))
             key = (line.heading, _said(line.text))

@@ -405,26 +405,23 @@ def verify(generated: Generated, passages: Sequence[Passage], sources: Sequence[
     # figures, names and most of its words (dev: 0.85 of the model's own supported citations found again)
     given = {source.n for source in generated.contexts}
     readable = [source for source in (list(sources) or generated.contexts) if source.n in given]
-    attributed, added = support.attribute(checked.text, readable, glossary)
+    text, added = support.attribute(checked.text, readable, glossary)
     if added:
-        invalid = checked.invalid
-        checked = replace(check_citations(attributed, generated.contexts), invalid=invalid)
         notices.append(
             f"{added} sentence{'s' if added > 1 else ''} the model left uncited {'were' if added > 1 else 'was'} given the "
             "citation of the passage that holds its figures, names and most of its words."
         )
     # a sentence citing a passage that does not back it, but another it read does, cites that one
-    recited, moved = support.recite(checked.text, readable, glossary)
+    text, moved = support.recite(text, readable, glossary)
     if moved:
-        checked = replace(check_citations(recited, generated.contexts), invalid=checked.invalid)
         notices.append(
             f"{moved} sentence{'s' if moved > 1 else ''} did not cite the passage that holds {'them' if moved > 1 else 'it'}: "
             f"{'each now cites' if moved > 1 else 'it now cites'} the passage that holds its figures, names and most of its words."
         )
     # a sentence said again, citing nothing new (now that each cites what holds it), goes
-    unrepeated = without_repeats(checked.text)
-    if unrepeated != checked.text:
-        checked = replace(check_citations(unrepeated, generated.contexts), invalid=checked.invalid)
+    text = without_repeats(text)
+    if text != checked.text:  # the citations it now has, checked once (it cites only sources the model read)
+        checked = replace(check_citations(text, generated.contexts), invalid=checked.invalid)
     if not checked.supported:
         notices.append("This answer cites no source, so it could not be checked against the documents. Treat it with care.")
     # numbered as read: the first source the answer cites is [1] (each keeps its number as `passage`)

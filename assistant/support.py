@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Literal
 
 from assistant.answers import Source
@@ -400,6 +401,14 @@ def context(source: Source) -> str:
     return f"{source.title}\n{when}\n{source.section}\n{source.text}"
 
 
+@lru_cache(maxsize=512)
+def _read(source: Source) -> tuple[str, tuple[Specific, ...]]:
+    """A source as a sentence is checked against it, read once: its :func:`context` lowered, and the
+    specifics in it."""
+    passage = context(source)
+    return passage.lower(), tuple(specifics(passage))
+
+
 def check(text: str, sources: Sequence[Source], glossary=None, min_word_share: float = MIN_WORD_SHARE) -> list[SentenceSupport]:
     """Every sentence of ``text`` checked against the sources it cites (see the module docstring);
     ``glossary`` (:class:`assistant.abbreviations.Glossary`) lets "ICB" match "Integrated Care Board"."""
@@ -435,9 +444,9 @@ def _verdict(sentence: str, known: tuple[int, ...], passage_text: str, passage_s
 def holds_all(sentence: str, source: Source, glossary=None) -> bool:
     """``source`` (its title, date, headings and text) holds every figure, year and name of the
     sentence and every word it says (stemmed, stopwords aside)."""
-    passage = context(source)
-    lowered = passage.lower()
-    return (all(held(s, specifics(passage), lowered, glossary, defined_in(sentence)) for s in specifics(sentence))
+    lowered, passage_specifics = _read(source)
+    defined = defined_in(sentence)
+    return (all(held(s, passage_specifics, lowered, glossary, defined) for s in specifics(sentence))
             and _content_words(sentence) <= set(terms(lowered)))
 
 
@@ -454,8 +463,7 @@ def attribution(sentence: str, sources: Sequence[Source], glossary=None, min_wor
     lead = set(terms(first.group())) if first and first.group()[:1].isupper() and first.group().lower() not in STOPWORDS else set()
     best, best_share = None, min_word_share
     for source in sources:
-        passage = context(source)
-        lowered, passage_specifics = passage.lower(), specifics(passage)
+        lowered, passage_specifics = _read(source)
         if not all(held(s, passage_specifics, lowered, glossary, defined) for s in found):
             continue
         if lead and not lead <= set(terms(lowered)):
@@ -473,19 +481,15 @@ def attribute(text: str, sources: Sequence[Source], glossary=None, min_word_shar
     from the passages often leaves them uncited."""
     placed = located(text)
     additions = []
-    read: list[tuple[int, str, list[Specific]]] = []  # each source's number, context lowered and specifics, once
     for i, (end, sentence, cited) in enumerate(placed):
         if cited:
             continue
         number = attribution(sentence, sources, glossary, min_word_share)
-        line = text[text.rfind("\n", 0, end) + 1:].split("\n", 1)[0]
-        if number is None and len(_content_words(sentence)) < MIN_WORDS and LIST_MARK.match(line):
-            if not read:
-                read = [(source.n, context(source).lower(), specifics(context(source))) for source in sources]
+        if number is None and len(_content_words(sentence)) < MIN_WORDS and LIST_MARK.match(text[text.rfind("\n", 0, end) + 1:end]):
             # its neighbours' citations, the one before first, in its own block (no blank line nor heading between)
             before = [c for e, _, c in reversed(placed[:i]) if c and not _BLOCK_BREAK.search(text[e:end])][:1]
             after = [c for e, _, c in placed[i + 1:] if c and not _BLOCK_BREAK.search(text[end:e])][:1]
-            number = _item_source(sentence, read, [n for c in before + after for n in c], glossary)
+            number = _item_source(sentence, sources, [n for c in before + after for n in c], glossary)
         if number is not None:
             additions.append((end, f" [{number}]"))
     for end, citation in reversed(additions):
@@ -497,16 +501,16 @@ _BLOCK_BREAK = re.compile(r"\n\s*\n|\n\s*(?:#|\*\*)")  # a blank line, or a head
 _EMPTY_ITEMS = frozenset("yes no other others none etc tbc".split())  # an item of these says nothing to cite
 
 
-def _item_source(item: str, read: list[tuple[int, str, list[Specific]]], near: list[int], glossary=None) -> int | None:
+def _item_source(item: str, sources: Sequence[Source], near: list[int], glossary=None) -> int | None:
     """The source of a short uncited list item ("- Vascular", "- Blackpool"): of the sources
-    (``read``: number, context lowered, specifics) holding its words side by side (and its figures
-    and names), the one its neighbours in the list cite, or the only one; None when none holds it,
-    or several do and no neighbour cites one of them, or it has no word to look for ("- Yes")."""
+    holding its words side by side (and its figures and names), the one its neighbours in the list
+    cite, or the only one; None when none holds it, or several do and no neighbour cites one of
+    them, or it has no word to look for ("- Yes")."""
     words = LIST_MARK.sub("", SCORED_CITATION.sub(" ", item)).strip(" .;:,")
     if not _content_words(words) - _EMPTY_ITEMS:
         return None
     found = specifics(words)
-    holding = [n for n, lowered, passage_specifics in read
+    holding = [source.n for source in sources for lowered, passage_specifics in [_read(source)]
                if _phrase_held(words, lowered) and all(held(s, passage_specifics, lowered, glossary, {}) for s in found)]
     chosen = next((n for n in near if n in holding), None)
     return chosen if chosen is not None else holding[0] if len(holding) == 1 else None
@@ -531,7 +535,7 @@ def recite(text: str, sources: Sequence[Source], glossary=None, min_word_share: 
             passage = "\n".join(context(by_number[n]) for n in known)
             if _verdict(sentence, known, passage.lower(), specifics(passage), glossary, MIN_WORD_SHARE)[0] != "supported":
                 number = attribution(sentence, sources, glossary, min_word_share)
-                if number in known or (number is not None and _word_share(sentence, context(by_number[number]).lower())
+                if number in known or (number is not None and _word_share(sentence, _read(by_number[number])[0])
                                        <= _word_share(sentence, passage.lower())):
                     number = None
         moved += number is not None
