@@ -139,10 +139,13 @@ class Assistant:
             notices = generated.notices + [stages.OVERRULED]
             generated = yield from stages.quote(fallback, query, wide, audience, timings, notices, True, decision.quoted)
             verified = stages.verify(generated, search.passages, numbered, glossary)
-        figures = stages.made_up(generated, verified, numbered, f"{prepared.question}\n{query}") if table is None else []
-        if figures:  # fail closed: what the extractive answerer says in its place, quotes or a refusal
+        asked = f"{prepared.question}\n{query}"
+        figures = stages.made_up(generated, verified, numbered, asked) if table is None else []
+        unbacked = stages.unbacked(generated, verified, asked) if table is None and not figures else []
+        if figures or unbacked:  # fail closed: what the extractive answerer says in its place, quotes or a refusal
             quoted = decision.probability >= answerability.load_model().extractive
-            notice = stages.made_up_notice(figures, stages.QUOTED_INSTEAD if quoted else stages.MAY_NOT_ANSWER)
+            instead = stages.QUOTED_INSTEAD if quoted else stages.MAY_NOT_ANSWER
+            notice = stages.made_up_notice(figures or unbacked, instead, cited=not figures)
             yield Event("notice", text=notice)
             yield Event("reset")
             notices = generated.notices + [notice]

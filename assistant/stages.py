@@ -467,12 +467,24 @@ def made_up(generated: Generated, verified: Verified, sources: Sequence[Source],
     return support.unsourced_figures(generated.text, [source for source in sources if source.n in read], asked)
 
 
+def unbacked(generated: Generated, verified: Verified, asked: str) -> list[str]:
+    """The sums, percentages, figures and years a model's answer puts in a sentence that the
+    passages it cites do not back, and that hold no such figure (:func:`support.unbacked_figures`):
+    a real figure beside a claim no passage makes is as wrong as a made-up one."""
+    if verified.status != "answered" or generated.fell_back or generated.model == FALLBACK:
+        return []
+    return support.unbacked_figures(verified.sentences, verified.citations, generated.contexts, asked)
+
+
 QUOTED_INSTEAD = "This answer is made of sentences quoted from the documents instead."
 MAY_NOT_ANSWER = "The documents may not answer this question."
 
 
-def made_up_notice(figures: Sequence[str], instead: str) -> str:
-    """Why the model's words are not shown: the figures it made up, then what is shown instead."""
+def made_up_notice(figures: Sequence[str], instead: str, cited: bool = False) -> str:
+    """Why the model's words are not shown: the figures it made up (``cited``: put beside a claim
+    the passages it cites do not make), then what is shown instead."""
     named = " and ".join([", ".join(figures[:-1]), figures[-1]] if len(figures) > 1 else list(figures))
-    return (f"The model's answer gave {named}, which {'is' if len(figures) == 1 else 'are'} in none of the passages "
-            f"it read, so it is not shown. {instead}")
+    one = len(figures) == 1
+    where = ("in a sentence the passages it cites do not back" if cited
+             else f"which {'is' if one else 'are'} in none of the passages it read")
+    return f"The model's answer gave {named}, {where}, so it is not shown. {instead}"

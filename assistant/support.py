@@ -574,6 +574,29 @@ def unsourced_figures(text: str, sources: Sequence[Source], asked: str = "") -> 
     return sorted(dict.fromkeys(missing), key=text.find)  # as written
 
 
+def unbacked_figures(checked: Sequence[SentenceSupport], cited: Sequence[Source], read: Sequence[Source] = (),
+                     asked: str = "") -> list[str]:
+    """The sums, percentages, figures and years of the sentences ``checked`` marked unsupported
+    that the passages each cites (``cited``, by number: title, date, headings and text) do not
+    hold, nor ``asked`` (the question, which an answer may repeat). A year of a document it read
+    (``read``) names that document ("the 2019 plan") and counts as held. These are figures put
+    beside a claim no passage makes: on dev the bundled model answered "When will the new Royal
+    Lancaster Infirmary open?" with "in 2038 [1]", a year a passage gives for hospital budgets.
+    A sentence :func:`recite` could not move to a passage that holds it is one no passage read backs."""
+    by_number = {source.n: source for source in cited}
+    documents = {year for source in read for year in _YEAR.findall(f"{source.title} {source.date or ''}")}
+    found: list[str] = []
+    for sentence in checked:
+        sources = [by_number[n] for n in sentence.citations if n in by_number]
+        if sentence.support != "unsupported" or not sources:
+            continue
+        passage = "\n".join([*(context(source) for source in sources), asked])
+        lowered, passage_specifics = passage.lower(), specifics(passage)
+        found += [s.written for s in specifics(sentence.text) if s.kind in FIGURES
+                  and not held(s, passage_specifics, lowered, None) and s.written not in documents]
+    return list(dict.fromkeys(found))
+
+
 def supported(checked: Sequence[SentenceSupport]) -> bool:
     """An answer is supported when it has a sentence and every sentence is supported."""
     return bool(checked) and all(s.support == "supported" for s in checked)

@@ -254,6 +254,31 @@ def test_a_figure_the_model_made_up_for_a_doubtful_question_is_refused(make_assi
     assert any("gave £999million and 12,345, which are in none of the passages" in n for n in answer.notices), answer.notices
 
 
+def test_a_real_figure_put_beside_a_claim_no_passage_makes_gives_way_to_the_documents_quotes(make_assistant, in_band):
+    # £5.4billion is a passage's annual budget; the passage cited gives the deficit as £350million
+    reply = "Without national support funding the system deficit would be approximately £5.4billion [1]."
+    with FakeLLM(reply=reply) as llm:
+        assistant = make_assistant("openai", openai_base_url=llm.base_url)
+        in_band(assistant, DEFICIT, "uncertain")  # the extractive answerer's threshold at P: quotes answer
+        events = list(assistant.stream(DEFICIT))
+    assert "£5.4billion" in llm.requests[-1]["messages"][1]["content"], "the figure must be in a passage the model read"
+    answer = events[-1].answer
+    assert answer.status == "answered" and answer.model == "extractive" and answer.fell_back
+    assert "£350million" in answer.answer and "deficit would be approximately £5.4billion" not in answer.answer
+    assert any("gave £5.4billion, in a sentence the passages it cites do not back" in n for n in answer.notices), answer.notices
+    kinds = [e.kind for e in events]
+    assert "reset" in kinds[kinds.index("token"):], "the model's streamed words are taken back"
+
+
+def test_a_real_figure_beside_a_claim_no_passage_makes_for_a_doubtful_question_is_refused(make_assistant, in_band):
+    reply = "Without national support funding the system deficit would be approximately £5.4billion [1]."
+    with FakeLLM(reply=reply) as llm:
+        assistant = make_assistant("openai", openai_base_url=llm.base_url)
+        in_band(assistant, DEFICIT, "unquoted")  # quotes would refuse
+        answer = assistant.ask(DEFICIT)
+    assert answer.status == "unanswerable" and "5.4" not in answer.answer
+
+
 def test_figures_the_passages_or_the_question_hold_are_kept(make_assistant, in_band):
     reply = "Without national support funding the deficit would be about £350 million [1], not the 900 asked about."
     with FakeLLM(reply=reply) as llm:

@@ -107,14 +107,11 @@ def test_quoted_answers_are_supported_sentence_by_sentence(corpus_assistant, que
 def test_a_model_answer_with_a_figure_its_passage_lacks_is_marked_with_the_reason(corpus_assistant, scripted):
     question = "What does the Jean Bishop Integrated Care Centre in Hull provide?"
     read = corpus_assistant.ask(question).citations[0].passage  # the number the Hull passage is read under
-    scripted.reply = f"It serves frail older people [{read}]."
-    given = corpus_assistant.ask(question, backend="scripted").contexts
-    # a share another passage the model read gives (one that no passage gives is made up: see test_answering)
-    share = next(s.written for c in given if c.passage != read for s in support.specifics(c.text) if s.kind == "percent")
-    scripted.reply = f"The centre in Hull cut admissions by {share} [{read}]. It serves frail older people [{read}]."
+    # a name the Hull passage lacks (a figure it lacks is not shown at all: see test_answering)
+    scripted.reply = f"The centre in Hull is run by Morecambe Bay Trust [{read}]. It serves frail older people [{read}]."
     answer = corpus_assistant.ask(question, backend="scripted")
     wrong = answer.sentences[0]
-    assert wrong.support == "unsupported" and wrong.reason == f"{share} is not in [1]."  # numbered as cited
+    assert wrong.support == "unsupported" and wrong.reason == "Morecambe Bay Trust is not in [1]."  # numbered as cited
     assert not answer.supported
     assert any("not supported by the passages cited" in notice for notice in answer.notices)
     shown = answer.to_dict()["sentences"]
@@ -317,3 +314,26 @@ def test_figures_no_passage_read_holds_are_found_whatever_is_cited():
     # a figure the question gave may be repeated; a lone digit or a name is not a figure checked here
     assert support.unsourced_figures("Of the 700,000 appointments, 3 are in Barrow [1].", [PASSAGE],
                                      asked="How many of the 700,000 appointments are in Barrow?") == []
+
+
+def test_a_figure_the_cited_passage_does_not_hold_is_unbacked_even_when_another_passage_has_it():
+    # £5.4bn is in PASSAGE, not in the board paper the first sentence cites; the others are backed
+    text = ("The roadmap's budget is £5.4bn [2]. Our budget is £5.4bn in 2025/26 [1]. "
+            "The roadmap sets three big shifts for the Royal Preston Hospital [2].")
+    checked = support.check(text, [PASSAGE, BOARD])
+    assert [s.support for s in checked] == ["unsupported", "supported", "supported"]
+    assert support.unbacked_figures(checked, [PASSAGE, BOARD], [PASSAGE, BOARD]) == ["£5.4bn"]
+    # a figure the question gives may be repeated; a sentence marked for its words alone has no figure to blame
+    assert support.unbacked_figures(checked, [PASSAGE, BOARD], [PASSAGE, BOARD], asked="Is it £5.4bn?") == []
+    few = support.check("Blackpool has a lovely pier and fine trams today [2].", [PASSAGE, BOARD])
+    assert few[0].support == "unsupported" and support.unbacked_figures(few, [PASSAGE, BOARD]) == []
+
+
+def test_a_year_naming_a_document_read_is_not_an_unbacked_figure():
+    plan = Source(n=3, doc="plan.txt", title="Our next steps 2019", section="Intro", page=None,
+                  text="Priorities for the partnership.", start=0, end=40, date="2019-03")
+    checked = support.check("Since the 2019 plan the roadmap sets three big shifts for the Royal Preston Hospital [2].",
+                            [PASSAGE, BOARD, plan])
+    assert checked[0].support == "unsupported"  # 2019 is not in the board paper it cites
+    assert support.unbacked_figures(checked, [BOARD], [PASSAGE, BOARD, plan]) == []
+    assert support.unbacked_figures(checked, [BOARD], [PASSAGE, BOARD]) == ["2019"]
