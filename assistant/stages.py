@@ -406,20 +406,23 @@ def verify(generated: Generated, passages: Sequence[Passage], sources: Sequence[
     given = {source.n for source in generated.contexts}
     readable = [source for source in (list(sources) or generated.contexts) if source.n in given]
     text, added = support.attribute(checked.text, readable, glossary)
+    # a sentence citing a passage that does not back it, but another it read does, cites that one
+    text, moved = support.recite(text, readable, glossary)
+    # a sentence said again, citing nothing new (now that each cites what holds it), goes
+    kept = without_repeats(text)
+    if kept != text and (added or moved):  # the notices count the sentences still there
+        added, moved = support.citation_changes(checked.text, kept)
+    text = kept
     if added:
         notices.append(
             f"{added} sentence{'s' if added > 1 else ''} the model left uncited {'were' if added > 1 else 'was'} given the "
             "citation of the passage that holds its figures, names and most of its words."
         )
-    # a sentence citing a passage that does not back it, but another it read does, cites that one
-    text, moved = support.recite(text, readable, glossary)
     if moved:
         notices.append(
             f"{moved} sentence{'s' if moved > 1 else ''} did not cite the passage that holds {'them' if moved > 1 else 'it'}: "
             f"{'each now cites' if moved > 1 else 'it now cites'} the passage that holds its figures, names and most of its words."
         )
-    # a sentence said again, citing nothing new (now that each cites what holds it), goes
-    text = without_repeats(text)
     if text != checked.text:  # the citations it now has, checked once (it cites only sources the model read)
         checked = replace(check_citations(text, generated.contexts), invalid=checked.invalid)
     if not checked.supported:

@@ -561,6 +561,21 @@ def recite(text: str, sources: Sequence[Source], glossary=None, min_word_share: 
     return text, moved
 
 
+def citation_changes(before: str, after: str) -> tuple[int, int]:
+    """How many sentences of ``after`` cite passages where the same sentence in ``before`` cited
+    none, and how many cite other passages than it did: what :func:`attribute` and :func:`recite`
+    changed, counted over the sentences still there (a sentence left out as a repeat is not)."""
+    def citing(text: str) -> dict[str, tuple[int, ...]]:
+        found: dict[str, tuple[int, ...]] = {}
+        for _, _, part, cited, _ in stretches(text):
+            found.setdefault(" ".join(re.findall(r"\w+", SCORED_CITATION.sub(" ", part).lower())), cited)
+        return found
+
+    was = citing(before)
+    changed = [(was[key], cited) for key, cited in citing(after).items() if key in was and was[key] != cited]
+    return sum(not old for old, _ in changed), sum(bool(old) for old, _ in changed)
+
+
 FIGURES = frozenset({"money", "percent", "number", "year"})
 
 

@@ -96,3 +96,12 @@ def test_a_model_that_loops_is_stopped_and_its_answer_says_each_thing_once(corpu
     assert len(looped) == LOOP_SENTENCES + 1 and LOOPED in answer.notices, (len(looped), answer.notices)
     assert answer.answer.count("keep its spending") == 1 and answer.answer.count("£5.4bn") == 1, answer.answer
     assert not answer.answer.endswith("The")  # the line it had begun when stopped
+
+
+def test_the_notice_counts_only_the_cited_sentences_left_once_repeats_go(corpus_assistant, scripted):
+    # the same uncited sentence three times: each is given the citation of the passage that holds it, two go as repeats
+    line = "Our annual budget for 2025/26 is approximately £5.4billion."
+    scripted.reply = "\n".join([line] * 3)
+    answer = corpus_assistant.ask("What is the annual budget for 2025/26?", backend="scripted")
+    assert answer.answer.count("£5.4billion") == 1 and "[1]" in answer.answer, answer.answer
+    assert "1 sentence the model left uncited was given the citation" in " ".join(answer.notices), answer.notices

@@ -337,3 +337,10 @@ def test_a_year_naming_a_document_read_is_not_an_unbacked_figure():
     assert checked[0].support == "unsupported"  # 2019 is not in the board paper it cites
     assert support.unbacked_figures(checked, [BOARD], [PASSAGE, BOARD, plan]) == []
     assert support.unbacked_figures(checked, [BOARD], [PASSAGE, BOARD]) == ["2019"]
+
+
+def test_citation_changes_count_the_sentences_still_there():
+    before = "The budget is set [1].\nThe teams grow.\nThe plan is green [2].\nThe plan is green [2]."
+    after = "The budget is set [2].\nThe teams grow [1].\nThe plan is green [2]."
+    assert support.citation_changes(before, after) == (1, 1)  # one given a citation, one moved; the repeat gone
+    assert support.citation_changes(before, before) == (0, 0)
