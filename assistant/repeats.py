@@ -148,6 +148,25 @@ def without_repeats(text: str) -> str:
     return _cut(text, placed, cut, at_line)
 
 
+def citation_changes(before: str, after: str) -> tuple[int, int]:
+    """How many sentences of ``after`` with citations of their own cite other passages than the same
+    sentence under the same headings in ``before`` (its own citations, or those it was checked
+    against): (cited where it cited nothing, cited another passage). What
+    :func:`assistant.support.attribute` and :func:`assistant.support.recite` changed, counted over
+    the sentences :func:`without_repeats` left."""
+    def citing(text: str, own_only: bool) -> dict[tuple[str, str], tuple[int, ...]]:
+        lines, placed = _lines(text), stretches(text)
+        found: dict[tuple[str, str], tuple[int, ...]] = {}
+        for n, (_, _, sentence, cited, own) in zip(_lines_of(lines, placed), placed):
+            if own or not own_only:
+                found.setdefault((lines[n].heading, _said(sentence)), cited)
+        return found
+
+    was = citing(before, own_only=False)
+    changed = [was[key] for key, cited in citing(after, own_only=True).items() if key in was and was[key] != cited]
+    return sum(not old for old in changed), sum(bool(old) for old in changed)
+
+
 def without(text: str, unwanted) -> str:
     """``text`` without the sentences for which ``unwanted(sentence)`` is true, cut as
     :func:`without_repeats` cuts a repeat (a line with items under it stays)."""

@@ -29,7 +29,7 @@ from assistant.evidence import without_labels
 from assistant.language import NOT_ENGLISH_NOTICE, looks_english
 from assistant.llm import LLMUnavailable
 from assistant.prompt_leak import LeakWatch, without_examples
-from assistant.repeats import looping, settled, without_repeats
+from assistant.repeats import citation_changes, looping, settled, without_repeats
 from assistant.retrieval import Filters, Passage, Retriever
 from assistant.rewrite import is_follow_up, moves_a_year, rewrite_by_rule
 
@@ -411,7 +411,7 @@ def verify(generated: Generated, passages: Sequence[Passage], sources: Sequence[
     # a sentence said again, citing nothing new (now that each cites what holds it), goes
     kept = without_repeats(text)
     if kept != text and (added or moved):  # the notices count the sentences still there
-        added, moved = support.citation_changes(checked.text, kept)
+        added, moved = citation_changes(checked.text, kept)
     text = kept
     if added:
         notices.append(
@@ -476,7 +476,7 @@ def unbacked(generated: Generated, verified: Verified, asked: str) -> list[str]:
     a real figure beside a claim no passage makes is as wrong as a made-up one."""
     if verified.status != "answered" or generated.fell_back or generated.model == FALLBACK:
         return []
-    return support.unbacked_figures(verified.sentences, verified.citations, generated.contexts, asked)
+    return support.unbacked_figures(verified.text, verified.sentences, verified.citations, generated.contexts, asked)
 
 
 QUOTED_INSTEAD = "This answer is made of sentences quoted from the documents instead."

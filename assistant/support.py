@@ -561,21 +561,6 @@ def recite(text: str, sources: Sequence[Source], glossary=None, min_word_share: 
     return text, moved
 
 
-def citation_changes(before: str, after: str) -> tuple[int, int]:
-    """How many sentences of ``after`` cite passages where the same sentence in ``before`` cited
-    none, and how many cite other passages than it did: what :func:`attribute` and :func:`recite`
-    changed, counted over the sentences still there (a sentence left out as a repeat is not)."""
-    def citing(text: str) -> dict[str, tuple[int, ...]]:
-        found: dict[str, tuple[int, ...]] = {}
-        for _, _, part, cited, _ in stretches(text):
-            found.setdefault(" ".join(re.findall(r"\w+", SCORED_CITATION.sub(" ", part).lower())), cited)
-        return found
-
-    was = citing(before)
-    changed = [(was[key], cited) for key, cited in citing(after).items() if key in was and was[key] != cited]
-    return sum(not old for old, _ in changed), sum(bool(old) for old, _ in changed)
-
-
 FIGURES = frozenset({"money", "percent", "number", "year"})
 
 
@@ -589,26 +574,30 @@ def unsourced_figures(text: str, sources: Sequence[Source], asked: str = "") -> 
     return sorted(dict.fromkeys(missing), key=text.find)  # as written
 
 
-def unbacked_figures(checked: Sequence[SentenceSupport], cited: Sequence[Source], read: Sequence[Source] = (),
+def unbacked_figures(text: str, checked: Sequence[SentenceSupport], cited: Sequence[Source], read: Sequence[Source] = (),
                      asked: str = "") -> list[str]:
-    """The sums, percentages, figures and years of the sentences ``checked`` marked unsupported
-    that the passages each cites (``cited``, by number: title, date, headings and text) do not
-    hold, nor ``asked`` (the question, which an answer may repeat). A year of a document it read
-    (``read``) names that document ("the 2019 plan") and counts as held. These are figures put
-    beside a claim no passage makes: on dev the bundled model answered "When will the new Royal
-    Lancaster Infirmary open?" with "in 2038 [1]", a year a passage gives for hospital budgets.
-    A sentence :func:`recite` could not move to a passage that holds it is one no passage read backs."""
+    """The sums, percentages, figures and years of the sentences of ``text`` that :func:`check`
+    marked unsupported (``checked``) and that the passages each cites itself (``cited``, by number:
+    title, date, headings and text) do not hold, nor ``asked`` (the question, which an answer may
+    repeat). A year of a document it read (``read``: "the 2019 plan", "the 2025/26 intentions")
+    names that document and counts as held. A sentence checked against the next one's citations,
+    having none of its own, is marked as it is, like one citing nothing. These are figures put beside
+    a claim no passage makes: on dev the bundled model answered "When will the new Royal Lancaster
+    Infirmary open?" with "in 2038 [1]", a year a passage gives for hospital budgets. A sentence
+    :func:`recite` could not move to a passage that holds it is one no passage read backs."""
     by_number = {source.n: source for source in cited}
-    documents = {year for source in read for year in _YEAR.findall(f"{source.title} {source.date or ''}")}
+    documents = {year for source in read for s in specifics(f"{source.title} {source.date or ''}")
+                 if s.kind == "year" for year in s.value}
+    own = [mine for *_, mine in stretches(text)]
     found: list[str] = []
-    for sentence in checked:
+    for sentence, its_own in zip(checked, own):
         sources = [by_number[n] for n in sentence.citations if n in by_number]
-        if sentence.support != "unsupported" or not sources:
+        if sentence.support != "unsupported" or not its_own or not sources:
             continue
         passage = "\n".join([*(context(source) for source in sources), asked])
         lowered, passage_specifics = passage.lower(), specifics(passage)
         found += [s.written for s in specifics(sentence.text) if s.kind in FIGURES
-                  and not held(s, passage_specifics, lowered, None) and s.written not in documents]
+                  and not held(s, passage_specifics, lowered, None) and not (s.kind == "year" and set(s.value) <= documents)]
     return list(dict.fromkeys(found))
 
 

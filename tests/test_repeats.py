@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.repeats import LOOP_SENTENCES, looping, settled, without_repeats
+from assistant.repeats import LOOP_SENTENCES, citation_changes, looping, settled, without_repeats
 from assistant.stages import LOOPED
 from tests.fakes import corpus_assistant, scripted  # noqa: F401 (fixtures)
 
@@ -105,3 +105,20 @@ def test_the_notice_counts_only_the_cited_sentences_left_once_repeats_go(corpus_
     answer = corpus_assistant.ask("What is the annual budget for 2025/26?", backend="scripted")
     assert answer.answer.count("£5.4billion") == 1 and "[1]" in answer.answer, answer.answer
     assert "1 sentence the model left uncited was given the citation" in " ".join(answer.notices), answer.notices
+
+
+def test_citation_changes_count_the_sentences_still_there():
+    before = "The budget is set [1].\nThe teams grow.\nThe plan is green [2].\nThe plan is green [2]."
+    after = "The budget is set [2].\nThe teams grow [1].\nThe plan is green [2]."
+    assert citation_changes(before, after) == (1, 1)  # one given a citation, one moved; the repeat gone
+    assert citation_changes(before, before) == (0, 0)
+
+
+def test_citation_changes_read_each_sentence_under_its_headings_and_count_only_its_own_citations():
+    line = "Same day emergency care opens twelve hours a day"
+    # under another heading the same words are another sentence: the Preston one was given [1]
+    before = f"### Blackpool\n- {line} [1].\n- {line} [1].\n### Preston\n- {line}."
+    assert citation_changes(before, f"### Blackpool\n- {line} [1].\n### Preston\n- {line} [1].") == (1, 0)
+    # a sentence that now borrows its neighbour's new citation was given nothing itself
+    before = f"Things look good. {line}.\nThe plan is green [2]."
+    assert citation_changes(before, f"Things look good. {line} [1].\nThe plan is green [2].") == (1, 0)
