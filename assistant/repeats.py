@@ -154,17 +154,18 @@ def citation_changes(before: str, after: str) -> tuple[int, int]:
     against): (cited where it cited nothing, cited another passage). What
     :func:`assistant.support.attribute` and :func:`assistant.support.recite` changed, counted over
     the sentences :func:`without_repeats` left."""
-    def citing(text: str, own_only: bool) -> dict[tuple[str, str], tuple[int, ...]]:
+    def citing(text: str, own_only: bool) -> dict[tuple[str, str], list[tuple[int, ...]]]:
         lines, placed = _lines(text), stretches(text)
-        found: dict[tuple[str, str], tuple[int, ...]] = {}
+        found: dict[tuple[str, str], list[tuple[int, ...]]] = {}
         for n, (_, _, sentence, cited, own) in zip(_lines_of(lines, placed), placed):
             if own or not own_only:
-                found.setdefault((lines[n].heading, _said(sentence)), cited)
+                found.setdefault((lines[n].heading, _said(sentence)), []).append(cited)
         return found
 
-    was = citing(before, own_only=False)
-    changed = [was[key] for key, cited in citing(after, own_only=True).items() if key in was and was[key] != cited]
-    return sum(not old for old in changed), sum(bool(old) for old in changed)
+    was = citing(before, own_only=False)  # each copy's citations: one the model cited itself is no change
+    changed = [any(was[key]) for key, now in citing(after, own_only=True).items()
+               if key in was and now[0] not in was[key]]
+    return sum(not old for old in changed), sum(changed)
 
 
 def without(text: str, unwanted) -> str:

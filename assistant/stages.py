@@ -476,7 +476,7 @@ def unbacked(generated: Generated, verified: Verified, asked: str) -> list[str]:
     a real figure beside a claim no passage makes is as wrong as a made-up one."""
     if verified.status != "answered" or generated.fell_back or generated.model == FALLBACK:
         return []
-    return support.unbacked_figures(verified.text, verified.sentences, verified.citations, generated.contexts, asked)
+    return support.unbacked_figures(verified.text, verified.sentences, verified.citations, asked)
 
 
 QUOTED_INSTEAD = "This answer is made of sentences quoted from the documents instead."
@@ -488,6 +488,6 @@ def made_up_notice(figures: Sequence[str], instead: str, cited: bool = False) ->
     the passages it cites do not make), then what is shown instead."""
     named = " and ".join([", ".join(figures[:-1]), figures[-1]] if len(figures) > 1 else list(figures))
     one = len(figures) == 1
-    where = ("in a sentence the passages it cites do not back" if cited
+    where = (f"which the passages it cites for {'it' if one else 'them'} do not hold" if cited
              else f"which {'is' if one else 'are'} in none of the passages it read")
     return f"The model's answer gave {named}, {where}, so it is not shown. {instead}"

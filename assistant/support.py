@@ -574,20 +574,44 @@ def unsourced_figures(text: str, sources: Sequence[Source], asked: str = "") -> 
     return sorted(dict.fromkeys(missing), key=text.find)  # as written
 
 
-def unbacked_figures(text: str, checked: Sequence[SentenceSupport], cited: Sequence[Source], read: Sequence[Source] = (),
-                     asked: str = "") -> list[str]:
+# a year as part of a name: "the 2019 plan", "the 2025/26 intentions", "the 2030 Roadmap", "LSC 2030"
+_NAMES_AFTER = re.compile(r"^(?:['’]s)?\s+(?:[\w&-]+\s+)?(?:roadmap|plan|strategy|report|paper|intentions|vision|document|programme)s?\b", re.I)
+_NAMES_BEFORE = re.compile(r"\bLSC\s?$", re.I)
+
+
+def _in_a_name(sentence: str, written: str) -> bool:
+    """``written`` (a year) stands in ``sentence`` as part of a document's or programme's name."""
+    at = sentence.find(written)
+    while at >= 0:
+        if _NAMES_BEFORE.search(sentence[:at]) or _NAMES_AFTER.match(sentence[at + len(written):]):
+            return True
+        at = sentence.find(written, at + 1)
+    return False
+
+
+def _weighed(specific: Specific) -> bool:
+    """A figure :func:`unbacked_figures` weighs: a sum, a share, a year, or a number written as a
+    quantity (grouped, "120,000"; with decimals or a scale, "1.9 million"; or 1,000 and over). A bare
+    number under 1,000 is as often part of a name ("NHS 111", "Covid-19", "the 10 Year Health Plan")."""
+    if specific.kind in ("money", "percent", "year"):
+        return True
+    return specific.kind == "number" and (specific.value >= 1000 or not re.fullmatch(r"\d+", specific.written))
+
+
+def unbacked_figures(text: str, checked: Sequence[SentenceSupport], cited: Sequence[Source], asked: str = "") -> list[str]:
     """The sums, percentages, figures and years of the sentences of ``text`` that :func:`check`
     marked unsupported (``checked``) and that the passages each cites itself (``cited``, by number:
     title, date, headings and text) do not hold, nor ``asked`` (the question, which an answer may
-    repeat). A year of a document it read (``read``: "the 2019 plan", "the 2025/26 intentions")
-    names that document and counts as held. A sentence checked against the next one's citations,
-    having none of its own, is marked as it is, like one citing nothing. These are figures put beside
-    a claim no passage makes: on dev the bundled model answered "When will the new Royal Lancaster
+    repeat), nor a sentence of the answer its passages support (it said the figure, backed, first).
+    Not counted: a year that is part of a name ("the 2019 plan", "LSC 2030"), a bare number under
+    1,000 (see :func:`_weighed`), and a sentence checked against the next one's citations, having
+    none of its own: it is marked as it is, like one citing nothing. These are figures put beside a
+    claim no passage makes: on dev the bundled model answered "When will the new Royal Lancaster
     Infirmary open?" with "in 2038 [1]", a year a passage gives for hospital budgets. A sentence
     :func:`recite` could not move to a passage that holds it is one no passage read backs."""
     by_number = {source.n: source for source in cited}
-    documents = {year for source in read for s in specifics(f"{source.title} {source.date or ''}")
-                 if s.kind == "year" for year in s.value}
+    backed = "\n".join(sentence.text for sentence in checked if sentence.support == "supported")
+    backed_lowered, backed_specifics = backed.lower(), specifics(backed)
     own = [mine for *_, mine in stretches(text)]
     found: list[str] = []
     for sentence, its_own in zip(checked, own):
@@ -596,8 +620,10 @@ def unbacked_figures(text: str, checked: Sequence[SentenceSupport], cited: Seque
             continue
         passage = "\n".join([*(context(source) for source in sources), asked])
         lowered, passage_specifics = passage.lower(), specifics(passage)
-        found += [s.written for s in specifics(sentence.text) if s.kind in FIGURES
-                  and not held(s, passage_specifics, lowered, None) and not (s.kind == "year" and set(s.value) <= documents)]
+        found += [s.written for s in specifics(sentence.text)
+                  if _weighed(s) and not held(s, passage_specifics, lowered, None)
+                  and not held(s, backed_specifics, backed_lowered, None)
+                  and not (s.kind == "year" and _in_a_name(sentence.text, s.written))]
     return list(dict.fromkeys(found))
 
 

@@ -122,3 +122,10 @@ def test_citation_changes_read_each_sentence_under_its_headings_and_count_only_i
     # a sentence that now borrows its neighbour's new citation was given nothing itself
     before = f"Things look good. {line}.\nThe plan is green [2]."
     assert citation_changes(before, f"Things look good. {line} [1].\nThe plan is green [2].") == (1, 0)
+
+
+
+def test_citation_changes_take_a_citation_the_model_gave_another_copy_of_the_sentence_as_no_change():
+    line = "Waiting lists since the pandemic have grown a great deal for local people"
+    before = f"{line}.\nThe plan is green [1].\n{line} [2]."
+    assert citation_changes(before, f"{line} [2].\nThe plan is green [1].") == (0, 0)
