@@ -457,14 +457,19 @@ def overruled(decision: Decision, generated: Generated, verified: Verified) -> b
             and not generated.fell_back)
 
 
+def _model_answered(generated: Generated, verified: Verified) -> bool:
+    """The answer is the model's own words: quotes (the fallback's answer, a comparison's table)
+    are the documents' own, and give no figure to withhold."""
+    return verified.status == "answered" and not generated.fell_back and generated.model != FALLBACK
+
+
 def made_up(generated: Generated, verified: Verified, sources: Sequence[Source], asked: str) -> list[str]:
     """The sums, percentages, figures and years a model's answer gives that none of the passages
     it read holds (whole, as numbered in ``sources``), nor the question (``asked``): made up,
     whatever it cites. On dev the bundled model wrote "There are 10 GP practices in Lancashire and
     South Cumbria [1]" and "£1.5 billion for 2026/27" for questions the documents do not answer,
-    and invented bed numbers for one they do. Quotes (the fallback's answer, a comparison's table)
-    give none: they are the documents' own words."""
-    if verified.status != "answered" or generated.fell_back or generated.model == FALLBACK:
+    and invented bed numbers for one they do."""
+    if not _model_answered(generated, verified):
         return []
     read = {source.n for source in generated.contexts}
     return support.unsourced_figures(generated.text, [source for source in sources if source.n in read], asked)
@@ -474,7 +479,7 @@ def unbacked(generated: Generated, verified: Verified, asked: str) -> list[str]:
     """The sums, percentages, figures and years a model's answer puts in a sentence that the
     passages it cites do not back, and that hold no such figure (:func:`support.unbacked_figures`):
     a real figure beside a claim no passage makes is as wrong as a made-up one."""
-    if verified.status != "answered" or generated.fell_back or generated.model == FALLBACK:
+    if not _model_answered(generated, verified):
         return []
     return support.unbacked_figures(verified.text, verified.sentences, verified.citations, asked)
 
