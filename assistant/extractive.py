@@ -134,6 +134,11 @@ def units_of(source: Source, bullet_sentences: bool = False, unwrap: bool = True
             # "The current clinical workstreams are as follows:" then "Cancer", "Regulated Care", …: items without marks
             units.append(Unit(source, stripped, True, len(units), number, lead[0]))
             continue
+        if lead is not None and unmarked and unwrap and units[-1].bullet and _says_of_item(stripped):
+            # an item's line on it: "The four places are:" / "Lancashire" / "Split into three localities – east, north,
+            # and central" / "South Cumbria" / …: the list goes on
+            units.append(Unit(source, stripped, False, len(units), number, lead[0]))
+            continue
         lead, unmarked = None, False
         for start, end in sentence_spans(stripped):
             text = stripped[start:end]
@@ -156,6 +161,13 @@ ITEM_WORDS = 6  # a line of at most this many words, in capitals and unpunctuate
 
 def _unmarked_item(line: str) -> bool:
     return line[:1].isupper() and len(line.split()) <= ITEM_WORDS and not re.search(r"[.!?;:,]\W*$", line)
+
+
+ITEM_NOTE_WORDS = 25  # a line under such an item that says something of it: at most this many words, no full stop
+
+
+def _says_of_item(line: str) -> bool:
+    return len(line.split()) <= ITEM_NOTE_WORDS and not re.search(r"[.!?;:]\W*$", line)
 
 
 # a line ending in one of these words goes on in the next ("… a deficit of" + "£167m per annum", "with over" + "200 offers")

@@ -32,7 +32,7 @@ from index.documents import Chunk, LoadedDocument
 from index.text import MONTH_NAMES, sentence_spans
 from index.tokens import get_encoding
 
-CHUNKER_VERSION = "3"  # bump when chunk boundaries change, so the index re-chunks
+CHUNKER_VERSION = "4"  # bump when chunk boundaries change, so the index re-chunks
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _NUMBERED_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})\.?\s+([A-Z0-9(‘'\"].*)$")
@@ -40,6 +40,9 @@ _YEAR_HEADING = re.compile(r"^((?:19|20)\d{2}/\d{2}(?:\s*(?:-|–|to)\s*(?:19|20
 _SECTION_PREFIX = re.compile(r"^(section|part|chapter|appendix)\s+[\dA-Z]+\b", re.IGNORECASE)
 _LIST_ITEM = re.compile(r"^\s*(?:[-•·*–—▪●◦‣]|\d{1,2}[.)]|[a-z][.)]|\([a-z0-9]{1,3}\))\s+\S")
 _BARE_BULLET = re.compile(r"^\s*[-•·*–—▪●◦‣]\s*$")
+# after a lead-in ("The four places are:"), lines of at most this many words, none ending a sentence,
+# are its items ("Lancashire", a line on it, "South Cumbria", ...), not headings
+LEAD_IN_ITEM_WORDS = 25
 _TOC_LINE = re.compile(r"^\|?\s*(.+?)\s*(?:\.{2,}\s*|\t+|\s{2,}|\s*\|\s*)\|?\s*(\d{1,3})\s*\|?\s*$")
 
 
@@ -160,6 +163,7 @@ def classify(text: str) -> list[Line]:
     body = [i for i, line in enumerate(lines) if line.text.strip()]
     wrapped = _is_hard_wrapped(lines)
     seen_numbered = False
+    listing = False  # within the items of a lead-in line
 
     for k, i in enumerate(body):
         line = lines[i]
@@ -167,6 +171,11 @@ def classify(text: str) -> list[Line]:
         prev_line = lines[i - 1].text if i > 0 else None
         prev_body = lines[body[k - 1]] if k > 0 else None
         next_line = lines[body[k + 1]].text if k + 1 < len(body) else None
+        if prev_body is not None and prev_body.kind != "list":
+            said = prev_body.text.strip()
+            listing = prev_body.kind == "text" and (
+                said.endswith(":") or (listing and said[-1:] not in ".!?" and len(said.split()) <= LEAD_IN_ITEM_WORDS)
+            )
         if _BARE_BULLET.match(stripped):
             line.kind = "list"
             continue
@@ -201,11 +210,14 @@ def classify(text: str) -> list[Line]:
         if not _looks_like_heading(line.text, next_line, prev_line):
             continue
         title = _clean(stripped).rstrip(":")
-        strong = (
-            title.lower() in toc
-            or bool(_SECTION_PREFIX.match(title))
-            or (line.text.startswith(" ") and not line.text.startswith("  "))
-        )
+        named = title.lower() in toc or bool(_SECTION_PREFIX.match(title))
+        slide_title = line.text.startswith(" ") and not line.text.startswith("  ")
+        strong = named or slide_title
+        if listing and not named and (not slide_title or _same_opening(stripped, next_line)):
+            # an item of the lead-in above ("The four places are:" / "Lancashire"), set out like a heading; a
+            # slide's title after "... on the next slide:" stays one, unless the next line opens as it does
+            # (" We will have healthy communities" / "We will have high quality ...": the first of its items)
+            continue
         if strong:
             line.kind, line.level, line.title, line.guessed = "heading", 1, title, True
         elif not wrapped and (prev_line is None or not prev_line.strip()):
@@ -217,6 +229,12 @@ def classify(text: str) -> list[Line]:
     _assign_levels([lines[i] for i in body], has_strong)
     _demote_empty_headings([lines[i] for i in body])
     return lines
+
+
+def _same_opening(text: str, other: str | None) -> bool:
+    """Both lines open with the same two words ("We will have ...")."""
+    first, second = text.split()[:2], (other or "").split()[:2]
+    return len(first) == 2 and [w.lower() for w in first] == [w.lower() for w in second]
 
 
 def _demote_empty_headings(body: list[Line]) -> None:

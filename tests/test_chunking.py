@@ -182,6 +182,41 @@ def test_wrapped_lines_are_not_mistaken_for_headings():
     assert headings == ["Introduction"]
 
 
+def test_the_items_of_a_lead_in_set_out_like_headings_are_text_under_it():
+    text = (
+        "The power of place\n\nWe work with our places. The four places are:\n\n\n\nLancashire\n\n"
+        "Split into three localities – east, north, and central\n\nSouth Cumbria\n\nThe boundary crosses three councils\n\n"
+        "Blackburn with Darwen\n\nBlackpool\n\nIt is our ambition to have places at the heart of our system.\n\n"
+        "Delegation of budget\n\nBudgets were delegated to place in 2024.\n"
+    )
+    headings = [line.title for line in classify(text) if line.kind == "heading"]
+    assert headings == ["The power of place", "Delegation of budget"]  # the places are the lead-in's items
+    # one slide's items, the first set off by a space like a slide's title, opening as the next line does
+    ambitions = (" Our vision\nOur vision is that people live longer.\nAt the heart of this are the following ambitions:\n"
+                 " We will have healthy communities\nWe will have high quality services\n")
+    assert [line.title for line in classify(ambitions) if line.kind == "heading"] == ["Our vision"]
+    # a heading that names itself a section is one, even straight after a lead-in
+    named = " Our vision\nOur vision is set out in two parts:\nSection 1: A case for change\nWe spend more than we receive.\n"
+    assert [line.title for line in classify(named) if line.kind == "heading"] == ["Our vision", "Section 1: A case for change"]
+    # a slide's title after "... on the next slide:" is still one
+    slide = (" Our challenges\nThe scale of these challenges is illustrated on the next slide:\n A case for changing the way we work\n"
+             "We are not taking sufficient action to\ntackle health inequalities.\n")
+    assert [line.title for line in classify(slide) if line.kind == "heading"] == ["Our challenges", "A case for changing the way we work"]
+    # after a full stop the lead-in's list has ended: a heading is a heading again
+    ended = "Intro\n\nWe have two places, which are:\n\nLancashire\n\nIt has three localities.\n\nBlackpool\n\nA town on the coast.\n"
+    assert [line.title for line in classify(ended) if line.kind == "heading"] == ["Intro", "Blackpool"]
+
+
+def test_the_four_places_are_in_the_passage_that_leads_into_them(corpus_chunks):
+    _, chunks = corpus_chunks["lsc-icb-state-of-the-system-report-2024.txt"]
+    lead = next(chunk for chunk in chunks if "The four places are:" in chunk.text)
+    assert lead.section == "The power of place"
+    assert all(place in lead.text for place in ("Lancashire", "South Cumbria", "Blackburn with Darwen", "Blackpool"))
+    _, chunks = corpus_chunks["healthier-lsc-our-next-steps-2019.txt"]
+    vision = next(chunk for chunk in chunks if "following ambitions:" in chunk.text)
+    assert "We will have healthy communities" in vision.text and "works for everyone" in vision.text
+
+
 def test_a_bold_run_wrapped_over_two_lines_is_not_a_heading():
     lines = classify((CORPUS / "lsc-icb-commissioning-intentions-2025-26.txt").read_text(encoding="utf-8"))
     headings = [line.title for line in lines if line.kind == "heading"]

@@ -204,6 +204,25 @@ def test_a_lead_in_brings_the_short_unmarked_lines_under_it_as_its_items():
     assert [(unit.text, unit.lead) for unit in marked][3:] == [("Planned care", None), ("Hips and knees", 4)]
 
 
+def test_a_line_under_an_unmarked_item_keeps_the_list_going():
+    places = source(1, "The four places are:\nLancashire\nSplit into three localities – east, north, and central\nSouth Cumbria\n"
+                       "The boundary is not aligned with any one local authority\nBlackburn with Darwen\nBlackpool\n"
+                       "It is our ambition to have places at the heart of our system.")
+    assert extractive.answer("What are the four places?", [places]).text.splitlines() == [
+        "The four places are: [1]", "- Lancashire [1]", "Split into three localities – east, north, and central [1]",
+        "- South Cumbria [1]", "The boundary is not aligned with any one local authority [1]",
+        "- Blackburn with Darwen [1]", "- Blackpool [1]"]
+    # one line per item: a second line, or one ending a sentence, ends the list
+    units = extractive.units_of(source(1, "The places are:\nLancashire\nSplit into three localities – east, north, and central\n"
+                                                 "It is the largest of the places by far\nBlackpool"))
+    assert [(unit.text, unit.lead) for unit in units] == [("The places are:", 0), ("Lancashire", 0), ("Split into three localities – east, north, and central", 0),
+                                                          ("It is the largest of the places by far", None), ("Blackpool", None)]
+    units = extractive.units_of(source(1, "The places are:\nLancashire\nIt has three localities.\nBlackpool"))
+    assert [unit.lead for unit in units] == [0, 0, None, None]
+    # read line by line, as the answerability signals read it, the list ends as before
+    assert [unit.lead for unit in extractive.units_of(places, unwrap=False)][:4] == [0, 0, None, None]
+
+
 def test_the_sentence_after_the_best_one_comes_with_it():
     text = ("Continuing healthcare assessments were transferred to a new provider last year. "
             "We are now completing 80 per cent of them within 28 days. Car parking was resurfaced.")
