@@ -147,6 +147,12 @@ def units_of(source: Source, bullet_sentences: bool = False, unwrap: bool = True
             last = units[-1]
             units[-1] = Unit(source, last.text, False, last.position, number, last.position, True)
             lead, unmarked = (last.position, _depth(line), False, False), True
+    # a line on an item is one only with another item after it: after the last ("Blackpool" / "Finance and
+    # performance overview"), it may as well be a heading or a closing remark
+    last = {unit.lead: unit for unit in units if unit.lead is not None}
+    units = [Unit(unit.source, unit.text, False, unit.position, unit.line)
+             if unit.lead is not None and not unit.bullet and unit.position != unit.lead and last[unit.lead] is unit
+             else unit for unit in units]
     # a lead-in with no items after it is a sentence like any other
     heads = {unit.lead for unit in units if unit.lead is not None and unit.lead != unit.position}
     return [

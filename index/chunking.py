@@ -43,6 +43,7 @@ _BARE_BULLET = re.compile(r"^\s*[-•·*–—▪●◦‣]\s*$")
 # after a lead-in ("The four places are:"), lines of at most this many words, none ending a sentence,
 # are its items ("Lancashire", a line on it, "South Cumbria", ...), not headings
 LEAD_IN_ITEM_WORDS = 25
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
 _TOC_LINE = re.compile(r"^\|?\s*(.+?)\s*(?:\.{2,}\s*|\t+|\s{2,}|\s*\|\s*)\|?\s*(\d{1,3})\s*\|?\s*$")
 
 
@@ -171,10 +172,11 @@ def classify(text: str) -> list[Line]:
         prev_line = lines[i - 1].text if i > 0 else None
         prev_body = lines[body[k - 1]] if k > 0 else None
         next_line = lines[body[k + 1]].text if k + 1 < len(body) else None
-        if prev_body is not None and prev_body.kind != "list":
+        if prev_body is not None:  # a marked list, a table or a heading ends the lead-in's items
             said = prev_body.text.strip()
             listing = prev_body.kind == "text" and (
-                said.endswith(":") or (listing and said[-1:] not in ".!?" and len(said.split()) <= LEAD_IN_ITEM_WORDS)
+                said.endswith(":")
+                or (listing and not _SENTENCE_END.search(said) and len(said.split()) <= LEAD_IN_ITEM_WORDS)
             )
         if _BARE_BULLET.match(stripped):
             line.kind = "list"
@@ -232,9 +234,11 @@ def classify(text: str) -> list[Line]:
 
 
 def _same_opening(text: str, other: str | None) -> bool:
-    """Both lines open with the same two words ("We will have ...")."""
-    first, second = text.split()[:2], (other or "").split()[:2]
-    return len(first) == 2 and [w.lower() for w in first] == [w.lower() for w in second]
+    """Both lines open with the same two words ("We will have ..."), the second not with the whole of
+    the first (" Our challenges" / "Our challenges are growing.": a title and its text)."""
+    first, second = text.split(), (other or "").split()
+    return (len(first) >= 2 and [w.lower() for w in first[:2]] == [w.lower() for w in second[:2]]
+            and [w.lower() for w in second[: len(first)]] != [w.lower() for w in first])
 
 
 def _demote_empty_headings(body: list[Line]) -> None:

@@ -202,6 +202,20 @@ def test_the_items_of_a_lead_in_set_out_like_headings_are_text_under_it():
     slide = (" Our challenges\nThe scale of these challenges is illustrated on the next slide:\n A case for changing the way we work\n"
              "We are not taking sufficient action to\ntackle health inequalities.\n")
     assert [line.title for line in classify(slide) if line.kind == "heading"] == ["Our challenges", "A case for changing the way we work"]
+    # a title whose text opens with it is a title, even after "... on the next slide:"
+    titled = (" Our priorities\nThe scale of these challenges is illustrated on the next slide:\n Our challenges\n"
+              "Our challenges are significant and growing.\n")
+    assert [line.title for line in classify(titled) if line.kind == "heading"] == ["Our priorities", "Our challenges"]
+    # a marked list ends the lead-in's items, and so does a sentence ending in a quote or bracket
+    bulleted = "Intro\n\nWe will focus on three things:\n\n- prevention\n- value\n\nFinance\n\nThe budget is £5bn.\n"
+    assert [line.title for line in classify(bulleted) if line.kind == "heading"] == ["Intro", "Finance"]
+    quoted = ("Intro\n\nAs the patient survey put it in the report:\n\n\"I was seen quickly and treated well.\"\n\n"
+              "Our priorities\n\nWe will improve access to care.\n")
+    assert [line.title for line in classify(quoted) if line.kind == "heading"] == ["Intro", "Our priorities"]
+    # nor does a long line of prose keep the run going
+    long_line = ("Intro\n\nWe have two places, which are:\n\nLancashire\n\n" + "the county has many towns and villages and " * 4
+                 + "coast\n\nBlackpool\n\nA town on the coast.\n")
+    assert [line.title for line in classify(long_line) if line.kind == "heading"] == ["Intro", "Blackpool"]
     # after a full stop the lead-in's list has ended: a heading is a heading again
     ended = "Intro\n\nWe have two places, which are:\n\nLancashire\n\nIt has three localities.\n\nBlackpool\n\nA town on the coast.\n"
     assert [line.title for line in classify(ended) if line.kind == "heading"] == ["Intro", "Blackpool"]

@@ -212,11 +212,16 @@ def test_a_line_under_an_unmarked_item_keeps_the_list_going():
         "The four places are: [1]", "- Lancashire [1]", "Split into three localities – east, north, and central [1]",
         "- South Cumbria [1]", "The boundary is not aligned with any one local authority [1]",
         "- Blackburn with Darwen [1]", "- Blackpool [1]"]
-    # one line per item: a second line, or one ending a sentence, ends the list
+    # one line per item: a second line, or one ending a sentence, ends the list, and a line after the last item
+    # is no line on it (it may be a heading or a closing remark)
     units = extractive.units_of(source(1, "The places are:\nLancashire\nSplit into three localities – east, north, and central\n"
                                                  "It is the largest of the places by far\nBlackpool"))
-    assert [(unit.text, unit.lead) for unit in units] == [("The places are:", 0), ("Lancashire", 0), ("Split into three localities – east, north, and central", 0),
-                                                          ("It is the largest of the places by far", None), ("Blackpool", None)]
+    assert [(unit.text, unit.lead) for unit in units] == [
+        ("The places are:", 0), ("Lancashire", 0), ("Split into three localities – east, north, and central", None),
+        ("It is the largest of the places by far", None), ("Blackpool", None)]
+    closing = source(1, "The four places are:\nLancashire\nSouth Cumbria\nBlackburn with Darwen\nBlackpool\n"
+                        "Finance and performance overview for the year 2024 to 2025\nWe will spend £5bn this year.")
+    assert "Finance" not in extractive.answer("What are the four places?", [closing]).text
     units = extractive.units_of(source(1, "The places are:\nLancashire\nIt has three localities.\nBlackpool"))
     assert [unit.lead for unit in units] == [0, 0, None, None]
     # read line by line, as the answerability signals read it, the list ends as before
