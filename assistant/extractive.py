@@ -106,6 +106,7 @@ def units_of(source: Source, bullet_sentences: bool = False, unwrap: bool = True
     # at the lead-in's own depth)
     lead: tuple[int, int, bool, bool] | None = None
     unmarked = False  # the open list is a lead-in sentence and, so far, only lines without marks
+    first_item = ""  # the first of those lines
     for number, line in enumerate(_unwrapped(source.text) if unwrap else source.text.split("\n")):
         stripped = line.strip()
         if not stripped:
@@ -130,9 +131,12 @@ def units_of(source: Source, bullet_sentences: bool = False, unwrap: bool = True
             if leads_in:
                 lead = (position, depth + 1, True, False)  # its items are at least this deep
             continue
-        if lead is not None and unmarked and _unmarked_item(stripped):
-            # "The current clinical workstreams are as follows:" then "Cancer", "Regulated Care", …: items without marks
+        if lead is not None and unmarked and (_unmarked_item(stripped) or _same_opening(stripped, first_item)):
+            # "The current clinical workstreams are as follows:" then "Cancer", "Regulated Care", …: items without marks;
+            # and a longer line opening as the first item did ("We will have healthy communities" / "We will have high
+            # quality and efficient services")
             units.append(Unit(source, stripped, True, len(units), number, lead[0]))
+            first_item = first_item or stripped
             continue
         if lead is not None and unmarked and unwrap and units[-1].bullet and _says_of_item(stripped):
             # an item's line on it: "The four places are:" / "Lancashire" / "Split into three localities – east, north,
@@ -146,9 +150,9 @@ def units_of(source: Source, bullet_sentences: bool = False, unwrap: bool = True
         if units and units[-1].line == number and units[-1].text.endswith(":"):
             last = units[-1]
             units[-1] = Unit(source, last.text, False, last.position, number, last.position, True)
-            lead, unmarked = (last.position, _depth(line), False, False), True
+            lead, unmarked, first_item = (last.position, _depth(line), False, False), True, ""
     # a line on an item is one only with another item after it: after the last ("Blackpool" / "Finance and
-    # performance overview"), it may as well be a heading or a closing remark
+    # performance overview", or " Section 1: A case for changing the way we work"), it may be a heading or a closing remark
     last = {unit.lead: unit for unit in units if unit.lead is not None}
     units = [Unit(unit.source, unit.text, False, unit.position, unit.line)
              if unit.lead is not None and not unit.bullet and unit.position != unit.lead and last[unit.lead] is unit
@@ -170,6 +174,12 @@ def _unmarked_item(line: str) -> bool:
 
 
 ITEM_NOTE_WORDS = 25  # a line under such an item that says something of it: at most this many words, no full stop
+
+
+def _same_opening(line: str, item: str) -> bool:
+    """``line`` opens with the same two words as ``item`` and is no longer than a line on an item."""
+    first, other = item.lower().split()[:2], line.lower().split()
+    return len(first) == 2 and other[:2] == first and len(other) <= ITEM_NOTE_WORDS and not re.search(r"[.!?;:]\W*$", line)
 
 
 def _says_of_item(line: str) -> bool:

@@ -32,7 +32,7 @@ from index.documents import Chunk, LoadedDocument
 from index.text import MONTH_NAMES, sentence_spans
 from index.tokens import get_encoding
 
-CHUNKER_VERSION = "4"  # bump when chunk boundaries change, so the index re-chunks
+CHUNKER_VERSION = "5"  # bump when chunk boundaries change, so the index re-chunks
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _NUMBERED_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})\.?\s+([A-Z0-9(‘'\"].*)$")

@@ -224,6 +224,15 @@ def test_a_line_under_an_unmarked_item_keeps_the_list_going():
     assert "Finance" not in extractive.answer("What are the four places?", [closing]).text
     units = extractive.units_of(source(1, "The places are:\nLancashire\nIt has three localities.\nBlackpool"))
     assert [unit.lead for unit in units] == [0, 0, None, None]
+    # a longer line opening as the first item does is one more item; a line after the last is no line on it
+    ambitions = source(1, "At the heart of this are the following ambitions:\n We will have healthy communities\n"
+                          "We will have high quality and efficient services\n"
+                          "We will have a health and care service that works for everyone, including our staff\n"
+                          " Section 1: A case for changing the way we work")
+    assert extractive.answer("What are the ambitions?", [ambitions]).text.splitlines() == [
+        "At the heart of this are the following ambitions: [1]", "- We will have healthy communities [1]",
+        "- We will have high quality and efficient services [1]",
+        "- We will have a health and care service that works for everyone, including our staff [1]"]
     # read line by line, as the answerability signals read it, the list ends as before
     assert [unit.lead for unit in extractive.units_of(places, unwrap=False)][:4] == [0, 0, None, None]
 
