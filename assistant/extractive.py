@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from assistant import support
 from assistant.answers import Source
 from assistant.retrieval import expand_query
-from index.text import CITATION, MONTH_NAMES, sentence_spans, terms
+from index.text import CITATION, ITEM_LINE_WORDS, MONTH_NAMES, opens_alike, sentence_spans, terms
 
 _BULLET = re.compile(r"^\s*(?:[-•·*–—▪●◦‣]|\d{1,2}[.)]|[a-z][.)])\s+")
 _LIST_QUESTION = re.compile(
@@ -131,7 +131,7 @@ def units_of(source: Source, bullet_sentences: bool = False, unwrap: bool = True
             if leads_in:
                 lead = (position, depth + 1, True, False)  # its items are at least this deep
             continue
-        if lead is not None and unmarked and (_unmarked_item(stripped) or _same_opening(stripped, first_item)):
+        if lead is not None and unmarked and (_unmarked_item(stripped) or (opens_alike(stripped, first_item) and _says_of_item(stripped))):
             # "The current clinical workstreams are as follows:" then "Cancer", "Regulated Care", …: items without marks;
             # and a longer line opening as the first item did ("We will have healthy communities" / "We will have high
             # quality and efficient services")
@@ -173,17 +173,9 @@ def _unmarked_item(line: str) -> bool:
     return line[:1].isupper() and len(line.split()) <= ITEM_WORDS and not re.search(r"[.!?;:,]\W*$", line)
 
 
-ITEM_NOTE_WORDS = 25  # a line under such an item that says something of it: at most this many words, no full stop
-
-
-def _same_opening(line: str, item: str) -> bool:
-    """``line`` opens with the same two words as ``item`` and is no longer than a line on an item."""
-    first, other = item.lower().split()[:2], line.lower().split()
-    return len(first) == 2 and other[:2] == first and len(other) <= ITEM_NOTE_WORDS and not re.search(r"[.!?;:]\W*$", line)
-
-
 def _says_of_item(line: str) -> bool:
-    return len(line.split()) <= ITEM_NOTE_WORDS and not re.search(r"[.!?;:]\W*$", line)
+    """A line under an item that says something of it: at most ITEM_LINE_WORDS words, no full stop."""
+    return len(line.split()) <= ITEM_LINE_WORDS and not re.search(r"[.!?;:]\W*$", line)
 
 
 # a line ending in one of these words goes on in the next ("… a deficit of" + "£167m per annum", "with over" + "200 offers")

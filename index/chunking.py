@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from index.documents import Chunk, LoadedDocument
-from index.text import MONTH_NAMES, sentence_spans
+from index.text import ITEM_LINE_WORDS, MONTH_NAMES, opens_alike, sentence_spans
 from index.tokens import get_encoding
 
 CHUNKER_VERSION = "5"  # bump when chunk boundaries change, so the index re-chunks
@@ -40,9 +40,8 @@ _YEAR_HEADING = re.compile(r"^((?:19|20)\d{2}/\d{2}(?:\s*(?:-|–|to)\s*(?:19|20
 _SECTION_PREFIX = re.compile(r"^(section|part|chapter|appendix)\s+[\dA-Z]+\b", re.IGNORECASE)
 _LIST_ITEM = re.compile(r"^\s*(?:[-•·*–—▪●◦‣]|\d{1,2}[.)]|[a-z][.)]|\([a-z0-9]{1,3}\))\s+\S")
 _BARE_BULLET = re.compile(r"^\s*[-•·*–—▪●◦‣]\s*$")
-# after a lead-in ("The four places are:"), lines of at most this many words, none ending a sentence,
+# after a lead-in ("The four places are:"), lines of at most ITEM_LINE_WORDS words, none ending a sentence,
 # are its items ("Lancashire", a line on it, "South Cumbria", ...), not headings
-LEAD_IN_ITEM_WORDS = 25
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
 _TOC_LINE = re.compile(r"^\|?\s*(.+?)\s*(?:\.{2,}\s*|\t+|\s{2,}|\s*\|\s*)\|?\s*(\d{1,3})\s*\|?\s*$")
 
@@ -176,7 +175,7 @@ def classify(text: str) -> list[Line]:
             said = prev_body.text.strip()
             listing = prev_body.kind == "text" and (
                 said.endswith(":")
-                or (listing and not _SENTENCE_END.search(said) and len(said.split()) <= LEAD_IN_ITEM_WORDS)
+                or (listing and not _SENTENCE_END.search(said) and len(said.split()) <= ITEM_LINE_WORDS)
             )
         if _BARE_BULLET.match(stripped):
             line.kind = "list"
@@ -236,9 +235,8 @@ def classify(text: str) -> list[Line]:
 def _same_opening(text: str, other: str | None) -> bool:
     """Both lines open with the same two words ("We will have ..."), the second not with the whole of
     the first (" Our challenges" / "Our challenges are growing.": a title and its text)."""
-    first, second = text.split(), (other or "").split()
-    return (len(first) >= 2 and [w.lower() for w in first[:2]] == [w.lower() for w in second[:2]]
-            and [w.lower() for w in second[: len(first)]] != [w.lower() for w in first])
+    first, second = text.lower().split(), (other or "").lower().split()
+    return opens_alike(text, other or "") and second[: len(first)] != first
 
 
 def _demote_empty_headings(body: list[Line]) -> None:

@@ -90,6 +90,21 @@ def title_words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in TITLE_STOPWORDS]
 
 
+# -- list lines ---------------------------------------------------------------------------------
+
+# A line set out under a lead-in ("The four places are:" / "Lancashire" / "Split into three localities – east,
+# north, and central" / …) is one of its items or says something of one when it has at most this many words:
+# the chunker keeps such lines with their lead-in, and the quotes keep them in its list.
+ITEM_LINE_WORDS = 25
+
+
+def opens_alike(line: str, other: str) -> bool:
+    """Both lines open with the same two words, whatever their case ("We will have healthy
+    communities" / "We will have high quality and efficient services")."""
+    first = line.lower().split()[:2]
+    return len(first) == 2 and other.lower().split()[:2] == first
+
+
 # -- sentences ----------------------------------------------------------------------------------
 
 # A sentence of a document ends at ".", "!" or "?" (and any closing quotes or bracket) before a
