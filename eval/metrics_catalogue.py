@@ -19,7 +19,6 @@ from eval import metrics
 from eval.gold import SPLITS, TYPES
 
 DECIMALS = {"rate": 3, "score": 2, "seconds": 2}  # how each kind of figure is printed
-LATENCY_TOLERANCE = {"absolute": 1.0, "relative": 0.5}  # the larger of 1 s and 50 % of the baseline
 GAP = 0.05  # a headline figure whose dev and test values differ by more is a finding to explain
 
 
@@ -85,8 +84,10 @@ METRICS: tuple[Metric, ...] = (
            "reading_ease", over="answerable", column="reading ease"),
     Metric("judge_faithfulness", "judge: faithfulness (1-5)", "score", True, "judge_faithfulness", tolerance=0.25),
     Metric("judge_correctness", "judge: correctness (1-5)", "score", True, "judge_correctness", tolerance=0.25),
+    # timings are reported and compared, never gated: a baseline's times were measured on another
+    # machine or the same one less busy, so a slower run says nothing about the code
     Metric("latency_p50", "latency p50 (s)", "seconds", False, "latency_s", percentile=50,
-           tolerance=LATENCY_TOLERANCE, column="p50 s", console="p50 s"),
+           column="p50 s", console="p50 s"),
     Metric("latency_p95", "latency p95 (s)", "seconds", False, "latency_s", percentile=95),
     Metric("latency_mean", "latency mean (s)", "seconds", False, "latency_s", reported=False),
 )

@@ -44,10 +44,11 @@ def test_the_gate_and_the_reports_read_the_one_table():
     rates = [m.key for m in METRICS if m.kind == "rate"]
     assert rates and all(tolerances["overall"][key] == 0.02 for key in rates)
     assert all(tolerances["per_type"][key] == 0.10 for key in rates)
-    assert tolerances["overall"]["latency_p50"] == {"absolute": 1.0, "relative": 0.5}
-    assert "latency_p95" not in tolerances["overall"] and tolerances["per_type"]["min_items"] == 10
-    tolerances["overall"]["latency_p50"]["relative"] = 9  # each baseline gets its own copy
-    assert default_tolerances()["overall"]["latency_p50"]["relative"] == 0.5
+    # timings are never gated: a baseline's times come from another machine or a quieter moment
+    assert not any(key.startswith("latency") for key in tolerances["overall"])
+    assert tolerances["per_type"]["min_items"] == 10
+    tolerances["overall"]["pass_rate"] = 9  # each baseline gets its own copy
+    assert default_tolerances()["overall"]["pass_rate"] == 0.02
 
     # a baseline keeps every field a metric is computed from, so the gate can recompute them all
     assert {metric.field for metric in METRICS} <= set(ITEM_FIELDS)
