@@ -62,3 +62,50 @@ def test_concurrent_writers_never_interleave_lines(tmp_path):
     lines = log.path.read_text().splitlines()
     assert len(lines) == 100
     assert all(json.loads(line)["event"] == "export" for line in lines)
+
+
+def test_a_line_separator_in_a_value_hides_no_entry(tmp_path):
+    """U+2028 and U+0085 are line ends to str.splitlines: a title or a typed user name holding one
+    once split its entry in two, and both halves were skipped as damaged."""
+    log = AuditLog(tmp_path / "audit.log")
+    log.record("sign-in-failed", user="mallory\u2028", address="10.0.0.6")
+    log.record("upload", user="alice", file="x.md", title="Budget\u2028note\u0085v2\u2029")
+    log.record("export", user="bob", what="faq")
+    entries = log.entries()
+    assert [e["event"] for e in entries] == ["sign-in-failed", "upload", "export"]
+    assert entries[1]["title"] == "Budget\u2028note\u0085v2\u2029" and entries[0]["user"] == "mallory\u2028"
+    assert len(log.path.read_text(encoding="utf-8").splitlines()) == 3  # any reader sees three lines
+
+
+def test_after_a_torn_entry_the_next_one_starts_its_own_line(tmp_path):
+    log = AuditLog(tmp_path / "audit.log")
+    log.record("sign-in", user="alice")
+    with log.path.open("a") as handle:
+        handle.write('{"time": "2026-01-01T00:00:00Z", "event": "remo')  # a crash mid-write
+    log.record("sign-in-failed", user="mallory", address="10.0.0.6")
+    assert [e["event"] for e in log.entries()] == ["sign-in", "sign-in-failed"]
+
+
+def test_a_write_the_system_cuts_short_is_finished_or_raises(tmp_path, monkeypatch):
+    """os.write may take only part of an entry (a full disk, a size limit): the rest is written,
+    and a write that takes nothing raises instead of reporting the entry kept."""
+    import assistant.audit as audit
+
+    real_write = os.write
+    taken = []
+
+    def a_few_bytes(descriptor, data):
+        taken.append(len(data))
+        return real_write(descriptor, data[:7])
+
+    log = AuditLog(tmp_path / "audit.log")
+    monkeypatch.setattr(audit.os, "write", a_few_bytes)
+    log.record("remove", user="admin", file="board-paper.pdf")
+    assert len(taken) > 5 and [e["file"] for e in log.entries()] == ["board-paper.pdf"]
+
+    monkeypatch.setattr(audit.os, "write", lambda descriptor, data: 0)
+    with pytest.raises(OSError):
+        log.record("export", user="bob", what="faq")
+    monkeypatch.setattr(audit.os, "write", real_write)
+    log.record("export", user="bob", what="feedback")
+    assert [e["event"] for e in log.entries()] == ["remove", "export"]
