@@ -82,6 +82,16 @@ def support_summary(draft: Draft) -> str:
     return f"{len(flagged)} of {len(checked)} to check{confirmed}: {reasons}"
 
 
+# characters no Word file (XML 1.0) may hold: control characters other than tab and line ends, and
+# U+FFFE / U+FFFF; one of them in a question or an edit once stopped every export
+_NOT_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    """``text`` without the characters no export can carry (see ``_NOT_PRINTABLE``)."""
+    return _NOT_PRINTABLE.sub("", text)
+
+
 # -- questions in ------------------------------------------------------------------------------
 
 
@@ -89,7 +99,7 @@ def parse_questions(text: str) -> list[str]:
     """One question a line; list marks ('-', '1.') and blank lines dropped, repeats kept once."""
     questions: list[str] = []
     for line in (text or "").splitlines():
-        question = re.sub(r"\s+", " ", _LIST_MARK.sub("", line)).strip()
+        question = re.sub(r"\s+", " ", _LIST_MARK.sub("", printable(line))).strip()
         if question and question not in questions:
             questions.append(question[:MAX_QUESTION_CHARS])
     return _limited(questions)
@@ -109,7 +119,7 @@ def parse_csv_questions(text: str) -> list[str]:
         raise QuestionListError("The CSV has no 'question' column. Put the questions in a column headed 'question'.")
     questions: list[str] = []
     for row in reader:
-        question = re.sub(r"\s+", " ", restore(row.get(column) or "")).strip()
+        question = re.sub(r"\s+", " ", printable(restore(row.get(column) or ""))).strip()
         if question and question not in questions:
             questions.append(question[:MAX_QUESTION_CHARS])
     return _limited(questions)
@@ -141,7 +151,7 @@ def read_question_file(path: Path) -> list[str]:
 def draft_from_answer(question: str, answer: Answer, glossary=None) -> Draft:
     """The answer as a draft: its sources come numbered 1, 2, 3 in the order it cites them (the engine numbers them so)."""
     citations = list(answer.citations) if answer.status == "answered" else []
-    return Draft(question=question, answer=answer.answer, status=answer.status, citations=citations,
+    return Draft(question=printable(question), answer=printable(answer.answer), status=answer.status, citations=citations,
                  notices=list(answer.notices), glossary=glossary)
 
 
@@ -224,34 +234,36 @@ def _flag_line(draft: Draft, sentence: support.SentenceSupport) -> str:
 
 def export_docx(drafts: list[Draft], path: Path, title: str = DEFAULT_TITLE, when: date | None = None) -> Path:
     """A Word document: the title and date, then each question as a heading, its answer (a
-    comparison's table as a Word table) and its sources as a numbered list."""
+    comparison's table as a Word table) and its sources as a numbered list. Every text goes in
+    :func:`printable`: a stray control character would stop python-docx, and the whole export."""
     from docx import Document
 
+    title = printable(title)
     document = Document()
     document.core_properties.title = title
     document.add_heading(title, level=0)
     document.add_paragraph(f"Drafted {(when or date.today()).strftime('%d %B %Y').lstrip('0')}")
     for draft in drafts:
-        document.add_heading(draft.question, level=1)
+        document.add_heading(printable(draft.question), level=1)
         for block in comparison.blocks(draft.answer) or [""]:
             if isinstance(block, str):
-                document.add_paragraph(block)
+                document.add_paragraph(printable(block))
                 continue
             table = document.add_table(rows=0, cols=max(len(row) for row in block))
             table.style = "Table Grid"
             for number, row in enumerate(block):
                 cells = table.add_row().cells
                 for cell, text in zip(cells, row):
-                    cell.text = text
+                    cell.text = printable(text)
                     if number == 0:  # the header row in bold
                         for run in cell.paragraphs[0].runs:
                             run.bold = True
         for sentence in draft.flagged():
             note = document.add_paragraph()
-            note.add_run(f"⚠ {_flag_line(draft, sentence)}").italic = True
+            note.add_run(printable(f"⚠ {_flag_line(draft, sentence)}")).italic = True
         if draft.citations:
             document.add_paragraph("Sources", style="Heading 3")
-            items = [document.add_paragraph(source_line(source), style="List Number") for source in draft.citations]
+            items = [document.add_paragraph(printable(source_line(source)), style="List Number") for source in draft.citations]
             _restart_numbering(document, items)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

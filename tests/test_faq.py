@@ -208,8 +208,19 @@ def test_a_draft_with_an_unsupported_sentence_is_approved_only_when_a_person_con
     withdrawn, _, _, note, button, _ = drafting.toggle_approval(0, BAD, good, True)
     assert not withdrawn[0].approved and button["value"] == "Approve" and "no longer approved" in note
     # an edit that makes an approved draft unsupported withdraws its approval
+    good = [Draft("When do the centres open?", GOOD, "answered", [PASSAGE], approved=True)]
     good, rows, _, note = drafting.save_edit(0, BAD, good)
-    assert not good[0].approved and "approval is withdrawn" in note
+    assert not good[0].approved and "approval is withdrawn" in note and "not supported" in note
+    # so does any other change to its text: what was approved is not what it says now (it was kept before)
+    good = [Draft("When do the centres open?", GOOD, "answered", [PASSAGE], approved=True)]
+    good, rows, _, note = drafting.save_edit(0, "The centre is closing. Go to A&E instead.", good)
+    assert not good[0].approved and "approval is withdrawn" in note and rows[0][5] == ""
+    good = [Draft("When do the centres open?", GOOD, "answered", [PASSAGE], approved=True)]
+    good, _, _, note = drafting.save_edit(0, GOOD, good)  # saved unchanged: still approved
+    assert good[0].approved and note == "Saved draft 1."
+    # an empty draft is never approved
+    empty, _, _, note, _, _ = drafting.toggle_approval(0, "  ", [Draft("Q?", GOOD, "answered", [PASSAGE])], False)
+    assert not empty[0].approved and "is empty" in note
     # a sentence citing nothing needs confirming only when it states a figure, sum or year
     plain = [Draft("When do the centres open?", GOOD + " Ask your GP practice for details.", "answered", [PASSAGE])]
     plain, rows, _, _, _, _ = drafting.toggle_approval(0, plain[0].answer, plain, False)
@@ -316,3 +327,106 @@ def test_a_draft_is_re_checked_with_the_engines_glossary():
     answer = Answer(status="answered", answer=text, citations=[passage])
     assert draft_from_answer("A&E?", answer, Glossary()).flagged() == []  # A&E: accident and emergency
     assert [s.reason for s in draft_from_answer("A&E?", answer).flagged()] == ["A&E is not in [1]."]
+
+
+# -- a slow handler and the reviewer's edits in the same session ------------------------------------
+
+
+class _Meanwhile:
+    """Services whose model, while it writes, lets ``meanwhile`` run: the reviewer's events of the
+    same session, which Gradio runs beside a slow one on the same list of drafts."""
+
+    def __init__(self, meanwhile=None):
+        from types import SimpleNamespace
+
+        self.meanwhile = meanwhile
+        self.assistant = self
+        self.retriever = SimpleNamespace(glossary=lambda: None)
+
+    def user(self, request):
+        return ""
+
+    def ask(self, question, audience="public", filters=None):
+        if self.meanwhile:
+            self.meanwhile()
+        return Answer(status="answered", answer=GOOD, citations=[PASSAGE])
+
+    def simplify(self, text, citations):
+        if self.meanwhile:
+            self.meanwhile()
+        return "Centres open 12 hours a day from 2026 [1].", citations, []
+
+
+def _quiet(*args, **kwargs):
+    return None
+
+
+_quiet.tqdm = lambda items, desc="": items
+
+
+def test_an_edit_and_approval_saved_while_answers_are_drafted_are_kept():
+    """The audit's case: "Draft answers" ran on a copy of the drafts taken when it started and put
+    the whole copy back when it ended, so an edit and approval saved meanwhile were lost."""
+    from assistant.ui import drafting
+
+    edit = "Blackpool's urgent treatment centres will open 12 hours a day from 2026 [1]."
+    drafts_ = [Draft("When do the centres open?", GOOD, "answered", [PASSAGE])]
+
+    def reviewer():
+        if len(drafts_) == 2 and not drafts_[0].approved:
+            drafting.save_edit(0, edit, drafts_)
+            drafting.toggle_approval(0, edit, drafts_, False)
+
+    out, rows, pick, note = drafting.draft_all(_Meanwhile(reviewer), "Where is my nearest centre?", None, drafts_,
+                                               None, progress=_quiet)
+    assert out is drafts_  # the session's one list, changed in place
+    assert out[0].answer == edit and out[0].approved and rows[0][5] == "Yes"
+    assert out[1].status == "answered" and pick["value"] == 1 and note.startswith("Drafted 1 answer")
+
+
+def test_drafts_cleared_while_answers_are_drafted_stay_cleared():
+    from assistant.ui import drafting
+
+    drafts_: list = []
+    out, rows, _, _ = drafting.draft_all(_Meanwhile(lambda: drafting.clear_all(drafts_)), "One?\nTwo?", None, drafts_,
+                                         None, progress=_quiet)
+    assert out is drafts_ and out == [] and rows == []
+
+
+def test_a_draft_changed_while_it_is_redrafted_or_simplified_keeps_the_change():
+    from assistant.ui import drafting
+
+    edit = "Centres in Blackpool open 12 hours a day from 2026 [1]."
+    drafts_ = [Draft("When do the centres open?", GOOD, "answered", [PASSAGE])]
+    services = _Meanwhile(lambda: drafting.toggle_approval(0, edit, drafts_, False) if not drafts_[0].approved else None)
+    out, rows, _, _, _, note, _, _ = drafting.redo(services, 0, drafts_, None, progress=_quiet)
+    assert out[0].answer == edit and out[0].approved and "was not kept" in note
+
+    drafts_ = [Draft("When do the centres open?", GOOD, "answered", [PASSAGE])]
+    services = _Meanwhile(lambda: drafting.toggle_approval(0, edit, drafts_, False) if not drafts_[0].approved else None)
+    out, rows, _, _, note, _, _ = drafting.simplify(services, 0, GOOD, drafts_, progress=_quiet)
+    assert out[0].answer == edit and out[0].approved and "was not kept" in note
+
+    drafts_ = [Draft("When do the centres open?", GOOD, "answered", [PASSAGE])]  # nothing meanwhile: redrafted
+    out, _, text, _, _, note, _, _ = drafting.redo(_Meanwhile(), 0, drafts_, None, progress=_quiet)
+    assert out is drafts_ and text == GOOD and note == "Drafted answer 1 again."
+
+
+def test_a_control_character_in_a_question_or_an_edit_stops_no_export(tmp_path):
+    """python-docx refuses control characters: one in an uploaded question list, or pasted into an
+    edit, once stopped every export."""
+    from docx import Document
+
+    from assistant.faq import parse_csv_questions, parse_questions, write_exports
+    from assistant.ui import drafting
+
+    assert parse_questions("Is the walk-in\x08 centre closing?\nWhen\x1b?") == ["Is the walk-in centre closing?", "When?"]
+    assert parse_csv_questions("question\n\"Bell\x07?\"\n") == ["Bell?"]
+    drafts_ = [Draft("When do the centres open?", GOOD, "answered", [PASSAGE])]
+    drafts_, *_ = drafting.save_edit(0, GOOD + " Call 111\x1b for help.\ufffe", drafts_)
+    assert drafts_[0].answer == GOOD + " Call 111 for help."
+    drafts_.append(Draft("Odd\x0b question?", "An answer\x00 with a NUL [1].", "answered", [PASSAGE]))  # made elsewhere
+    paths = write_exports(drafts_, tmp_path, title="FAQ\x0c")
+    assert sorted(p.suffix for p in paths) == [".csv", ".docx", ".md"]
+    text = [p.text for p in Document(str(tmp_path / "faq.docx")).paragraphs]
+    assert "Odd question?" in text and "An answer with a NUL [1]." in text

@@ -3,6 +3,12 @@ review, edit, approve and export (the drafts themselves are ``assistant.faq``'s)
 
 Its handlers are module functions (those that ask or export take the app's ``Services`` first);
 ``faq_tab`` lays the tab out and wires them to Gradio.
+
+A session's drafts are one list that every handler changes in place and hands back (Gradio keeps
+a session's state as the object a handler returns, and passes that same object to the next). So a
+slow handler (drafting, Simplify, Regenerate) writes only the drafts it made, into the list as it
+stands when it ends: an edit or approval saved while the model was writing is kept, and a draft
+changed or cleared meanwhile is not overwritten by a stale copy.
 """
 
 from __future__ import annotations
@@ -100,21 +106,36 @@ def draft_all(services: Services, text, upload, drafts, request: gr.Request, pro
     except faq.QuestionListError as exc:
         return drafts, gr.update(), gr.update(), f"**Could not read the questions:** {md(str(exc))}"
     known = {d.question for d in drafts}
-    drafts = list(drafts) + [faq.Draft(q) for q in questions if q not in known]
-    waiting = [i for i, d in enumerate(drafts) if d.status == "pending"]
+    drafts.extend(faq.Draft(q) for q in questions if q not in known)  # in place: see the module's docstring
+    waiting = [d for d in drafts if d.status == "pending"]
     if not waiting:
         return drafts, faq_rows(drafts), gr.update(), "Paste or upload some new questions first."
     started = time.perf_counter()
-    for index in progress.tqdm(waiting, desc="Drafting answers"):
-        drafts[index] = ask_public(services, drafts[index].question, request)
+    first = None
+    for pending in progress.tqdm(waiting, desc="Drafting answers"):
+        drafted = ask_public(services, pending.question, request)
+        at = _position(drafts, pending)  # where it stands now; None when the drafts were cleared meanwhile
+        if at is not None:
+            drafts[at] = drafted
+            first = at if first is None else first
     took = time.perf_counter() - started
-    first = waiting[0]
     return (drafts, faq_rows(drafts), gr.update(choices=faq_choices(drafts), value=first),
             f"Drafted {plural(len(waiting), 'answer')} in {took:.0f} s. Review each one below.")
 
 
-def clear_all():
-    return [], [], gr.update(choices=[], value=None), "", *draft_details(None), gr.update(value=None, visible=False)
+def _position(drafts: list[faq.Draft], draft: faq.Draft) -> int | None:
+    """Where this very draft (not an equal one) stands in the list now, or None when it is gone."""
+    return next((i for i, d in enumerate(drafts) if d is draft), None)
+
+
+def _still(drafts: list[faq.Draft], index: int, draft: faq.Draft) -> bool:
+    """The draft at ``index`` is still the one a slow handler started from."""
+    return 0 <= index < len(drafts) and drafts[index] is draft
+
+
+def clear_all(drafts):
+    drafts.clear()  # in place: a draft still being written then has nowhere to go, and is dropped
+    return drafts, [], gr.update(choices=[], value=None), "", *draft_details(None), gr.update(value=None, visible=False)
 
 
 def show(index, drafts):
@@ -133,17 +154,21 @@ def approve_label(draft: faq.Draft | None) -> str:
 
 
 def save_edit(index, text, drafts):
-    """The editor's text saved into the draft; an edit that adds a sentence to confirm withdraws its approval."""
+    """The editor's text saved into the draft (control characters dropped: no export could carry
+    them); an approved draft whose text changes is approved no longer: what was approved is not
+    what stands now."""
     if not isinstance(index, int) or not 0 <= index < len(drafts):
         return drafts, gr.update(), gr.update(), "Pick a draft first."
-    drafts = list(drafts)
     draft = drafts[index]
     note = f"Saved draft {index + 1}."
+    text = faq.printable(text or "")
     if text != draft.answer:
         edited = dataclasses.replace(draft, answer=text, edited=True, confirmed=False)
-        if draft.approved and edited.needs_confirming():  # what was approved is not what stands now
+        if draft.approved:
             edited = dataclasses.replace(edited, approved=False)
-            note += " Its approval is withdrawn: the edit has sentences not supported by the sources (marked ⚠)."
+            why = (" the edit has sentences not supported by the sources (marked ⚠)" if edited.needs_confirming()
+                   else " what you approved is not what it says now")
+            note += f" Its approval is withdrawn:{why}. Approve it again when it reads right."
         drafts[index] = edited
     return drafts, faq_rows(drafts), draft_details(drafts[index])[1], note
 
@@ -163,11 +188,14 @@ def toggle_approval(index, text, drafts, confirmed=False):
     if not isinstance(index, int) or not 0 <= index < len(drafts):
         return drafts, gr.update(), gr.update(), "Pick a draft first.", gr.update(), gr.update(value=False)
     withdrawing = drafts[index].approved  # the button's meaning, as the reviewer saw it
-    confirmed = confirmed and text == drafts[index].answer
+    confirmed = confirmed and faq.printable(text or "") == drafts[index].answer
     drafts, rows, line, note = save_edit(index, text, drafts)
     if drafts[index].status not in ("answered", "unanswerable"):
         return drafts, rows, line, "Only a drafted answer can be approved.", gr.update(), gr.update()
     draft = drafts[index]
+    if not withdrawing and not draft.answer.strip():
+        return (drafts, rows, line, f"**Not approved:** draft {index + 1} is empty. Write its answer first.",
+                gr.update(value=approve_label(draft)), gr.update(value=False))
     if withdrawing:
         drafts[index] = dataclasses.replace(draft, approved=False, confirmed=False)
         return (drafts, faq_rows(drafts), draft_details(drafts[index])[1], f"Draft {index + 1} is no longer approved.",
@@ -206,6 +234,10 @@ def simplify(services: Services, index, text, drafts, progress=gr.Progress()):
         return (drafts, rows, gr.update(), line, f"Could not simplify draft {index + 1} ({exc.__class__.__name__}); it is unchanged.",
                 gr.update(value=approve_label(draft)), gr.update(value=False))
     before = draft.reading_ease
+    if not _still(drafts, index, draft):  # edited, approved or cleared while the model was writing
+        return (drafts, faq_rows(drafts), gr.update(), gr.update(),
+                f"Draft {index + 1} changed while it was being simplified, so the simpler version was not kept.",
+                gr.update(), gr.update(value=False))
     if simpler == draft.answer:
         note = f"Draft {index + 1} is unchanged."
     else:
@@ -224,8 +256,13 @@ def redo(services: Services, index, drafts, request: gr.Request, progress=gr.Pro
     if not isinstance(index, int) or not 0 <= index < len(drafts):
         return drafts, gr.update(), gr.update(), gr.update(), gr.update(), "Pick a draft first.", gr.update(), gr.update()
     progress(0, desc="Drafting the answer again")
-    drafts = list(drafts)
-    drafts[index] = ask_public(services, drafts[index].question, request)
+    original = drafts[index]
+    fresh = ask_public(services, original.question, request)
+    if not _still(drafts, index, original):  # edited, approved or cleared while the model was writing
+        return (drafts, faq_rows(drafts), gr.update(), gr.update(), gr.update(),
+                f"Draft {index + 1} changed while it was being drafted again, so the new draft was not kept.",
+                gr.update(), gr.update())
+    drafts[index] = fresh
     text, line, panel = draft_details(drafts[index])
     again = f"Drafted answer {index + 1} again."
     return drafts, faq_rows(drafts), text, line, panel, again, gr.update(value="Approve"), gr.update(value=False)
@@ -239,7 +276,11 @@ def make_files(services: Services, which, heading, drafts, request: gr.Request):
         return gr.update(value=None, visible=False), f"Nothing to export. {hint}"
     folder = Path(tempfile.mkdtemp(dir=services.exports_dir))
     stem = f"faq-{date.today().isoformat()}"
-    paths = faq.write_exports(chosen, folder, stem=stem, title=(heading or "").strip() or faq.DEFAULT_TITLE)
+    try:
+        paths = faq.write_exports(chosen, folder, stem=stem, title=(heading or "").strip() or faq.DEFAULT_TITLE)
+    except (OSError, ValueError) as exc:  # a full disk, or text no file format can hold: the drafts stay as they are
+        LOG.exception("export failed")
+        return gr.update(value=None, visible=False), f"**Could not export the answers** ({md(str(exc))[:200]}); your drafts are unchanged."
     services.audit.record("export", user=services.user(request), address=services.address(request),
                           what="faq", rows=len(chosen))
     files_made = [str(p) for p in paths]
@@ -299,7 +340,7 @@ def faq_tab(services: Services) -> None:
                        [drafts_state, table, pick, faq_status],
                        concurrency_id="answer", concurrency_limit=min(2, assistant.answerer.concurrency), **PRIVATE)
     cleared = [drafts_state, table, pick, faq_status, editor, reading, draft_sources, files]
-    clear_button.click(clear_all, None, cleared, **PRIVATE)
+    clear_button.click(clear_all, drafts_state, cleared, **PRIVATE)
     pick.change(show, [pick, drafts_state], [editor, reading, draft_sources, approve, confirm], **PRIVATE)
     table.select(row_clicked, drafts_state, pick, **PRIVATE)
     save.click(save_clicked, [pick, editor, drafts_state], [drafts_state, table, reading, faq_status, approve, confirm],
