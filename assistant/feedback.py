@@ -105,10 +105,25 @@ class FeedbackStore:
         return int(cursor.lastrowid)
 
     def set_comment(self, feedback_id: int, comment: str) -> bool:
+        """Add ``comment`` to the rating's comment (a second one goes on a new line after the
+        first: a reviewer's earlier note is never replaced); False when there is no such rating."""
+        comment = comment.strip()
         with self._lock, self.db:
-            cursor = self.db.execute(
-                "UPDATE feedback SET comment = ? WHERE id = ?", (comment.strip()[:MAX_COMMENT_CHARS], feedback_id)
-            )
+            row = self.db.execute("SELECT comment FROM feedback WHERE id = ?", (feedback_id,)).fetchone()
+            if row is None:
+                return False
+            earlier = row["comment"] or ""
+            joined = f"{earlier}\n{comment}" if earlier and comment and comment != earlier else (earlier or comment)
+            self.db.execute("UPDATE feedback SET comment = ? WHERE id = ?", (joined[:MAX_COMMENT_CHARS], feedback_id))
+        return True
+
+    def set_rating(self, feedback_id: int, rating: str) -> bool:
+        """A changed mind: the rating (and its time) of an answer already rated, its comment kept;
+        False when there is no such rating."""
+        if rating not in RATINGS:
+            raise ValueError(f"rating must be 'up' or 'down', not {rating!r}")
+        with self._lock, self.db:
+            cursor = self.db.execute("UPDATE feedback SET rating = ?, time = ? WHERE id = ?", (rating, now(), feedback_id))
         return cursor.rowcount == 1
 
     def rows(self, user: str | None = None) -> list[dict]:

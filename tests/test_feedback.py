@@ -89,3 +89,26 @@ def test_feedback_export_command(settings, tmp_path):
     with out.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert rows[0]["question"] == "Q?" and json.loads(rows[0]["history"]) == ["Earlier?"]
+
+
+def test_a_second_comment_adds_to_the_first_and_a_changed_rating_is_one_row(settings):
+    """The audit's case: a second "Save comment" replaced the first without a word, and rating an
+    answer up, then down, kept both ratings (the 👍 counted as well as the 👎)."""
+    from types import SimpleNamespace
+
+    from assistant.ui import chat
+
+    store = FeedbackStore(feedback_path(settings))
+    services = SimpleNamespace(feedback=store, user=lambda request: "alice")
+    turns = [{"question": "What is the deficit?", "history": [], "message": 1, "answer": make_answer()}]
+    _, _, saved = chat.rate(services, turns, SimpleNamespace(liked=True, index=1), None)
+    chat.keep_comment(services, saved, "The 2024/25 figure is wrong.")
+    chat.keep_comment(services, saved, "Also the source link goes to the wrong page.")
+    assert store.get(saved).comment == "The 2024/25 figure is wrong.\nAlso the source link goes to the wrong page."
+    _, note, again = chat.rate(services, turns, SimpleNamespace(liked=False, index=1), None)
+    assert again == saved and "not helpful" in note
+    assert [(r["rating"], r["comment"].count("\n")) for r in store.rows()] == [("down", 1)]
+    assert store.set_rating(saved, "up") and not store.set_rating(999, "up")
+    with pytest.raises(ValueError):
+        store.set_rating(saved, "meh")
+    store.close()

@@ -184,8 +184,11 @@ def rate(services: Services, done, event: gr.LikeData, request: gr.Request):
     if turn is None:
         return gr.update(), gr.update(), None
     rating = "up" if event.liked else "down"
-    item = from_answer(rating, turn["question"], turn["history"], turn["answer"], user=services.user(request))
-    saved = services.feedback.add(item)
+    saved = turn.get("feedback_id")  # rated before in this conversation: the rating changes, no second row
+    if saved is None or not services.feedback.set_rating(saved, rating):
+        item = from_answer(rating, turn["question"], turn["history"], turn["answer"], user=services.user(request))
+        saved = services.feedback.add(item)
+        turn["feedback_id"] = saved  # in place: the session's own turn, as Gradio keeps it
     thanks = "Thanks: marked as helpful." if rating == "up" else "Thanks: marked as not helpful."
     return gr.update(visible=True), f"{thanks} Rating saved for: *{md(turn['question'])}*", saved
 
@@ -195,7 +198,7 @@ def keep_comment(services: Services, saved, text):
         return gr.update(), "Rate an answer first (the thumbs under it)."
     if not (text or "").strip():
         return gr.update(), "Type a comment first."
-    services.feedback.set_comment(saved, text)
+    services.feedback.set_comment(saved, text)  # added to any earlier comment on it, never replacing it
     return "", "Comment saved with your rating. Thank you."
 
 
