@@ -671,17 +671,21 @@ def remove_command(
     settings = _settings()
     indexer = _open_indexer(settings)
     audit = AuditLog(audit_path(settings))
-    missing = []
+    missing, failed = [], []
     for doc in docs:
         try:
             record = remove(indexer, settings.uploads_dir, doc)
-        except UploadError:
-            missing.append(doc)
+        except UploadError as exc:  # not indexed, or it could not be removed (nothing changed): each says which
+            if indexer.catalog.document(doc) is None:
+                missing.append(doc)
+            else:
+                failed.append(str(exc))
             continue
         audit.record("remove", user=_console_user(), address=CONSOLE, file=doc, title=record.title)
         console.print(f"Removed {doc}", markup=False, highlight=False)
-    if missing:
-        raise UserError("Not in the index: " + ", ".join(missing) + ". See `icb-assistant docs`.")
+    if missing or failed:
+        lines = failed + (["Not in the index: " + ", ".join(missing) + ". See `icb-assistant docs`."] if missing else [])
+        raise UserError("\n".join(lines))
 
 
 @app.command("publish")

@@ -11,7 +11,9 @@ ends in the same index as one clean run:
 
 A ``pending`` document found at the start of a run is redone (or deleted if its file is gone),
 unless the run is told to index only its own files (an upload): then :meth:`Indexer.finish_pending`
-does it (the app calls it at start-up, in the background).
+does it (the app calls it at start-up, in the background). Both first repair what a crashed
+upload left in the app's uploads folder (``index.uploads.repair``), so a replacement that never
+took its place is not what gets finished.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Callable
 
 from index.catalog import Catalog, chunk_id
 from index.chunking import CHUNKER_VERSION, Chunker
-from index.corpus import discover, title_from_name
+from index.corpus import UPLOADS_FOLDER, discover, title_from_name
 from index.documents import DocumentInfo, LoadedDocument
 from index.embeddings import EmbeddingError, model_id_of
 from index.loaders import LoadError, load_file
@@ -104,6 +106,7 @@ class Indexer:
         self.catalog.set_meta("embedding_model", self.model_id)
 
         if finish_pending:
+            self.repair_uploads()
             self._reconcile()
         found = discover(paths, app_home=self.app_home)
         report.failed += [(str(path), reason) for path, reason in found.skipped]
@@ -136,6 +139,7 @@ class Indexer:
         started = time.perf_counter()
         report = IndexReport()
         self.check_model()
+        self.repair_uploads()
         self._reconcile()
         self._index_all(self.pending(), report, progress)
         for record in self.catalog.documents():
@@ -143,6 +147,16 @@ class Indexer:
                 self.remove(record.doc)
                 report.removed.append(record.doc)
         return self._finish(report, started)
+
+    def repair_uploads(self) -> None:
+        """Before pending documents are finished: point any record a crashed upload left inside the
+        uploads folder's hidden staging folders back at the committed file, and tidy those folders,
+        so a replacement that never took its place is never indexed (see ``index.uploads.repair``)."""
+        if self.app_home is None:
+            return
+        from index.uploads import repair  # here: index.uploads builds on this module
+
+        repair(self, self.app_home / UPLOADS_FOLDER)
 
     def _index_all(self, documents: list[DocumentInfo], report: IndexReport, progress: Progress | None) -> None:
         for step, info in enumerate(documents):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -146,7 +147,9 @@ def test_saving_uploads_takes_plain_arguments_and_never_replaces_anothers_docume
     # alice's own unpublished upload of that name is replaced, not renamed
     again = save(uploads_folder, [str(given["kingfisher.md"])], indexed, user="alice", title="", when="", kind="")
     assert [(r.name, r.wanted) for r in again] == [("kingfisher.md", "")]
-    assert (uploads_folder / "kingfisher.md").read_text().startswith("# kingfisher.md")
+    # ... once the new version has indexed: until then it waits aside, and the earlier one stays as it was
+    assert Path(again[0].staged).read_text().startswith("# kingfisher.md")
+    assert (uploads_folder / "kingfisher.md").read_text() == SECRET
 
 
 # -- the engine and the web app's handlers -----------------------------------------------------------

@@ -57,8 +57,10 @@ def catalogue(home: Path) -> list[tuple]:
 
 
 def uploaded(home: Path) -> dict[str, bytes]:
+    """The uploaded files (not the manifest, nor its hidden lock file)."""
     folder = home / "uploads"
-    return {f.name: f.read_bytes() for f in folder.iterdir() if f.name != "manifest.json"} if folder.is_dir() else {}
+    return ({f.name: f.read_bytes() for f in folder.iterdir() if f.name != "manifest.json" and not f.name.startswith(".")}
+            if folder.is_dir() else {})
 
 
 def strays(site, word: str) -> list[Path]:

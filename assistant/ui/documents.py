@@ -8,6 +8,7 @@ the tab out and wires them to Gradio.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from assistant.ui.services import LOG, PRIVATE, Services, bind, listed_records, 
 from assistant.ui.style import md
 from index import uploads
 from index.catalog import DocumentRecord
-from index.uploads import NAME_INDEXED, UPLOAD_TYPES, Received, UploadError, may_remove
+from index.uploads import NAME_INDEXED, NOT_SAVED, UPLOAD_TYPES, Received, UploadError, may_remove
 from index.vectors import VectorStoreError
 
 DOC_HEADERS = ["Title", "Date", "Kind", "Source", "Passages", "File"]
@@ -57,10 +58,11 @@ def publish_document(services: Services, doc: str | None, request: gr.Request | 
         return "**Could not publish**: only an administrator can publish a document. Ask one to review it."
     user = services.user(request)
     with services.index_lock:
-        try:
+        try:  # the manifest first, then the catalogue: a failure leaves both as they were
             record = uploads.publish(services.assistant.indexer, services.uploads_dir, doc, by=user)
-        except UploadError as exc:
-            return f"**Could not publish**: {md(str(exc))}"
+        except (UploadError, OSError) as exc:
+            LOG.warning("publishing %s failed: %s", doc, exc)
+            return f"**Could not publish {md(doc)}**: {md(str(exc))}"
     services.audit.record("publish", user=user, address=services.address(request), file=doc, title=record.title)
     return f"**Published {md(record.title)}** ({md(doc)}): it is official now, and every user's questions can use it."
 
@@ -81,7 +83,7 @@ def remove_document(services: Services, doc: str | None, request: gr.Request | N
                     "an official document.")
         try:
             uploads.remove(services.assistant.indexer, services.uploads_dir, doc)
-        except (UploadError, VectorStoreError) as exc:
+        except (UploadError, VectorStoreError, OSError) as exc:  # undone: the document is as it was
             LOG.warning("removing %s failed: %s", doc, exc)
             return f"**Could not remove {md(doc)}**: {md(str(exc))}"
     services.audit.record("remove", user=user, address=services.address(request), file=doc, title=record.title)
@@ -95,6 +97,8 @@ def refused_line(item: Received) -> str:
     if item.refused == NAME_INDEXED:
         return (f"**Could not add {md(item.name)}**: a document with this file name is already indexed "
                 f"({md(item.clash.title)}). Rename the file and add it again.")
+    if item.refused == NOT_SAVED:
+        return f"**Could not add {md(Path(item.path).name)}**: {md(item.reason)}"
     return f"**Could not add {md(Path(item.path).name)}**: not a supported type (PDF, DOCX, HTML, Markdown or text)."
 
 
@@ -123,15 +127,25 @@ def upload_files(
 
             try:
                 report = uploads.index_saved(services.assistant.indexer, folder, saved, indexed, report_progress)
-            except VectorStoreError as exc:  # the document store is down: nothing was kept half-added
+            except (VectorStoreError, UploadError, sqlite3.Error) as exc:  # undone: nothing was kept half-added
                 LOG.warning("upload indexing failed: %s", exc)
-                return "\n\n".join(lines + [f"**Could not add the files**: {md(str(exc))} Nothing was changed."])
+                down = isinstance(exc, VectorStoreError)
+                what = md(saved[0].name) if len(saved) == 1 and not down else "the files"
+                why = (f"{str(exc).rstrip('.')}. Nothing was changed." if down else
+                       str(exc) if isinstance(exc, UploadError) else  # it says what was kept, and why
+                       f"the index catalogue could not be written ({exc}), so nothing was changed. Try again.")
+                return "\n\n".join(lines + [f"**Could not add {what}**: {md(why)}"])
         failed = {Path(p).name: reason for p, reason in report.failed}
         who = "you alone can ask about it until an administrator publishes it" if services.sign_in else "ready to ask about"
         for item in saved:
             if item.name in failed:
                 forget_upload(item.path)
-                lines.append(f"**Could not add {md(item.name)}**: {md(failed[item.name])}. Nothing else was changed.")
+                now = services.assistant.indexer.catalog.document(item.name)
+                earlier = indexed.get(item.name)
+                kept = (f" Your earlier {md(item.name)} is kept as it was." if item.staged and now and earlier
+                        and now.provenance == earlier.provenance else "")
+                lines.append(f"**Could not add {md(item.name)}**: {md(failed[item.name].rstrip('.'))}.{kept} "
+                             "Nothing else was changed.")
             elif item.name in report.skipped:
                 lines.append(f"**{md(item.name)}** is already in the index, unchanged.")
             else:
