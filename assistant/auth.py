@@ -4,9 +4,10 @@ A users file holds one ``name:hash`` line per user, or ``name:hash:admin`` for a
 (``#`` starts a comment): ``ui_users_file``,
 or ``<home>/ui-users.txt`` when that is unset (where `add-user` writes). The same lines may also
 come from the ``ICB_ASSISTANT_UI_USERS`` setting, separated by commas or new lines. Any user at
-all turns sign-in on. A hash is ``scrypt$n$r$p$salt$hash`` (salt and hash in hex), so the file
-never holds a password and a leaked file costs an attacker a memory-hard search per guess.
-Passwords are never logged or shown.
+all turns sign-in on; a users file (or setting) that names nobody is an error, never "sign-in
+off". A hash is ``scrypt$n$r$p$salt$hash`` (salt and hash in hex), so the file never holds a
+password and a leaked file costs an attacker a memory-hard search per guess. Passwords are never
+logged or shown.
 """
 
 from __future__ import annotations
@@ -157,16 +158,37 @@ def users_file(settings) -> Path:
 def load_accounts(settings) -> dict[str, Account]:
     """Every user the settings name: the users file, then ``ui_users`` (which wins on a clash).
 
-    No users at all means sign-in is off.
+    No users at all means sign-in is off, but only when nothing asks for sign-in: a users file that
+    is named (``ui_users_file``) or exists (the default one), or a ``ui_users`` setting, that yields
+    no user at all (empty, every line commented out, malformed) is an ``AuthError`` (fail closed).
     """
     accounts: dict[str, Account] = {}
     path = users_file(settings)
     if settings.ui_users_file is not None and not path.is_file():
         raise AuthError(f"The users file {path} does not exist. Add a user with `icb-assistant add-user NAME`.")
+    file_there = path.exists()
     accounts.update(read_accounts(path))
     if settings.ui_users is not None:
         accounts.update(parse_accounts(settings.ui_users.get_secret_value()))
+    if not accounts and (file_there or settings.ui_users is not None):
+        raise AuthError(no_users_message(path if file_there else None, settings))
     return accounts
+
+
+def no_users_message(path: Path | None, settings) -> str:
+    """Why sign-in is asked for but nobody could sign in, and what to do: one paragraph."""
+    if path is not None:
+        where = f"The users file {path} names no user"
+        named = settings.ui_users_file is not None
+        remove = (f"delete the file{' and unset ICB_ASSISTANT_UI_USERS_FILE (ui_users_file)' if named else ''}"
+                  + (" and ICB_ASSISTANT_UI_USERS (ui_users)" if settings.ui_users is not None else ""))
+    else:
+        where = "The ICB_ASSISTANT_UI_USERS setting (ui_users) names no user"
+        remove = "unset ICB_ASSISTANT_UI_USERS"
+    return (f"{where}: it holds no `name:hash` entry (it is empty, every line is commented out, or the "
+            f"lines are malformed). Sign-in is asked for but nobody could sign in, and the web app will not "
+            f"start without sign-in instead. Add a user with `icb-assistant add-user NAME` (`--admin` for an "
+            f"administrator), or, to run without sign-in on a private machine, {remove}.")
 
 
 def load_users(settings) -> dict[str, str]:

@@ -135,7 +135,7 @@ class Settings(BaseSettings):
         default=None, description="A GGUF file to use instead of the bundled model."
     )
     local_port: int = Field(default=0, ge=0, le=65535, description="Port of the local model server; 0 picks a free one.")
-    local_threads: int = Field(default=0, ge=0, le=256, description="CPU threads for the local model; 0: all cores.")
+    local_threads: int = Field(default=0, ge=0, le=256, description="CPU threads for the local model, to read the prompt and to write; 0: llama.cpp's choice (all cores read, half of them write).")
     local_context: int = Field(default=4096, ge=512, le=32768, description="Context window of the local model.")
     local_start_timeout_s: float = Field(default=180.0, gt=0)
 
@@ -152,6 +152,11 @@ class Settings(BaseSettings):
     # -- web UI ----------------------------------------------------------------------------
     ui_host: str = Field(default="127.0.0.1", description="Address the web UI listens on (0.0.0.0: every interface).")
     ui_port: int = Field(default=7860, ge=1, le=65535, description="Port of the web UI.")
+    ui_allowed_hosts: str = Field(
+        default="",
+        description="Comma-separated host names the web UI answers to (its Host header; any other is refused). "
+                    "Empty: without sign-in on a loopback address, the loopback names; else any name.",
+    )
     ui_users_file: Path | None = Field(
         default=None,
         description="A file of `name:hash` lines (see `add-user`). Set it (or ui_users) to require sign-in.",

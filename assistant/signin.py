@@ -10,7 +10,8 @@ attempts sent in parallel get no more tries than attempts sent one by one. A rig
 the name's count.
 
 Every sign-in, wrong password and lockout goes to the audit log and the app's log (never the
-password).
+password). A user name that is not a known user's is recorded as "(unknown name)", as it may be a
+password typed into the wrong box.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from assistant.auth import UserDirectory
 
 FIRST_DELAY_S = 0.25
 MAX_DELAY_S = 4.0
+UNKNOWN_NAME = "(unknown name)"  # how a sign-in with a name that is no user's is recorded
 CLIENT_ADDRESS: contextvars.ContextVar[str] = contextvars.ContextVar("client_address", default="")
 """The address of the client whose sign-in is being checked (set by ``web_guard.SignInGuard``)."""
 
@@ -153,18 +155,25 @@ class SignIn:
         """An audit entry, written (and fsync-ed) off the event loop."""
         await asyncio.to_thread(self.audit.record, event, name, address, **details)
 
+    def recorded_name(self, name: str) -> str:
+        """The name a sign-in is recorded under: as typed when it is a user the users file names now
+        (so failures and lock-outs of real accounts stay traceable), else ``UNKNOWN_NAME``: a
+        password typed into the name box is never written down."""
+        return name if name and self.directory.get(name) is not None else UNKNOWN_NAME
+
     async def check(self, name: str, password: str) -> bool:
         """Signed in? Raises a 400 with the lockout message while the name or address is locked.
 
         Attempts for one name are checked one at a time, delay included, and so are attempts from one
         address (delay not included): attempts sent in parallel get no more tries than one by one."""
         name, address = (name or "").strip(), CLIENT_ADDRESS.get()
-        shown = repr(name[:64])  # as typed, for the app's log
+        recorded = self.recorded_name(name)  # for the audit log and the app's log, never a typed password
+        shown = recorded if recorded == UNKNOWN_NAME else repr(recorded)
         async with self._names.hold(name):
             async with self._addresses.hold(address):
                 locked = self.limiter.locked(name, address)
                 if locked is not None:
-                    await self._audit("sign-in-failed", name, address, reason="locked")
+                    await self._audit("sign-in-failed", recorded, address, reason="locked")
                     self.log(f"Sign-in refused for {shown} from {address}: locked for {locked.minutes} more minutes.")
                     raise HTTPException(status_code=400, detail=locked.message(),
                                         headers={"Retry-After": str(math.ceil(locked.seconds))})
@@ -175,11 +184,11 @@ class SignIn:
                     self.log(f"{name} signed in from {address}.")
                     return True
                 failure = self.limiter.failed(name, address)
-                await self._audit("sign-in-failed", name, address, reason="wrong user name or password")
+                await self._audit("sign-in-failed", recorded, address, reason="wrong user name or password")
                 self.log(f"Sign-in failed for {shown} from {address}: wrong user name or password.")
                 lockout_minutes = round(self.limiter.lockout_s / 60, 1)
                 for scope in failure.locked:
-                    await self._audit("locked-out", name, address, scope=scope, minutes=lockout_minutes)
+                    await self._audit("locked-out", recorded, address, scope=scope, minutes=lockout_minutes)
                     self.log(f"Locked out {'the user name ' + shown if scope == 'user' else 'the address ' + address} "
                              f"for {lockout_minutes:g} minutes after too many wrong passwords.")
             await asyncio.sleep(failure.delay_s)

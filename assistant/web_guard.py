@@ -1,4 +1,16 @@
-"""What stands in front of Gradio's routes when sign-in is on.
+"""What stands in front of Gradio's routes.
+
+- ``CrossSiteGuard`` (the outermost ASGI layer, with sign-in on or off) refuses with 403 every
+  request another site's page makes: an ``Origin`` that names a host other than the request's own
+  ``Host`` (``null`` included), or ``Sec-Fetch-Site: cross-site`` (except a plain link followed to
+  one of the app's pages). It takes every ``Access-Control-*`` header off the answers, so no
+  answer tells a browser that another site may read it (Gradio grants any site when the app's host
+  is not localhost), and turns a cookie's ``SameSite=None`` into ``SameSite=Lax``, so a browser
+  does not send the sign-in cookie with another site's requests. Given the host names the app
+  answers to (``allowed_hosts``), it also refuses a request for any other ``Host``: a page whose
+  own name an attacker points at the app's address (DNS rebinding) is then not the app's site.
+
+When sign-in is on:
 
 - ``SessionTokens`` replaces Gradio's table of sign-in tokens (``app.tokens``, token -> user name,
   kept in the ``access-token-*`` cookies): a token is refused, and forgotten, once it is older than
@@ -22,11 +34,12 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from contextlib import asynccontextmanager
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.auth import UserDirectory
@@ -107,6 +120,155 @@ def same_origin(headers: Headers) -> bool:
         return True
     host = (headers.get("host") or "").strip().lower()
     return bool(host) and urlsplit(source.strip()).netloc.lower() == host
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_SAME_SITE_NONE = re.compile(rb";\s*samesite\s*=\s*none\s*(?=;|$)", re.IGNORECASE)
+CROSS_SITE_REFUSAL = "Refused: this request came from another site's page. Open the app itself."
+HOST_REFUSAL = "Refused: the app does not answer to this address. Open it at the address you were given."
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _loopback(address: str) -> bool:
+    address = address.strip().strip("[]").lower()
+    return address in LOOPBACK_NAMES or address.startswith("127.")
+
+
+def allowed_hosts(listen_on: str, configured: str = "", sign_in: bool = False) -> frozenset[str] | None:
+    """The host names (``Host`` header, port aside) the app answers to: those ``configured``
+    (comma-separated); else, without sign-in and listening on a loopback address, the loopback
+    names (a page elsewhere that points its own name at 127.0.0.1, DNS rebinding, would otherwise be
+    the app's own site to the browser, and without sign-in could use it all); else None (any name:
+    with sign-in such a page has no session, and a reverse proxy may pass its own name through)."""
+    names = frozenset(name.strip().strip("[]").lower() for name in configured.split(",") if name.strip())
+    if names:
+        return names
+    if sign_in or not _loopback(listen_on):
+        return None
+    return LOOPBACK_NAMES | {listen_on.strip().strip("[]").lower()}
+
+
+def host_allowed(host: str | None, hosts: frozenset[str] | None) -> bool:
+    """Is the ``Host`` header's name (its port aside) one of ``hosts`` (None: any)?"""
+    if hosts is None:
+        return True
+    host = (host or "").strip()
+    if any(mark in host for mark in "@/?#\\"):  # no Host header holds these: never read past them
+        return False
+    try:
+        name = urlsplit("//" + host).hostname
+    except ValueError:
+        return False
+    return bool(name) and name.lower() in hosts
+
+
+def origin_is_own(origin: str, host: str | None) -> bool:
+    """Does an ``Origin`` header name the host (and port) the request was sent to (its ``Host``
+    header)? ``null``, and anything but ``http(s)://host[:port]``, never does. A port the origin's
+    scheme implies may be left out of either side."""
+    host, origin = (host or "").strip().lower(), origin.strip().lower()
+    if not host or origin == "null":
+        return False
+    try:
+        own, theirs = urlsplit("//" + host), urlsplit(origin)
+        own_port, their_port = own.port, theirs.port
+    except ValueError:
+        return False
+    if theirs.scheme not in _DEFAULT_PORTS or theirs.path not in ("", "/") or theirs.query or theirs.fragment:
+        return False
+    if "@" in theirs.netloc or "@" in own.netloc or own.path or own.query or own.fragment:
+        return False
+    default = _DEFAULT_PORTS[theirs.scheme]
+    same_port = (their_port or default) == (own_port or default)
+    return bool(theirs.hostname) and theirs.hostname == own.hostname and same_port
+
+
+def cross_site(method: str, path: str, headers: Headers) -> str | None:
+    """Why a request comes from another site's page (None: it does not). Every ``Origin`` header
+    must name the request's own ``Host``; ``Sec-Fetch-Site: cross-site`` is refused too, except a
+    GET (or HEAD) of one of the app's pages by a followed link or bookmark in the browser's own
+    window (``Sec-Fetch-Mode: navigate``, destination ``document``): the other site cannot read
+    that answer. A request with neither header (a script, an older browser's same-site GET) passes."""
+    for origin in headers.getlist("origin"):
+        if not origin_is_own(origin, headers.get("host")):
+            return f"Origin {origin[:100]!r}"
+    if headers.get("sec-fetch-site", "").strip().lower() == "cross-site":
+        page = not path.startswith("/gradio_api/") and path.rstrip("/") != "/logout"
+        navigation = (method in ("GET", "HEAD") and headers.get("sec-fetch-mode", "").strip().lower() == "navigate"
+                      and headers.get("sec-fetch-dest", "document").strip().lower() == "document")
+        if not (page and navigation):
+            return "Sec-Fetch-Site: cross-site"
+    return None
+
+
+def tidy_response_headers(raw: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """An answer's headers without any ``Access-Control-*`` (no other site may read it) and with
+    every cookie's ``SameSite=None`` made ``SameSite=Lax`` (``Secure`` and ``HttpOnly`` kept)."""
+    kept = []
+    for name, value in raw:
+        lowered = name.lower()
+        if lowered.startswith(b"access-control-"):
+            continue
+        if lowered == b"set-cookie":
+            value = _SAME_SITE_NONE.sub(b"; SameSite=Lax", value)
+        kept.append((name, value))
+    return kept
+
+
+class CrossSiteGuard:
+    """ASGI middleware, outside everything Gradio adds (see the module's docstring and
+    ``install_outermost``)."""
+
+    def __init__(self, app: ASGIApp, log: Callable[[str], None] | None = None, hosts: frozenset[str] | None = None):
+        self.app, self.log, self.hosts = app, log, hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        reason = cross_site(scope.get("method", "GET"), scope.get("path", ""), headers)
+        if reason is None and not host_allowed(headers.get("host"), self.hosts):
+            reason = f"Host {(headers.get('host') or '')[:100]!r}"
+        if reason is not None:
+            if self.log is not None:
+                address = (scope.get("client") or ("",))[0] or ""
+                self.log(f"Refused a request from another site's page ({reason}) for "
+                         f"{scope.get('method', 'WEBSOCKET')} {scope.get('path', '')[:100]} from {address}.")
+            if scope["type"] == "websocket":
+                await receive()  # websocket.connect
+                await send({"type": "websocket.close", "code": 1008})  # before accepting: an HTTP 403
+                return
+            refusal = HOST_REFUSAL if reason.startswith("Host ") else CROSS_SITE_REFUSAL
+            await PlainTextResponse(refusal, status_code=403)(scope, receive, send)
+            return
+
+        async def tidy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": tidy_response_headers(list(message.get("headers") or []))}
+            await send(message)
+
+        await self.app(scope, receive, tidy if scope["type"] == "http" else send)
+
+
+def install_outermost(app, log: Callable[[str], None] | None = None, hosts: frozenset[str] | None = None) -> None:
+    """Put a ``CrossSiteGuard`` around a Starlette app's whole middleware stack (outside Gradio's
+    CORS and compression layers, which ``add_middleware`` puts outside anything passed in), once."""
+    if isinstance(app.middleware_stack, CrossSiteGuard):
+        return
+    app.middleware_stack = CrossSiteGuard(app.middleware_stack or app.build_middleware_stack(), log, hosts)
+
+
+def cross_site_lifespan(log: Callable[[str], None] | None = None, hosts: frozenset[str] | None = None):
+    """A ``lifespan`` for the app: installs the guard (``install_outermost``) when the server starts,
+    before it accepts a single request."""
+
+    @asynccontextmanager
+    async def lifespan(app):
+        install_outermost(app, log, hosts)
+        yield
+
+    return lifespan
 
 
 def owned_session(session_hash: str, user: str) -> str:

@@ -108,6 +108,51 @@ def test_missing_users_file_is_a_clear_error(home, tmp_path, monkeypatch):
         auth.load_users(load_settings())
 
 
+@pytest.mark.parametrize("text", ["", "\n\n", "# alice:scrypt$16384$8$1$00$00\n", "alice\n:scrypt$1\nbob:\n"])
+def test_a_users_file_that_names_nobody_is_an_error_not_sign_in_off(home, tmp_path, monkeypatch, text):
+    """Empty, all commented out, malformed: sign-in was asked for, so nobody may use the app without it."""
+    from assistant.config import load_settings
+
+    named = tmp_path / "users"
+    named.write_text(text)
+    monkeypatch.setenv("ICB_ASSISTANT_UI_USERS_FILE", str(named))
+    with pytest.raises(auth.AuthError, match=r"names no user.*add-user.*delete the file"):
+        auth.load_users(load_settings())
+    monkeypatch.delenv("ICB_ASSISTANT_UI_USERS_FILE")
+    (home / auth.DEFAULT_USERS_FILE).parent.mkdir(parents=True, exist_ok=True)
+    (home / auth.DEFAULT_USERS_FILE).write_text(text)  # the default file, there but naming nobody
+    with pytest.raises(auth.AuthError, match="names no user"):
+        auth.load_users(load_settings())
+    directory = auth.UserDirectory(load_settings())  # a running app that reads it again refuses everyone
+    assert directory.accounts() == {} and not directory.check("alice", "password-one")
+    (home / auth.DEFAULT_USERS_FILE).unlink()
+    assert auth.load_users(load_settings()) == {}  # no file at all: sign-in off, as before
+    monkeypatch.setenv("ICB_ASSISTANT_UI_USERS", text.replace("\n", ","))
+    with pytest.raises(auth.AuthError, match="ICB_ASSISTANT_UI_USERS"):
+        auth.load_users(load_settings())
+
+
+def test_the_ui_command_refuses_to_start_with_a_users_file_that_names_nobody(tmp_path, monkeypatch):
+    import assistant.cli
+    import assistant.ui
+
+    def started(*args, **kwargs):
+        raise AssertionError("STARTED-ANYWAY")
+
+    monkeypatch.setattr(assistant.cli, "_open_indexer", started)
+    monkeypatch.setattr(assistant.ui, "serve", started)
+    users_file = tmp_path / "users"
+    auth.add_user(users_file, "alice", "password-one", admin=True)
+    users_file.write_text("".join("# " + line + "\n" for line in users_file.read_text().splitlines()))
+    result = run_cli_here("ui", "--port", "1", home=tmp_path / "home",
+                          env={"ICB_ASSISTANT_UI_USERS_FILE": str(users_file)})
+    assert result.returncode == 2 and result.stdout == ""
+    message = " ".join(result.stderr.split())
+    assert message.startswith(f"Error: The users file {users_file} names no user")
+    assert "icb-assistant add-user NAME" in message and "delete the file" in message
+    assert "Traceback" not in result.stderr and "STARTED-ANYWAY" not in result.stderr
+
+
 def test_add_user_command_prompts_and_never_echoes_the_password(tmp_path):
     users_file = tmp_path / "users"
     environment = {k: v for k, v in os.environ.items() if not k.startswith("ICB_ASSISTANT_")}

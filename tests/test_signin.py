@@ -13,7 +13,7 @@ from starlette.datastructures import Headers
 
 from assistant import auth
 from assistant.audit import AuditLog
-from assistant.signin import CLIENT_ADDRESS, Locked, SignIn, SignInLimiter
+from assistant.signin import CLIENT_ADDRESS, UNKNOWN_NAME, Locked, SignIn, SignInLimiter
 from assistant.web_guard import SessionTokens, owned_session, same_origin
 
 MINUTE = 60.0
@@ -181,6 +181,30 @@ def test_an_unknown_name_is_refused_like_a_wrong_password(directory, tmp_path, m
     monkeypatch.setattr("assistant.signin.MAX_DELAY_S", 0.0)
     sign_in = SignIn(directory, limiter(Clock()), AuditLog(tmp_path / "audit.log"), lambda text: None)
     assert check(sign_in, "mallory", "password-one") is False
+
+
+def test_a_name_that_is_no_users_is_recorded_as_unknown_and_a_known_one_as_typed(directory, tmp_path, monkeypatch):
+    """A password typed into the name box must not reach the audit log or the app's log; failures and
+    lock-outs of real accounts stay traceable by name."""
+    monkeypatch.setattr("assistant.signin.MAX_DELAY_S", 0.0)
+    audit = AuditLog(tmp_path / "audit.log")
+    logged: list[str] = []
+    sign_in = SignIn(directory, limiter(Clock(), max_failures=2), audit, logged.append)
+    assert check(sign_in, "Correct-Horse-Battery-9", "") is False
+    assert isinstance(check(sign_in, "Correct-Horse-Battery-9", "x"), HTTPException)  # locked: the second failure
+    assert isinstance(check(sign_in, "Correct-Horse-Battery-9", "x"), HTTPException)  # refused while locked
+    assert check(sign_in, "alice", "wrong-one") is False
+    events = [(e["event"], e["user"], e.get("reason")) for e in audit.entries()]
+    assert events == [
+        ("sign-in-failed", UNKNOWN_NAME, "wrong user name or password"),
+        ("sign-in-failed", UNKNOWN_NAME, "wrong user name or password"),
+        ("locked-out", UNKNOWN_NAME, None),
+        ("sign-in-failed", UNKNOWN_NAME, "locked"),
+        ("sign-in-failed", "alice", "wrong user name or password"),
+    ]
+    assert "Correct-Horse-Battery-9" not in audit.path.read_text() + "\n".join(logged)
+    assert logged[0] == "Sign-in failed for (unknown name) from 10.0.0.1: wrong user name or password."
+    assert logged[-1] == "Sign-in failed for 'alice' from 10.0.0.1: wrong user name or password."
 
 
 # -- the users file, read again when it changes ------------------------------------------------------

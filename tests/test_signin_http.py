@@ -1,5 +1,6 @@
 """Sign-in against the real app (`icb-assistant ui` with a users file) over HTTP on 127.0.0.1:
-wrong passwords lock a name out, a sign-in from another site is refused, the users file is read
+wrong passwords lock a name out, a sign-in from another site is refused, another site's page gets
+nothing with a signed-in user's cookie, a name that is no user's is never recorded, the users file is read
 again when `add-user` changes it, a session ends after its lifetime, and a conversation belongs to
 the user who started it even when another user sends its session hash."""
 
@@ -88,7 +89,60 @@ def test_a_sign_in_from_another_site_is_refused(site):
         assert other_port.status_code == 403 and not signed_in(http, site.url)
         same = sign_in(http, site.url, "erin", PASSWORDS["erin"], Origin=own, Referer=own + "/")
         assert same.status_code == 200 and signed_in(http, site.url)
-    assert "Refused a sign-in from another site ('http://evil.example')" in site.log_path.read_text()
+    log = " ".join(site.log_path.read_text().split())  # the app's log wraps long lines
+    assert "Refused a request from another site's page (Origin 'http://evil.example') for POST /login" in log
+
+
+def test_another_sites_page_gets_nothing_with_a_signed_in_users_cookie(site):
+    """A page on another site, opened by a signed-in user, calls the app with the user's cookie
+    (the app behind a proxy that passes ``Host`` through, so Gradio's CORS layer would grant it):
+    every such request is refused, no answer carries a CORS grant, and the cookie is SameSite=Lax."""
+    host, evil = "icb.example.org", "https://evil.example"
+    with httpx.Client(timeout=120) as http:
+        login = sign_in(http, site.url, "alice", PASSWORDS["alice"], Host=host, Origin="https://" + host)
+        assert login.status_code == 200
+        cookies = login.headers.get_list("set-cookie")
+        assert len(cookies) == 2 and all("samesite=lax" in c.lower() and "httponly" in c.lower() for c in cookies)
+        assert "secure" in next(c for c in cookies if "unsecure" not in c).lower()
+        jar = dict(http.cookies)  # the browser, over HTTPS, sends both cookies (httpx keeps the Secure one back)
+    with httpx.Client(timeout=120, cookies=jar) as http:
+        cross = {"Host": host, "Origin": evil}
+        preflight = http.options(site.url + "gradio_api/queue/join", headers={
+            **cross, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"})
+        body = {"data": ["What is in the roadmap?"], "fn_index": 0, "session_hash": "evil-tab",
+                "event_data": None, "trigger_id": None}
+        refused = [
+            preflight,
+            http.post(site.url + "gradio_api/queue/join", json=body, headers=cross),
+            http.get(site.url + "gradio_api/queue/data", params={"session_hash": "evil-tab"}, headers=cross),
+            http.get(site.url + "gradio_api/token", headers=cross),
+            http.get(site.url + "gradio_api/token", headers={"Host": host, "Origin": "null"}),
+            http.get(site.url + "gradio_api/token", headers={"Host": host, "Sec-Fetch-Site": "cross-site"}),
+            http.get(site.url + "config", headers=cross),
+        ]
+        for answer in refused:
+            assert answer.status_code == 403, (answer.request.method, answer.request.url, answer.status_code)
+            assert "token" not in answer.text
+            assert not any(name.lower().startswith("access-control-") for name in answer.headers)
+        # the app's own page, through the same proxy: works, and gets no CORS grant either
+        own = {"Host": host, "Origin": "https://" + host, "Sec-Fetch-Site": "same-origin"}
+        mine = http.get(site.url + "gradio_api/token", headers=own)
+        assert mine.status_code == 200 and mine.json()["user"] == "alice"
+        assert not any(n.lower().startswith("access-control-") for n in mine.headers)
+        assert http.get(site.url + "config", headers={"Host": host}).status_code == 200
+
+
+def test_a_password_typed_in_the_name_box_is_never_recorded(site):
+    with httpx.Client(timeout=120) as http:
+        assert sign_in(http, site.url, "Typed-Into-The-Name-Box-7", "?").status_code == 400
+        assert sign_in(http, site.url, "bob", "not-bobs-password").status_code == 400
+    entries = audit(site)
+    assert {"event": "sign-in-failed", "user": "(unknown name)", "reason": "wrong user name or password"}.items() \
+        <= entries[-2].items()
+    assert entries[-1]["user"] == "bob" and entries[-1]["event"] == "sign-in-failed"
+    log = " ".join(site.log_path.read_text().split())  # the app's log wraps long lines
+    assert "Sign-in failed for (unknown name) from 127.0.0.1" in log and "Sign-in failed for 'bob'" in log
+    assert "Typed-Into-The-Name-Box-7" not in log + (site.home / "audit.log").read_text()
 
 
 def add_user(site, name: str, password: str) -> None:

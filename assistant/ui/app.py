@@ -1,5 +1,5 @@
 """The web app: the page (``build_app``), and serving it (``serve``): warm-up, finishing the
-documents an interrupted upload left, and the sign-in page."""
+documents an interrupted upload left, the sign-in page, and the guard against other sites' pages."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from assistant.ui.drafting import faq_tab
 from assistant.ui.feedback import feedback_tab
 from assistant.ui.services import APP_TITLE, EXAMPLES, LOG, PRIVATE, Services, bind, plural
 from assistant.ui.style import CSS, md, theme
-from assistant.web_guard import SessionTokens, SignInGuard
+from assistant.web_guard import SessionTokens, SignInGuard, allowed_hosts, cross_site_lifespan, install_outermost
 
 
 def build_app(assistant: Assistant, settings: Settings, sign_in: bool = False) -> gr.Blocks:
@@ -132,6 +132,10 @@ def serve(
     log(f"ICB Strategy Assistant: open http://{shown}:{port} in your browser "
         f"({assistant.backend} answers{', sign-in on' if users else ''}). Ctrl-C stops it.")
     sessions, options = sign_in_options(demo.services, log) if users else (None, {})
+    # sign-in or not, other sites' pages are refused, outside Gradio's own layers (see web_guard)
+    # and so is a request for a host name the app does not answer to (DNS rebinding)
+    hosts = allowed_hosts(host, settings.ui_allowed_hosts, sign_in=bool(users))
+    options.setdefault("app_kwargs", {})["lifespan"] = cross_site_lifespan(log, hosts)
     try:
         demo.launch(
             server_name=host,
@@ -149,8 +153,10 @@ def serve(
             theme=theme(),
             css=CSS,
             prevent_thread_lock=True,
+            num_workers=0,  # no static-file workers (GRADIO_NUM_WORKERS): they would serve outside the guard
             **options,
         )
+        install_outermost(demo.server_app, log, hosts)  # already there from the lifespan; never serve without it
         if sessions is not None:
             demo.server_app.tokens = sessions  # Gradio's table of sign-in tokens, now with a lifetime
         demo.block_thread()
