@@ -288,9 +288,15 @@ def markdown_text(text: str) -> str:
     """Text that stays text in any Markdown renderer: ``<`` as ``&lt;`` (no raw HTML such as
     ``<script>`` or ``<img onerror=…>``, no ``<javascript:…>`` autolinks), and the link forms
     ``[x](target)`` and ``[x]: target`` broken (``](`` and ``]:`` with the character as an entity),
-    so no ``javascript:``, ``data:`` or ``vbscript:`` target becomes a link. Everything else,
-    citation markers ``[1]`` included, reads as written."""
-    return (text or "").replace("<", "&lt;").replace("](", "]&#40;").replace("]:", "]&#58;")
+    so no ``javascript:``, ``data:`` or ``vbscript:`` target becomes a link; and a line that would
+    make a heading (opening with ``#``, or only ``=`` or ``-`` under a line of text) has its mark
+    escaped, so an answer cannot add a question of its own to the page. Everything else, citation
+    markers ``[1]``, lists and tables included, reads as written."""
+    text = (text or "").replace("<", "&lt;").replace("](", "]&#40;").replace("]:", "]&#58;")
+    return _HEADING_LINE.sub(lambda match: match.group(1) + "\\" + match.group(2), text)
+
+
+_HEADING_LINE = re.compile(r"^( {0,3})(#|=+\s*$|-+\s*$)", re.M)
 
 
 def _heading(text: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sqlite3
 import threading
 from dataclasses import asdict, dataclass, field
@@ -156,10 +157,16 @@ class FeedbackStore:
         rows = self.rows(user)
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
-            writer.writeheader()
-            writer.writerows(safe_row(row) for row in rows)
+        partial = out.with_name(f".{out.name}.partial")  # an earlier export stays whole until this one is
+        try:
+            with partial.open("w", encoding="utf-8", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
+                writer.writeheader()
+                writer.writerows(safe_row(row) for row in rows)
+            os.replace(partial, out)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
         return len(rows)
 
 

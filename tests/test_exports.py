@@ -193,6 +193,21 @@ def test_markdown_export_has_no_live_html_or_dangerous_links():
     assert "<script" not in rendered and "What is A&amp;E?" in rendered and "[1]" in rendered
 
 
+def test_an_answer_cannot_add_a_heading_to_the_markdown_export():
+    """A line of an answer opening with "#", or "---" / "===" under a line of text, once made a
+    heading of its own: a false question in the published page."""
+    from markdown_it import MarkdownIt
+
+    answer = ("The centres open in 2026 [1].\n# Are the centres closing?\nYes, all of them.\n---\n"
+              "  ## And the hospitals?\nThem too.\n===\nThe list:\n- Blackpool [1]\n- Preston [1]\n\n"
+              "| Document | Says |\n|---|---|\n| The plan | 2026 [1] |")
+    drafts = [Draft(question="When do the centres open?", answer=answer, status="answered")]
+    rendered = MarkdownIt("commonmark").enable("table").render(export_markdown(drafts, title="FAQ"))
+    assert rendered.count("<h1>") == 1 and rendered.count("<h2>") == 1 and "<h3>" not in rendered  # title, question
+    assert "# Are the centres closing?" in rendered and "## And the hospitals?" in rendered
+    assert rendered.count("<li>") == 2 and "<table>" in rendered  # lists and tables still render
+
+
 # -- the audit log -----------------------------------------------------------------------------
 
 

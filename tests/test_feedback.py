@@ -112,3 +112,23 @@ def test_a_second_comment_adds_to_the_first_and_a_changed_rating_is_one_row(sett
     with pytest.raises(ValueError):
         store.set_rating(saved, "meh")
     store.close()
+
+
+def test_an_export_that_fails_leaves_the_earlier_one_whole(settings, tmp_path, monkeypatch):
+    import assistant.feedback as feedback
+
+    store = FeedbackStore(feedback_path(settings))
+    store.add(from_answer("down", "What is the deficit?", [], make_answer()))
+    out = tmp_path / "exports" / "feedback.csv"
+    assert store.export_csv(out) == 1
+    earlier = out.read_bytes()
+
+    def full_disk(row):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(feedback, "safe_row", full_disk)  # the disk fills while the new export is written
+    store.add(from_answer("up", "And the plan?", [], make_answer()))
+    with pytest.raises(OSError):
+        store.export_csv(out)
+    assert out.read_bytes() == earlier and [p.name for p in out.parent.iterdir()] == ["feedback.csv"]
+    store.close()
