@@ -188,11 +188,16 @@ def cross_site(method: str, path: str, headers: Headers) -> str | None:
     must name the request's own ``Host``; ``Sec-Fetch-Site: cross-site`` is refused too, except a
     GET (or HEAD) of one of the app's pages by a followed link or bookmark in the browser's own
     window (``Sec-Fetch-Mode: navigate``, destination ``document``): the other site cannot read
-    that answer. A request with neither header (a script, an older browser's same-site GET) passes."""
+    that answer. ``/logout`` is refused to a sibling site's page too (``Sec-Fetch-Site: same-site``),
+    which could otherwise sign users out. A request with neither header (a script, an older
+    browser's same-site GET) passes."""
     for origin in headers.getlist("origin"):
         if not origin_is_own(origin, headers.get("host")):
             return f"Origin {origin[:100]!r}"
-    if headers.get("sec-fetch-site", "").strip().lower() == "cross-site":
+    site = headers.get("sec-fetch-site", "").strip().lower()
+    if site == "same-site" and path.rstrip("/") == "/logout":  # a sibling site's page may not sign anyone out
+        return "Sec-Fetch-Site: same-site to /logout"
+    if site == "cross-site":
         page = not path.startswith("/gradio_api/") and path.rstrip("/") != "/logout"
         navigation = (method in ("GET", "HEAD") and headers.get("sec-fetch-mode", "").strip().lower() == "navigate"
                       and headers.get("sec-fetch-dest", "document").strip().lower() == "document")

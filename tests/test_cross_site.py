@@ -64,6 +64,10 @@ def test_an_origin_is_the_apps_own_only_with_the_requests_host_and_port(origin, 
     ("GET", "/", {"host": HOST, "sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate",
                   "sec-fetch-dest": "iframe"}, True),
     ("GET", "/logout", {"host": HOST, "sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate"}, True),
+    # a page on a sibling site (another name under the same domain) may not sign anyone out either
+    ("GET", "/logout", {"host": HOST, "sec-fetch-site": "same-site", "sec-fetch-mode": "navigate"}, True),
+    ("GET", "/logout", {"host": HOST, "sec-fetch-site": "same-origin", "sec-fetch-mode": "navigate"}, False),
+    ("GET", "/logout/", {"host": HOST, "sec-fetch-site": "none"}, False),  # typed in the address bar
     ("POST", "/login", {"host": HOST, "sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate"}, True),
 ])
 def test_which_requests_come_from_another_sites_page(method, path, headers, refused):
