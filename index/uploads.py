@@ -356,11 +356,17 @@ def remove(indexer: Indexer, folder: Path, doc: str) -> DocumentRecord:
     return record
 
 
+def in_staging(path: str | Path, home: Path) -> bool:
+    """Whether ``path`` is in one of the staging folders of the uploads folder ``home`` (resolved)."""
+    parent = Path(path).parent.resolve()
+    return parent.parent == home and parent.name.startswith(STAGING_PREFIX)
+
+
 def is_upload(record: DocumentRecord, folder: Path) -> bool:
     """Whether the document's file is in the uploads folder (or is a replacement of an upload, waiting
     in one of its staging folders)."""
-    parent, home = Path(record.path).parent.resolve(), folder.resolve()
-    return parent == home or (parent.parent == home and parent.name.startswith(STAGING_PREFIX))
+    home = folder.resolve()
+    return Path(record.path).parent.resolve() == home or in_staging(record.path, home)
 
 
 def safe_file_name(name: str) -> str:
@@ -684,9 +690,9 @@ def repair(indexer: Indexer, folder: Path) -> None:
             else:
                 shutil.rmtree(staging, ignore_errors=True)
         for record in indexer.catalog.documents():
-            parent = Path(record.path).parent.resolve()
-            if (parent.parent == home and parent.name.startswith(STAGING_PREFIX) and parent.name not in live) or (
-                    parent == home and Path(record.path).name.startswith(REMOVING_PREFIX)):
+            path = Path(record.path)
+            if (in_staging(path, home) and path.parent.resolve().name not in live) or (
+                    path.parent.resolve() == home and path.name.startswith(REMOVING_PREFIX)):
                 indexer.catalog.set_path(record.doc, folder / record.doc)
                 indexer.catalog.mark_pending(record.doc)
                 redo.append(record.doc)
