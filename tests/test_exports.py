@@ -225,8 +225,12 @@ def test_web_exports_are_in_the_audit_log(settings):
         request = SimpleNamespace(username="alice", client=SimpleNamespace(host="10.1.2.3"))
         demo.services.feedback.add(Feedback(rating="up", question="Q?"))
         demo.services.feedback.add(Feedback(rating="down", question="R?"))
-        files, note = handler(demo, "make_files")("All drafted answers", "FAQ", faq_drafts(["A?", "B?", "C?"]), request)
-        assert "3 answers exported" in note
+        files, note = handler(demo, "make_files")("All drafted answers", "FAQ", faq_drafts(["A?", "B?", "C?"]), None, None,
+                                                  request)
+        assert "3 answers exported" in note and "not saved" not in note
+        unsaved = faq_drafts(["A?", "B?"])  # an edit typed into draft 2 and not saved: exported as last saved, and said
+        files, note = handler(demo, "make_files")("All drafted answers", "FAQ", unsaved, 1, "Typed, not saved.", request)
+        assert "2 answers exported" in note and "Draft 2 has an edit you have not saved" in note
         download, count = handler(demo, "make_csv")(request)
         assert "2 ratings exported" in count
         demo.services.feedback.close()
@@ -234,7 +238,7 @@ def test_web_exports_are_in_the_audit_log(settings):
         assistant.close()
     entries = [e for e in AuditLog(audit_path(settings)).entries() if e["event"] == "export"]
     assert [(e["user"], e["address"], e["what"], e["rows"]) for e in entries] == [
-        ("alice", "10.1.2.3", "faq", 3), ("alice", "10.1.2.3", "feedback", 2)]
+        ("alice", "10.1.2.3", "faq", 3), ("alice", "10.1.2.3", "faq", 2), ("alice", "10.1.2.3", "feedback", 2)]
 
 
 def test_with_sign_in_a_user_sees_and_exports_only_their_own_ratings(home, monkeypatch):

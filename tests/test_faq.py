@@ -430,3 +430,43 @@ def test_a_control_character_in_a_question_or_an_edit_stops_no_export(tmp_path):
     assert sorted(p.suffix for p in paths) == [".csv", ".docx", ".md"]
     text = [p.text for p in Document(str(tmp_path / "faq.docx")).paragraphs]
     assert "Odd question?" in text and "An answer with a NUL [1]." in text
+
+
+def test_an_edit_left_unsaved_is_kept_when_another_draft_is_opened():
+    """The audit's case: an edit typed into one draft was lost when the reviewer clicked another
+    before pressing Save. It is saved into the draft it was typed into (and, as any edit, withdraws
+    that draft's approval); opening drafts without typing changes nothing, approvals included."""
+    from assistant.ui import drafting
+
+    other = "The centres are run by the trust [1]."
+    drafts_ = [Draft("When do the centres open?", GOOD, "answered", [PASSAGE], approved=True),
+               Draft("Who runs them?", other, "answered", [PASSAGE])]
+    # looking through the drafts: nothing saved, the approval stays (line endings and end spaces are no edit)
+    for shown in (GOOD, GOOD + "  \r\n"):
+        out, rows, text, _, _, button, _, opened, note = drafting.show(1, shown, 0, drafts_)
+        assert out is drafts_ and out[0].answer == GOOD and out[0].approved and not out[0].edited
+        assert text == other and opened == 1 and note == {"__type__": "update"}
+    # typed into draft 1, then draft 2 opened: the edit is in draft 1, its approval withdrawn, and it says so
+    typed = "Blackpool's centres open 12 hours a day from 2026 [1]."
+    out, rows, text, _, _, button, _, opened, note = drafting.show(1, typed, 0, drafts_)
+    assert out[0].answer == typed and out[0].edited and not out[0].approved
+    assert rows[0][2] == "Drafted, edited" and rows[0][5] == ""
+    assert "draft 1 was not lost" in note and "approval is withdrawn" in note
+    assert text == other and opened == 1 and button["value"] == "Approve"
+    # the editor's text is never saved into a draft it was not typed into
+    out, _, text, *_ , opened, _ = drafting.show(0, "Typed for draft 2.", None, drafts_)
+    assert out[1].answer == other and text == typed and opened == 0
+    out, *_ = drafting.show(None, "Typed for draft 9.", 8, drafts_)  # a draft that is gone: nothing saved
+    assert [d.answer for d in out] == [typed, other]
+
+
+def test_clear_all_drafts_asks_first():
+    from assistant.ui import drafting
+
+    drafts_ = [Draft("A?", GOOD, "answered", [PASSAGE], approved=True), Draft("B?", GOOD, "answered", [PASSAGE])]
+    row, question, status = drafting.ask_to_clear(drafts_)
+    assert row["visible"] and "Clear all 2 drafts, 1 of them approved?" in question and len(drafts_) == 2
+    row, question, status = drafting.ask_to_clear([])
+    assert not row["visible"] and status == "There are no drafts to clear."
+    out, rows, pick, *_, row, opened = drafting.clear_confirmed(drafts_)
+    assert out is drafts_ and out == [] and rows == [] and not row["visible"] and opened is None

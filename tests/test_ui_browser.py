@@ -179,6 +179,17 @@ def test_faq_drafting_and_docx_download(page, tmp_path):
     assert "Approved" in p.locator("#icb-faq-table").inner_text()
     shot(p, "faq")
 
+    # an edit typed into the second draft and not saved is kept when the first is opened again
+    p.locator("#icb-faq-table").get_by_test_id("cell-1-1").click()
+    p.wait_for_function("!document.querySelector('#icb-faq-editor textarea').value.includes('Edited by the engagement')")
+    editor.fill(editor.input_value() + "\n\nTyped and not saved.")
+    p.locator("#icb-faq-table").get_by_test_id("cell-0-1").click()
+    p.get_by_text("Your edit to draft 2 was not lost").wait_for()
+    rows = p.locator("#icb-faq-table").inner_text()
+    assert "Drafted, edited" in rows and "Yes" in rows.split("Approved", 1)[1]  # draft 1 still approved
+    p.locator("#icb-faq-table").get_by_test_id("cell-1-1").click()
+    p.wait_for_function("document.querySelector('#icb-faq-editor textarea').value.includes('Typed and not saved.')")
+
     p.locator("#icb-faq-scope").get_by_text("All drafted answers").click()
     p.locator("#icb-faq-export").click()
     link = p.locator("#icb-faq-files a[download$='.docx']")
@@ -191,9 +202,21 @@ def test_faq_drafting_and_docx_download(page, tmp_path):
     headings = [para.text for para in document.paragraphs if para.style.name == "Heading 1"]
     assert headings == questions
     texts = [para.text for para in document.paragraphs]
-    assert "Edited by the engagement team." in texts
+    assert "Edited by the engagement team." in texts and "Typed and not saved." in texts
     assert any(para.style.name == "List Number" for para in document.paragraphs)
     shot(p, "faq-exported")
+
+    # "Clear all drafts" asks first; "Keep them" keeps them
+    p.locator("#icb-faq-clear").click()
+    p.get_by_text("Clear all 2 drafts, 1 of them approved?").wait_for()
+    shot(p, "faq-clear-asks")
+    p.locator("#icb-faq-clear-no").click()
+    p.locator("#icb-faq-clear-ask").wait_for(state="hidden")
+    assert questions[0] in p.locator("#icb-faq-table").inner_text()
+    p.locator("#icb-faq-clear").click()
+    p.locator("#icb-faq-clear-yes").click()
+    p.wait_for_function(f"!document.querySelector('#icb-faq-table').innerText.includes({questions[0]!r})")
+    assert p.locator("#icb-faq-editor textarea").input_value() == ""
 
 
 # -- documents -----------------------------------------------------------------------------------

@@ -138,10 +138,45 @@ def clear_all(drafts):
     return drafts, [], gr.update(choices=[], value=None), "", *draft_details(None), gr.update(value=None, visible=False)
 
 
-def show(index, drafts):
+def ask_to_clear(drafts):
+    """"Clear all drafts" asks first: what it clears cannot be got back. (The question's row, its text.)"""
+    if not drafts:
+        return gr.update(visible=False), "", "There are no drafts to clear."
+    approved = sum(d.approved for d in drafts)
+    kept = f", {approved} of them approved" if approved else ""
+    question = (f"**Clear all {plural(len(drafts), 'draft')}{kept}?** They cannot be got back: "
+                "export the ones you want to keep first.")
+    return gr.update(visible=True), question, gr.update()
+
+
+def clear_confirmed(drafts):
+    """The drafts cleared once the reviewer has said yes; the question hidden, no draft open."""
+    return (*clear_all(drafts), gr.update(visible=False), None)
+
+
+def unsaved(text, draft: faq.Draft) -> bool:
+    """The editor holds text the reviewer typed and did not save into this draft. Line endings and
+    spaces at the ends of lines are not an edit: opening an approved draft and moving on must not
+    withdraw its approval."""
+    def plain(value: str) -> str:
+        return "\n".join(line.rstrip() for line in value.replace("\r\n", "\n").split("\n")).strip()
+
+    return plain(faq.printable(text or "")) != plain(draft.answer)
+
+
+def show(index, text, opened, drafts):
+    """The picked draft in the editor. What the reviewer typed into the draft open before and did
+    not save is saved into it first: picking another draft, or the list moving on to a new one,
+    loses no edit (and, as any edit does, withdraws that draft's approval)."""
+    note = gr.update()
+    if isinstance(opened, int) and opened != index and 0 <= opened < len(drafts) and unsaved(text, drafts[opened]):
+        drafts, _, _, saved = save_edit(opened, text, drafts)
+        note = f"Your edit to draft {opened + 1} was not lost. " + saved
     draft = drafts[index] if isinstance(index, int) and 0 <= index < len(drafts) else None
     text, line, panel = draft_details(draft)
-    return text, line, panel, gr.update(value=approve_label(draft)), gr.update(value=False)
+    opened = index if draft is not None else None
+    return (drafts, faq_rows(drafts), text, line, panel, gr.update(value=approve_label(draft)), gr.update(value=False),
+            opened, note)
 
 
 def row_clicked(drafts, event: gr.SelectData):
@@ -268,12 +303,16 @@ def redo(services: Services, index, drafts, request: gr.Request, progress=gr.Pro
     return drafts, faq_rows(drafts), text, line, panel, again, gr.update(value="Approve"), gr.update(value=False)
 
 
-def make_files(services: Services, which, heading, drafts, request: gr.Request):
+def make_files(services: Services, which, heading, drafts, opened, text, request: gr.Request):
     chosen = faq.selected(drafts, approved_only=which.startswith("Approved"))
+    # an edit typed into the open draft and not saved is not what the files carry: say so
+    pending = (f" Draft {opened + 1} has an edit you have not saved: it is exported as last saved "
+               "(save it, then export again)." if isinstance(opened, int) and 0 <= opened < len(drafts)
+               and text is not None and unsaved(text, drafts[opened]) else "")
     if not chosen:
         hint = ("Approve some answers first, or choose “All drafted answers”." if which.startswith("Approved")
                 else "Draft some answers first.")
-        return gr.update(value=None, visible=False), f"Nothing to export. {hint}"
+        return gr.update(value=None, visible=False), f"Nothing to export. {hint}{pending}"
     folder = Path(tempfile.mkdtemp(dir=services.exports_dir))
     stem = f"faq-{date.today().isoformat()}"
     try:
@@ -284,7 +323,7 @@ def make_files(services: Services, which, heading, drafts, request: gr.Request):
     services.audit.record("export", user=services.user(request), address=services.address(request),
                           what="faq", rows=len(chosen))
     files_made = [str(p) for p in paths]
-    note = f"{plural(len(chosen), 'answer')} exported: download the files below."
+    note = f"{plural(len(chosen), 'answer')} exported: download the files below.{pending}"
     return gr.update(value=files_made, visible=True), note
 
 
@@ -305,8 +344,13 @@ def faq_tab(services: Services) -> None:
                                 file_types=[".txt", ".csv"], type="filepath", scale=2, elem_id="icb-faq-file")
     with gr.Row():
         draft_button = gr.Button("Draft answers", variant="primary", elem_id="icb-faq-draft", scale=0, min_width=180)
-        clear_button = gr.Button("Clear all drafts", size="sm", scale=0, min_width=150)
+        clear_button = gr.Button("Clear all drafts", size="sm", scale=0, min_width=150, elem_id="icb-faq-clear")
         faq_status = gr.Markdown("", elem_id="icb-faq-status")
+    with gr.Row(visible=False, elem_id="icb-faq-clear-ask") as clear_ask:
+        clear_question = gr.Markdown("")
+        clear_yes = gr.Button("Yes, clear them", variant="stop", size="sm", scale=0, min_width=150,
+                              elem_id="icb-faq-clear-yes")
+        clear_no = gr.Button("Keep them", size="sm", scale=0, min_width=120, elem_id="icb-faq-clear-no")
     table = gr.Dataframe(headers=FAQ_HEADERS, value=[], interactive=False, wrap=True, elem_id="icb-faq-table",
                          elem_classes=["icb-table"], label="Drafts (click a row to review it)",
                          column_widths=["5%", "43%", "14%", "14%", "14%", "10%"])
@@ -339,9 +383,13 @@ def faq_tab(services: Services) -> None:
     draft_button.click(bind(draft_all, services), [pasted, question_file, drafts_state],
                        [drafts_state, table, pick, faq_status],
                        concurrency_id="answer", concurrency_limit=min(2, assistant.answerer.concurrency), **PRIVATE)
-    cleared = [drafts_state, table, pick, faq_status, editor, reading, draft_sources, files]
-    clear_button.click(clear_all, drafts_state, cleared, **PRIVATE)
-    pick.change(show, [pick, drafts_state], [editor, reading, draft_sources, approve, confirm], **PRIVATE)
+    opened = gr.State(None)  # the draft the editor holds: an edit left unsaved there is saved on leaving it
+    clear_button.click(ask_to_clear, drafts_state, [clear_ask, clear_question, faq_status], **PRIVATE)
+    cleared = [drafts_state, table, pick, faq_status, editor, reading, draft_sources, files, clear_ask, opened]
+    clear_yes.click(clear_confirmed, drafts_state, cleared, **PRIVATE)
+    clear_no.click(lambda: gr.update(visible=False), None, clear_ask, **PRIVATE)
+    pick.change(show, [pick, editor, opened, drafts_state],
+                [drafts_state, table, editor, reading, draft_sources, approve, confirm, opened, faq_status], **PRIVATE)
     table.select(row_clicked, drafts_state, pick, **PRIVATE)
     save.click(save_clicked, [pick, editor, drafts_state], [drafts_state, table, reading, faq_status, approve, confirm],
                **PRIVATE)
@@ -351,4 +399,4 @@ def faq_tab(services: Services) -> None:
                   [drafts_state, table, editor, reading, faq_status, approve, confirm], concurrency_id="answer", **PRIVATE)
     redone = [drafts_state, table, editor, reading, draft_sources, faq_status, approve, confirm]
     regenerate.click(bind(redo, services), [pick, drafts_state], redone, concurrency_id="answer", **PRIVATE)
-    export.click(bind(make_files, services), [scope, title, drafts_state], [files, export_note], **PRIVATE)
+    export.click(bind(make_files, services), [scope, title, drafts_state, opened, editor], [files, export_note], **PRIVATE)
