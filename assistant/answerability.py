@@ -139,11 +139,37 @@ def names(question: str) -> list[str]:
     return found
 
 
+_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+# one of a numbered kind of thing ("Category 1", "cat 2", "phase two", "tier 3", "wave 1")
+_NUMBERED = re.compile(r"\b(category|cat|phase|tier|wave|stage|band)\.?\s*(\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
+
+
+def numbered(question: str) -> list[tuple[str, list[str]]]:
+    """The numbered things a question names ("Category 1", "phase two"), each as asked and with
+    the phrases that would show it in a chunk ("category 1", "cat 1", "category one", "first category")."""
+    found = []
+    for match in _NUMBERED.finditer(question):
+        kind, number = match.group(1).lower(), match.group(2).lower()
+        value = int(number) if number.isdigit() else _NUMBER_WORDS.index(number) + 1
+        kinds = ("category", "cat") if kind in ("category", "cat") else (kind,)
+        forms = [str(value)] + ([_NUMBER_WORDS[value - 1]] if 1 <= value <= 10 else [])
+        phrases = [f'"{k} {f}"' for k in kinds for f in forms]
+        phrases += [f'"{_ORDINALS[value - 1]} {k}"' for k in kinds if 1 <= value <= 10]
+        found.append((match.group(0), phrases))
+    return found
+
+
 def missing_names(question: str, catalog: Catalog) -> list[str]:
     """The question's proper names (:func:`names`) that no chunk holds as a phrase: a hospital,
     person or programme no document names cannot be what they answer about. The phrase is made
-    as the index makes its words ("St Mary's": "st mary s")."""
-    return _not_held(names(question), catalog)
+    as the index makes its words ("St Mary's": "st mary s"). So too a numbered thing no document
+    names ("Category 1" where they name only Category 2): a figure for another one does not
+    answer it."""
+    asked = numbered(question)
+    counts = catalog.term_counts([phrase for _, phrases in asked for phrase in phrases]) if asked else {}
+    return _not_held(names(question), catalog) + [
+        said for said, phrases in asked if not any(counts.get(phrase) for phrase in phrases)]
 
 
 def _not_held(asked: list[str], catalog: Catalog) -> list[str]:
@@ -153,9 +179,10 @@ def _not_held(asked: list[str], catalog: Catalog) -> list[str]:
 
 
 def names_found(question: str, catalog: Catalog) -> float:
-    """The share of the question's proper names that some chunk holds (1.0 when it names none)."""
-    asked = names(question)
-    return 1.0 - len(_not_held(asked, catalog)) / len(asked) if asked else 1.0
+    """The share of the question's proper names and numbered things that some chunk holds (1.0
+    when it names none)."""
+    asked = len(names(question)) + len(numbered(question))
+    return 1.0 - len(missing_names(question, catalog)) / asked if asked else 1.0
 
 
 def specific_terms(question: str, catalog: Catalog, glossary: Glossary | None = None) -> list[list[str]]:

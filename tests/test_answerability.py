@@ -229,6 +229,23 @@ def test_a_question_about_a_hospital_no_document_names_is_refused(corpus_assista
     assert covered.signals["names_found"] == 1.0 and covered.answerable
 
 
+def test_a_numbered_thing_no_document_names_is_refused_and_named(corpus_assistant):
+    """The documents give a Category 2 ambulance response target and no Category 1 one: asked for
+    Category 1, the answer must not be Category 2's figure (an unseen question got exactly that)."""
+    catalog = corpus_assistant.indexer.catalog
+    asked = "what's the Category 1 ambulance response time target for 25/26?"
+    assert answerability.missing_names(asked, catalog) == ["Category 1"]
+    answer = corpus_assistant.ask(asked)
+    assert answer.status == "unanswerable" and answer.decision.probability == 0.0
+    assert answer.answer.startswith("The documents don't mention Category 1, so I can't answer")
+    # the one they name, written any of the usual ways, is no reason to refuse
+    for named in ("What is the Category 2 response target?", "cat 2 response target?", "phase two of Albion Mill",
+                  "the tier two hubs", "Phase 4 of the programme"):
+        assert answerability.missing_names(named, catalog) == [], named
+        assert answerability.names_found(named, catalog) == 1.0, named
+    assert answerability.missing_names("what is in phase 5 and tier 3?", catalog) == ["phase 5", "tier 3"]
+
+
 def test_a_cost_question_needs_a_sum_of_money_and_a_share_of_a_budget_a_figure(corpus_assistant):
     catalog = corpus_assistant.indexer.catalog
     beds = "Kendal will get 8 intermediate care beds [1]"  # a figure, but no sum of money
