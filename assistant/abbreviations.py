@@ -80,6 +80,17 @@ def vocabulary(text: str) -> set[str]:
     return set(re.findall(r"[a-z]{%d,}" % CLIPPED_MIN, text.lower()))
 
 
+FIRST_SHORT_YEAR, LAST_SHORT_YEAR = 15, 39  # "15/16" to "39/40": plans' years, not "12/13 beds"
+_SHORT_YEAR = re.compile(r"(?<![\d/£.,-])(\d{2})\s?[/-]\s?(\d{2})(?![\d/%])")
+
+
+def financial_years(text: str) -> list[str]:
+    """The financial years written short in ``text`` ("25/26", "25-26"), as the documents write them
+    in full ("2025/26"): a question typed "the budget for 25/26" then finds "our budget for 2025/26"."""
+    return [f"20{first}/{second}" for first, second in _SHORT_YEAR.findall(text)
+            if int(second) == (int(first) + 1) % 100 and FIRST_SHORT_YEAR <= int(first) <= LAST_SHORT_YEAR]
+
+
 class Glossary:
     def __init__(self, extra: dict[str, str] | None = None, words: set[str] | None = None):
         self.words = sorted(words or ())  # the documents' words: a clipped word is read as those it starts
@@ -127,6 +138,7 @@ class Glossary:
                 additions.append(abbreviation)
         for word in dict.fromkeys(re.findall(r"[A-Za-z]+", query)):
             additions += [form for form in self.clipped(word) if form not in additions]
+        additions += [year for year in financial_years(query) if year not in query and year not in additions]
         if not additions:
             return query
         return f"{query} ({', '.join(sorted(additions))})"  # other forms, not parts of the question: no ";"

@@ -1,6 +1,7 @@
 """Abbreviations both ways: mined from the documents and a common NHS list."""
 
 from assistant.abbreviations import Glossary, mine
+from tests.fakes import corpus_assistant  # noqa: F401 (fixture)
 
 
 def test_definitions_are_mined_by_their_initials():
@@ -51,3 +52,21 @@ def test_retrieval_reads_a_clipped_word(corpus_indexer):
     assert retriever.glossary().clipped("derm") == ["dermatology"]
     passages = retriever.search("derm plans?", k=5)
     assert any("ermatology" in p.text for p in passages), [p.text[:80] for p in passages]
+
+
+def test_a_financial_year_written_short_is_also_read_in_full():
+    """The documents write "2025/26"; a question typed "25/26" finds it (an unseen question about
+    the budget "for 25/26" was refused while the passage saying "our annual budget for 2025/26 is
+    approximately £5.4billion" was in its search)."""
+    from assistant.abbreviations import financial_years
+
+    glossary = Glossary({}, set())
+    assert glossary.expand("how big is the ICB budget for 25/26?") == "how big is the ICB budget for 25/26? (2025/26)"
+    assert financial_years("the 24/25 and 25-26 plans") == ["2024/25", "2025/26"]
+    assert financial_years("in 2025/26, £25/26, 12/13 beds, 25/12/2025, 40/41") == []  # written in full; no years
+    assert glossary.expand("What is planned for 2025/26?") == "What is planned for 2025/26?"
+
+
+def test_a_question_with_a_short_financial_year_is_answered_from_the_full_one(corpus_assistant):
+    answer = corpus_assistant.ask("how big is the ICB budget for 25/26?")
+    assert answer.status == "answered" and "£5.4billion" in answer.answer, (answer.decision.probability, answer.answer)
