@@ -55,9 +55,7 @@ def test_retrieval_reads_a_clipped_word(corpus_indexer):
 
 
 def test_a_financial_year_written_short_is_also_read_in_full():
-    """The documents write "2025/26"; a question typed "25/26" finds it (an unseen question about
-    the budget "for 25/26" was refused while the passage saying "our annual budget for 2025/26 is
-    approximately £5.4billion" was in its search)."""
+    """The documents write "2025/26"; a question typed "25/26" is searched and quoted with both."""
     from assistant.abbreviations import financial_years
 
     glossary = Glossary({}, set())
