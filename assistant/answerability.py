@@ -246,6 +246,12 @@ def _keyword_share(query: str, best: float, catalog: Catalog) -> float:
     return min(1.0, best / most) if most > 0 else 0.0
 
 
+def asks_for_money(query: str) -> bool:
+    """The question asks for a sum of money ("how much will it cost", "what is the budget"), not a
+    count or a share of one ("how many staff are paid", "what percentage of the budget")."""
+    return bool(_ASKS_MONEY.search(query)) and not _ASKS_COUNT.search(query)
+
+
 def _answer_type(query: str, answer_text: str, catalog: Catalog, sources: Sequence[Source] = ()) -> float:
     """1.0 when the answer can hold what the question asks for: for a cost or budget a sum of money,
     for "how much / how many" a figure,
@@ -253,7 +259,7 @@ def _answer_type(query: str, answer_text: str, catalog: Catalog, sources: Sequen
     "2027/28" section), in a sentence that also names what the question is about (one of its words
     in at most FOCUS_SHARE of the chunks), so a figure about something else does not count;
     0.0 when not. A question that asks for neither: 1.0."""
-    if _ASKS_MONEY.search(query) and not _ASKS_COUNT.search(query):
+    if asks_for_money(query):
         def holds(text: str, headings: str) -> bool:
             return bool(_MONEY.search(text))
     elif _ASKS_QUANTITY.search(query):

@@ -71,6 +71,22 @@ def test_the_extractive_answerer_decides_the_uncertain_band_by_its_own_threshold
     assert decision.answerable == (decision.probability >= model.extractive)
 
 
+def test_quotes_without_a_sum_of_money_do_not_answer_what_something_costs(corpus_assistant, scripted, in_band):
+    """However likely the question looks to be covered, quotes in which no sum of money stands
+    beside what it asks about cannot say how much it costs; a model, which reads more, still may."""
+    cost = "How much will the Millom dementia village cost?"
+    in_band(corpus_assistant, cost, "answerable")
+    quoted = corpus_assistant.ask(cost)
+    assert quoted.decision.signals["answer_type"] == 0.0 and quoted.decision.band == "answerable"
+    assert quoted.status == "unanswerable" and not quoted.decision.answerable
+    scripted.reply = "The documents give no cost for it [1]."
+    assert corpus_assistant.ask(cost, backend="scripted").decision.answerable and scripted.asked
+    budget = "What is the ICB's annual budget for 2025/26?"  # its quotes hold the sum: answered
+    in_band(corpus_assistant, budget, "answerable")
+    answer = corpus_assistant.ask(budget)
+    assert answer.decision.signals["answer_type"] == 1.0 and answer.status == "answered" and "£5.4billion" in answer.answer
+
+
 def test_in_the_answerable_band_a_models_not_in_documents_gives_way_to_quotations(corpus_assistant, scripted, in_band):
     in_band(corpus_assistant, COVERED, "answerable")
     scripted.reply = "NOT_IN_DOCUMENTS"
