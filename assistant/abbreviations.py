@@ -81,14 +81,26 @@ def vocabulary(text: str) -> set[str]:
 
 
 FIRST_SHORT_YEAR, LAST_SHORT_YEAR = 15, 39  # "15/16" to "39/40": plans' years, not "12/13 beds"
-_SHORT_YEAR = re.compile(r"(?<![\d/£.,-])(\d{2})\s?[/-]\s?(\d{2})(?![\d/%])")
+_SHORT_YEAR = re.compile(r"(?<![\d/£.,–-])(\d{2})\s?[/–-]\s?(\d{2})(?![\d/%.,–-])")
+# a range of ages, pages, hours or the like is no financial year ("16-17 year olds", "pages 24-25")
+_RANGE_BEFORE = re.compile(r"\b(?:aged?|ages|pages?|pp|between|from)\s*$", re.I)
+_RANGE_AFTER = re.compile(r"^\s*(?:years?|yrs?|y/?o|olds?|hours?|hrs?|minutes?|mins?|weeks?|days?|months?|beds?|per\s?cent"
+                          r"|percent|people|patients|staff)\b", re.I)
 
 
 def financial_years(text: str) -> list[str]:
     """The financial years written short in ``text`` ("25/26", "25-26"), as the documents write them
-    in full ("2025/26"): a question typed "the budget for 25/26" then finds "our budget for 2025/26"."""
-    return [f"20{first}/{second}" for first, second in _SHORT_YEAR.findall(text)
-            if int(second) == (int(first) + 1) % 100 and FIRST_SHORT_YEAR <= int(first) <= LAST_SHORT_YEAR]
+    in full ("2025/26"): a question typed "the budget for 25/26" is then also read with "2025/26".
+    A range of ages, pages or hours ("16-17 year olds", "pages 24-25") is not one."""
+    found = []
+    for match in _SHORT_YEAR.finditer(text):
+        first, second = int(match.group(1)), int(match.group(2))
+        if second != (first + 1) % 100 or not FIRST_SHORT_YEAR <= first <= LAST_SHORT_YEAR:
+            continue
+        if _RANGE_BEFORE.search(text[: match.start()]) or _RANGE_AFTER.match(text[match.end():]):
+            continue
+        found.append(f"20{match.group(1)}/{match.group(2)}")
+    return found
 
 
 class Glossary:

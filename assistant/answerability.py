@@ -142,7 +142,11 @@ def names(question: str) -> list[str]:
 _NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 # one of a numbered kind of thing ("Category 1", "cat 2", "phase two", "tier 3", "wave 1")
-_NUMBERED = re.compile(r"\b(category|cat|phase|tier|wave|stage|band)\.?\s*(\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
+_NUMBERED = re.compile(
+    r"\b(?:(category|cat|phase|tier|wave|stage|band)\.?[\s-]*(\d{1,2})"
+    # a number written as a word only after a kind that takes one ("phase two", "Tier Three"), not in
+    # running English ("at this stage one question", "a band one can join")
+    r"|(category|phase|tier|wave)[\s-]+(" + "|".join(_NUMBER_WORDS) + r"))\b", re.I)
 
 
 def numbered(question: str) -> list[tuple[str, list[str]]]:
@@ -150,7 +154,7 @@ def numbered(question: str) -> list[tuple[str, list[str]]]:
     the phrases that would show it in a chunk ("category 1", "cat 1", "category one", "first category")."""
     found = []
     for match in _NUMBERED.finditer(question):
-        kind, number = match.group(1).lower(), match.group(2).lower()
+        kind, number = (match.group(1) or match.group(3)).lower(), (match.group(2) or match.group(4)).lower()
         value = int(number) if number.isdigit() else _NUMBER_WORDS.index(number) + 1
         kinds = ("category", "cat") if kind in ("category", "cat") else (kind,)
         forms = [str(value)] + ([_NUMBER_WORDS[value - 1]] if 1 <= value <= 10 else [])
@@ -247,9 +251,24 @@ def _keyword_share(query: str, best: float, catalog: Catalog) -> float:
 
 
 def asks_for_money(query: str) -> bool:
-    """The question asks for a sum of money ("how much will it cost", "what is the budget"), not a
+    """The question is about a sum of money ("how much will it cost", "what is the budget"), not a
     count or a share of one ("how many staff are paid", "what percentage of the budget")."""
     return bool(_ASKS_MONEY.search(query)) and not _ASKS_COUNT.search(query)
+
+
+# ... and asks for the amount itself: "how much", "what is the budget / cost / price", "what will it
+# cost" (not "who will pay for it", "how is it funded", "what funding is there")
+_ASKS_AMOUNT = re.compile(
+    r"\bhow (?:much|big|large)\b|\bwhat(?:'s|’s)?\b[^?]{0,60}\b(?:costs?|budgets?|prices?|fees?|salary|salaries|worth"
+    r"|allocation|spend)\b|\bcost(?:s|ing)?\b[^?]{0,30}\?\s*$", re.I,
+)
+_NOT_AN_AMOUNT = re.compile(r"^\W*(?:who|whom|why|where|which)\b", re.I)
+
+
+def asks_for_an_amount(query: str) -> bool:
+    """The question asks how much something costs, or what a budget or price is: quotes without a
+    sum of money beside what it asks about cannot answer it."""
+    return asks_for_money(query) and bool(_ASKS_AMOUNT.search(query)) and not _NOT_AN_AMOUNT.search(query)
 
 
 def _answer_type(query: str, answer_text: str, catalog: Catalog, sources: Sequence[Source] = ()) -> float:

@@ -145,7 +145,7 @@ def decide(query: str, passages: Sequence[Passage], evidence: list[Source], retr
     band = model.band(probability)
     threshold = model.refuse if uses_llm else model.extractive
     answerable = bool(evidence) and probability >= threshold
-    if not uses_llm and answerability.asks_for_money(query) and found["answer_type"] == 0.0:
+    if not uses_llm and answerability.asks_for_an_amount(query) and found["answer_type"] == 0.0:
         # quotes cannot say how much something costs when none of them gives a sum of money beside
         # what the question is about (an LLM, which reads more of the passages, still decides);
         # dev: 2 more unanswerable questions refused, no answerable one

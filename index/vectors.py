@@ -151,15 +151,21 @@ class VectorStore:
             if server and _lost_connection(exc):
                 raise self._unreachable(exc) from exc
             raise VectorStoreError(f"Could not open the Chroma collection at {where}: {exc}") from exc
-        self._widen_search_beam()
+        self._widen_search_beam(server)
 
-    def _widen_search_beam(self) -> None:
+    def _widen_search_beam(self, server: bool = False) -> None:
         """An index made before SEARCH_BEAM was widened gets the wider beam (a setting only: no vector
-        is rewritten). Where it cannot be changed (a read-only copy), the search works as before."""
+        is rewritten), used from the next process that opens it: the app's own at start-up, or a
+        Chroma server's after it restarts (one already running keeps the beam it loaded, and the
+        log says so). Where it cannot be changed (a read-only copy), the search works as before."""
         try:
             beam = (self.collection.configuration_json.get("hnsw") or {}).get("ef_search")
             if beam is not None and beam < SEARCH_BEAM:
                 self.collection.modify(configuration={"hnsw": {"ef_search": SEARCH_BEAM}})
+                if server:
+                    logging.getLogger(__name__).warning(
+                        "The search beam of the collection on the Chroma server at %s is widened from %s to %s; "
+                        "the server uses it after its next restart.", self.where, beam, SEARCH_BEAM)
         except Exception as exc:  # noqa: BLE001 - a narrower beam still searches
             logging.getLogger(__name__).warning("Could not widen the search beam of %s: %s", self.where, exc)
 

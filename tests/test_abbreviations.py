@@ -62,6 +62,10 @@ def test_a_financial_year_written_short_is_also_read_in_full():
     assert glossary.expand("how big is the ICB budget for 25/26?") == "how big is the ICB budget for 25/26? (2025/26)"
     assert financial_years("the 24/25 and 25-26 plans") == ["2024/25", "2025/26"]
     assert financial_years("in 2025/26, £25/26, 12/13 beds, 25/12/2025, 40/41") == []  # written in full; no years
+    assert financial_years("the 25–26 plan") == ["2025/26"]
+    for ranged in ("support for 16-17 year olds", "people aged 18-19", "pages 24-25 of the plan",
+                   "open 15-16 hours a day", "for 19-20 year olds"):  # ages, pages, hours: no financial year
+        assert financial_years(ranged) == [], ranged
     assert glossary.expand("What is planned for 2025/26?") == "What is planned for 2025/26?"
 
 

@@ -68,7 +68,9 @@ def test_the_extractive_answerer_decides_the_uncertain_band_by_its_own_threshold
     decision = corpus_assistant.ask(UNCERTAIN).decision
     model = answerability.load_model()
     assert decision.band == "uncertain" and decision.threshold == model.extractive
-    assert decision.answerable == (decision.probability >= model.extractive)
+    # ... and, as it asks for a sum of money, only when its quotes hold one (stages.decide)
+    quotes_cannot = answerability.asks_for_an_amount(UNCERTAIN) and decision.signals["answer_type"] == 0.0
+    assert decision.answerable == (decision.probability >= model.extractive and not quotes_cannot)
 
 
 def test_quotes_without_a_sum_of_money_do_not_answer_what_something_costs(corpus_assistant, scripted, in_band):
@@ -259,7 +261,22 @@ def test_a_numbered_thing_no_document_names_is_refused_and_named(corpus_assistan
                   "the tier two hubs", "Phase 4 of the programme"):
         assert answerability.missing_names(named, catalog) == [], named
         assert answerability.names_found(named, catalog) == 1.0, named
-    assert answerability.missing_names("what is in phase 5 and tier 3?", catalog) == ["phase 5", "tier 3"]
+    assert answerability.missing_names("what is in phase 5 and tier-3?", catalog) == ["phase 5", "tier-3"]
+    # a number word in running English is not one of them
+    assert answerability.numbered("At this stage one question: is there a band one can join?") == []
+
+
+@pytest.mark.parametrize("question, amount", [
+    ("How much will the Millom dementia village cost?", True),
+    ("What is the ICB budget for 2025/26?", True),
+    ("What will the new hospital cost?", True),
+    ("Who will pay for the new hospitals?", False),  # about money, not how much
+    ("How is the ICB funding the Albion Mill scheme?", False),
+    ("What funding is there for Albion Mill?", False),
+    ("what percentage of the budget goes on hospitals?", False),  # a share of it
+])
+def test_which_questions_ask_for_an_amount_of_money(question, amount):
+    assert answerability.asks_for_an_amount(question) == amount
 
 
 def test_a_cost_question_needs_a_sum_of_money_and_a_share_of_a_budget_a_figure(corpus_assistant):

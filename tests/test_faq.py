@@ -443,30 +443,70 @@ def test_an_edit_left_unsaved_is_kept_when_another_draft_is_opened():
                Draft("Who runs them?", other, "answered", [PASSAGE])]
     # looking through the drafts: nothing saved, the approval stays (line endings and end spaces are no edit)
     for shown in (GOOD, GOOD + "  \r\n"):
-        out, rows, text, _, _, button, _, opened, note = drafting.show(1, shown, 0, drafts_)
+        opened = {"index": 0}
+        out, rows, text, _, _, button, _, held, note = drafting.show(1, shown, opened, drafts_)
         assert out is drafts_ and out[0].answer == GOOD and out[0].approved and not out[0].edited
-        assert text == other and opened == 1 and note == {"__type__": "update"}
+        assert text == other and held is opened and opened == {"index": 1} and note == {"__type__": "update"}
     # typed into draft 1, then draft 2 opened: the edit is in draft 1, its approval withdrawn, and it says so
     typed = "Blackpool's centres open 12 hours a day from 2026 [1]."
-    out, rows, text, _, _, button, _, opened, note = drafting.show(1, typed, 0, drafts_)
+    out, rows, text, _, _, button, _, opened, note = drafting.show(1, typed, {"index": 0}, drafts_)
     assert out[0].answer == typed and out[0].edited and not out[0].approved
     assert rows[0][2] == "Drafted, edited" and rows[0][5] == ""
     assert "draft 1 was not lost" in note and "approval is withdrawn" in note
-    assert text == other and opened == 1 and button["value"] == "Approve"
+    assert text == other and opened == {"index": 1} and button["value"] == "Approve"
     # the editor's text is never saved into a draft it was not typed into
-    out, _, text, *_ , opened, _ = drafting.show(0, "Typed for draft 2.", None, drafts_)
-    assert out[1].answer == other and text == typed and opened == 0
-    out, *_ = drafting.show(None, "Typed for draft 9.", 8, drafts_)  # a draft that is gone: nothing saved
+    out, _, text, *_, opened, _ = drafting.show(0, "Typed for draft 2.", {"index": None}, drafts_)
+    assert out[1].answer == other and text == typed and opened == {"index": 0}
+    out, *_ = drafting.show(None, "Typed for draft 9.", {"index": 8}, drafts_)  # a draft that is gone: nothing saved
     assert [d.answer for d in out] == [typed, other]
+
+
+def test_a_slow_step_that_ends_after_the_reviewer_moved_on_leaves_the_editor_alone():
+    """The review's case: Simplify on draft 1, the reviewer opens draft 2 meanwhile; Simplify put
+    draft 1's simpler text into the editor, then leaving draft 2 saved that text into draft 2 and
+    withdrew its approval."""
+    from assistant.ui import drafting
+
+    other = "The centres are run by the trust [1]."
+    drafts_ = [Draft("When do the centres open?", GOOD, "answered", [PASSAGE]),
+               Draft("Who runs them?", other, "answered", [PASSAGE], approved=True)]
+    opened = {"index": 0}
+    moved = {}
+
+    def reviewer_opens_draft_2():  # without typing: the editor holds draft 1 as it stands
+        if not moved:
+            moved["show"] = drafting.show(1, drafts_[0].answer, opened, drafts_)
+
+    out, rows, text, reading, note, button, _ = drafting.simplify(_Meanwhile(reviewer_opens_draft_2), 0, GOOD,
+                                                                   drafts_, opened, progress=_quiet)
+    assert out[0].answer != GOOD and "simplified" in note  # draft 1 simplified, in the list
+    assert text == {"__type__": "update"} and button == {"__type__": "update"}  # draft 2's editor untouched
+    editor = moved["show"][2]  # what the editor holds: draft 2
+    out, *_, note = drafting.show(0, editor, opened, drafts_)  # leaving draft 2 saves nothing into it
+    assert out[1].answer == other and out[1].approved and note == {"__type__": "update"}
+    # Regenerate likewise
+    opened = {"index": 0}
+    moved.clear()
+    out, rows, text, reading, panel, note, button, _ = drafting.redo(_Meanwhile(reviewer_opens_draft_2), 0, drafts_,
+                                                                     opened, progress=_quiet)
+    assert note == "Drafted answer 1 again." and text == {"__type__": "update"} and panel == {"__type__": "update"}
+    # ... and with the draft still open, the editor shows the new text
+    opened = {"index": 0}
+    out, rows, text, *_ = drafting.redo(_Meanwhile(), 0, drafts_, opened, progress=_quiet)
+    assert text == out[0].answer
 
 
 def test_clear_all_drafts_asks_first():
     from assistant.ui import drafting
 
     drafts_ = [Draft("A?", GOOD, "answered", [PASSAGE], approved=True), Draft("B?", GOOD, "answered", [PASSAGE])]
-    row, question, status = drafting.ask_to_clear(drafts_)
-    assert row["visible"] and "Clear all 2 drafts, 1 of them approved?" in question and len(drafts_) == 2
-    row, question, status = drafting.ask_to_clear([])
-    assert not row["visible"] and status == "There are no drafts to clear."
-    out, rows, pick, *_, row, opened = drafting.clear_confirmed(drafts_)
-    assert out is drafts_ and out == [] and rows == [] and not row["visible"] and opened is None
+    row, question, status, asked = drafting.ask_to_clear(drafts_)
+    assert row["visible"] and "Clear all 2 drafts, 1 of them approved?" in question and len(drafts_) == 2 and asked == 2
+    assert drafting.ask_to_clear([])[2] == "There are no drafts to clear."
+    # drafts added after the question was asked were not in it: asked again, nothing cleared
+    drafts_.append(Draft("C?", GOOD, "answered", [PASSAGE]))
+    out, *_, row, opened, question, asked = drafting.clear_confirmed(drafts_, 2, {"index": 1})
+    assert len(out) == 3 and row["visible"] and "Clear all 3 drafts" in question and asked == 3
+    opened = {"index": 1}
+    out, rows, pick, *_, row, held, question, asked = drafting.clear_confirmed(drafts_, 3, opened)
+    assert out is drafts_ and out == [] and rows == [] and not row["visible"] and held is opened and opened["index"] is None

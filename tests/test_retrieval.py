@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from assistant.answers import Source
 from assistant.query_plan import named_documents
 from assistant.retrieval import Retriever, fit_to_budget
@@ -87,14 +89,45 @@ def test_the_dense_search_finds_the_true_nearest_vectors_in_every_process(corpus
     assert not missed, missed
 
 
+_NARROW_INDEX = """
+import sys, numpy as np, chromadb
+from index.vectors import _chroma_embedding_function, chroma_settings
+from tests.conftest import FakeEmbeddings
+rng = np.random.default_rng(0)
+vectors = rng.normal(size=(3000, 64)).astype(np.float32)
+client = chromadb.PersistentClient(path=sys.argv[1], settings=chroma_settings())
+made = client.get_or_create_collection("old", embedding_function=_chroma_embedding_function(FakeEmbeddings()),
+                                       configuration={"hnsw": {"space": "cosine", "ef_search": 10}})
+for begin in range(0, 3000, 1000):
+    made.add(ids=[str(i) for i in range(begin, begin + 1000)], embeddings=vectors[begin:begin + 1000].tolist())
+"""
+_RECALL = """
+import sys, numpy as np
+from pathlib import Path
+from index.vectors import VectorStore
+from tests.conftest import FakeEmbeddings
+rng = np.random.default_rng(0)
+vectors = rng.normal(size=(3000, 64)).astype(np.float32)
+vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+store = VectorStore.open_local(Path(sys.argv[1]), "old", FakeEmbeddings())
+found = 0
+for query in rng.normal(size=(20, 64)).astype(np.float32):
+    true = {str(i) for i in np.argsort(-(vectors @ query))[:40]}
+    found += len(true & set(store.collection.query(query_embeddings=[query.tolist()], n_results=40, include=[])["ids"][0]))
+print(store.collection.configuration_json["hnsw"]["ef_search"], found / 800)
+"""
+
+
 def test_an_index_made_with_a_narrow_search_beam_is_widened_when_opened(tmp_path):
-    import chromadb
+    """An index written with a narrow beam (here 10) searches with the wide one once the app opens
+    it in a new process, as it does at start-up: the true nearest vectors are found."""
+    import subprocess
+    import sys
 
-    from index.vectors import SEARCH_BEAM, VectorStore, _chroma_embedding_function, chroma_settings
+    from index.vectors import SEARCH_BEAM
 
-    client = chromadb.PersistentClient(path=str(tmp_path), settings=chroma_settings())
-    client.get_or_create_collection("old", embedding_function=_chroma_embedding_function(FakeEmbeddings()),
-                                    configuration={"hnsw": {"space": "cosine", "ef_search": 200}})
-    store = VectorStore.open_local(tmp_path, "old", FakeEmbeddings())
-    assert store.collection.configuration_json["hnsw"]["ef_search"] == SEARCH_BEAM == 1000
-    assert store.collection.configuration_json["hnsw"]["space"] == "cosine"
+    repo = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-c", _NARROW_INDEX, str(tmp_path)], cwd=repo, check=True, capture_output=True)
+    shown = subprocess.run([sys.executable, "-c", _RECALL, str(tmp_path)], cwd=repo, check=True, capture_output=True,
+                           text=True).stdout.split()
+    assert int(shown[0]) == SEARCH_BEAM == 1000 and float(shown[1]) > 0.95, shown

@@ -139,19 +139,35 @@ def clear_all(drafts):
 
 
 def ask_to_clear(drafts):
-    """"Clear all drafts" asks first: what it clears cannot be got back. (The question's row, its text.)"""
+    """"Clear all drafts" asks first: what it clears cannot be got back. (The question's row, its
+    text, the status line, and how many drafts it asked about.)"""
     if not drafts:
-        return gr.update(visible=False), "", "There are no drafts to clear."
+        return gr.update(visible=False), "", "There are no drafts to clear.", 0
     approved = sum(d.approved for d in drafts)
     kept = f", {approved} of them approved" if approved else ""
     question = (f"**Clear all {plural(len(drafts), 'draft')}{kept}?** They cannot be got back: "
                 "export the ones you want to keep first.")
-    return gr.update(visible=True), question, gr.update()
+    return gr.update(visible=True), question, gr.update(), len(drafts)
 
 
-def clear_confirmed(drafts):
-    """The drafts cleared once the reviewer has said yes; the question hidden, no draft open."""
-    return (*clear_all(drafts), gr.update(visible=False), None)
+def clear_confirmed(drafts, asked, opened=None):
+    """The drafts cleared once the reviewer has said yes to clearing as many as there are; the
+    question hidden, no draft open. Drafts added since the question was asked (by "Draft answers")
+    were not in it: it is asked again, and nothing is cleared."""
+    if asked != len(drafts):
+        row, question, status, count = ask_to_clear(drafts)
+        keep = gr.update()
+        return (drafts, keep, keep, status, keep, keep, keep, keep, row, opened, question, count)
+    if isinstance(opened, dict):
+        opened["index"] = None
+    return (*clear_all(drafts), gr.update(visible=False), opened if isinstance(opened, dict) else None, "", 0)
+
+
+def open_index(opened) -> int | None:
+    """The draft the editor holds: ``opened`` is the session's holder ({"index": n}), changed in
+    place as drafts are opened, so a slow step that ends later sees where the reviewer is now."""
+    index = opened.get("index") if isinstance(opened, dict) else opened
+    return index if isinstance(index, int) else None
 
 
 def unsaved(text, draft: faq.Draft) -> bool:
@@ -169,12 +185,17 @@ def show(index, text, opened, drafts):
     not save is saved into it first: picking another draft, or the list moving on to a new one,
     loses no edit (and, as any edit does, withdraws that draft's approval)."""
     note = gr.update()
-    if isinstance(opened, int) and opened != index and 0 <= opened < len(drafts) and unsaved(text, drafts[opened]):
-        drafts, _, _, saved = save_edit(opened, text, drafts)
-        note = f"Your edit to draft {opened + 1} was not lost. " + saved
+    before = open_index(opened)
+    if before is not None and before != index and 0 <= before < len(drafts) and unsaved(text, drafts[before]):
+        drafts, _, _, saved = save_edit(before, text, drafts)
+        note = f"Your edit to draft {before + 1} was not lost. " + saved
     draft = drafts[index] if isinstance(index, int) and 0 <= index < len(drafts) else None
     text, line, panel = draft_details(draft)
-    opened = index if draft is not None else None
+    now = index if draft is not None else None
+    if isinstance(opened, dict):
+        opened["index"] = now  # in place: see open_index
+    else:
+        opened = {"index": now}
     return (drafts, faq_rows(drafts), text, line, panel, gr.update(value=approve_label(draft)), gr.update(value=False),
             opened, note)
 
@@ -251,7 +272,7 @@ def toggle_approval(index, text, drafts, confirmed=False):
             gr.update(value="Withdraw approval"), gr.update(value=False))
 
 
-def simplify(services: Services, index, text, drafts, progress=gr.Progress()):
+def simplify(services: Services, index, text, drafts, opened=None, progress=gr.Progress()):
     """The draft (its edit saved first) rewritten more simply for the public, keeping its citations;
     what was approved is no longer what stands, so its approval is withdrawn."""
     drafts, rows, line, note = save_edit(index, text, drafts)
@@ -283,11 +304,19 @@ def simplify(services: Services, index, text, drafts, progress=gr.Progress()):
         if draft.approved:
             note += " Approve it again when it reads right."
     note = " ".join([note, *(md(n) for n in notices)])
+    if not _still_open(opened, index):  # the reviewer opened another draft meanwhile: its editor stays as it is
+        keep = gr.update()
+        return drafts, faq_rows(drafts), keep, keep, note, keep, keep
     return (drafts, faq_rows(drafts), drafts[index].answer, draft_details(drafts[index])[1], note,
             gr.update(value=approve_label(drafts[index])), gr.update(value=False))
 
 
-def redo(services: Services, index, drafts, request: gr.Request, progress=gr.Progress()):
+def _still_open(opened, index: int) -> bool:
+    """The draft a slow step worked on is still the one in the editor (``opened`` None: not known, so yes)."""
+    return opened is None or open_index(opened) == index
+
+
+def redo(services: Services, index, drafts, opened=None, request: gr.Request = None, progress=gr.Progress()):
     if not isinstance(index, int) or not 0 <= index < len(drafts):
         return drafts, gr.update(), gr.update(), gr.update(), gr.update(), "Pick a draft first.", gr.update(), gr.update()
     progress(0, desc="Drafting the answer again")
@@ -298,17 +327,21 @@ def redo(services: Services, index, drafts, request: gr.Request, progress=gr.Pro
                 f"Draft {index + 1} changed while it was being drafted again, so the new draft was not kept.",
                 gr.update(), gr.update())
     drafts[index] = fresh
-    text, line, panel = draft_details(drafts[index])
     again = f"Drafted answer {index + 1} again."
+    if not _still_open(opened, index):  # the reviewer opened another draft meanwhile: its editor stays as it is
+        keep = gr.update()
+        return drafts, faq_rows(drafts), keep, keep, keep, again, keep, keep
+    text, line, panel = draft_details(drafts[index])
     return drafts, faq_rows(drafts), text, line, panel, again, gr.update(value="Approve"), gr.update(value=False)
 
 
 def make_files(services: Services, which, heading, drafts, opened, text, request: gr.Request):
     chosen = faq.selected(drafts, approved_only=which.startswith("Approved"))
     # an edit typed into the open draft and not saved is not what the files carry: say so
-    pending = (f" Draft {opened + 1} has an edit you have not saved: it is exported as last saved "
-               "(save it, then export again)." if isinstance(opened, int) and 0 <= opened < len(drafts)
-               and text is not None and unsaved(text, drafts[opened]) else "")
+    at = open_index(opened)
+    pending = (f" Draft {at + 1} has an edit you have not saved: it is exported as last saved "
+               "(save it, then export again)." if at is not None and 0 <= at < len(drafts)
+               and text is not None and unsaved(text, drafts[at]) else "")
     if not chosen:
         hint = ("Approve some answers first, or choose “All drafted answers”." if which.startswith("Approved")
                 else "Draft some answers first.")
@@ -383,10 +416,14 @@ def faq_tab(services: Services) -> None:
     draft_button.click(bind(draft_all, services), [pasted, question_file, drafts_state],
                        [drafts_state, table, pick, faq_status],
                        concurrency_id="answer", concurrency_limit=min(2, assistant.answerer.concurrency), **PRIVATE)
-    opened = gr.State(None)  # the draft the editor holds: an edit left unsaved there is saved on leaving it
-    clear_button.click(ask_to_clear, drafts_state, [clear_ask, clear_question, faq_status], **PRIVATE)
-    cleared = [drafts_state, table, pick, faq_status, editor, reading, draft_sources, files, clear_ask, opened]
-    clear_yes.click(clear_confirmed, drafts_state, cleared, **PRIVATE)
+    # the draft the editor holds ({"index": n}, changed in place): an edit left unsaved there is saved on
+    # leaving it, and a slow step that ends after the reviewer moved on leaves the editor alone
+    opened = gr.State({"index": None})
+    clear_count = gr.State(0)  # how many drafts "Clear all drafts" asked about
+    clear_button.click(ask_to_clear, drafts_state, [clear_ask, clear_question, faq_status, clear_count], **PRIVATE)
+    cleared = [drafts_state, table, pick, faq_status, editor, reading, draft_sources, files, clear_ask, opened,
+               clear_question, clear_count]
+    clear_yes.click(clear_confirmed, [drafts_state, clear_count, opened], cleared, **PRIVATE)
     clear_no.click(lambda: gr.update(visible=False), None, clear_ask, **PRIVATE)
     pick.change(show, [pick, editor, opened, drafts_state],
                 [drafts_state, table, editor, reading, draft_sources, approve, confirm, opened, faq_status], **PRIVATE)
@@ -395,8 +432,8 @@ def faq_tab(services: Services) -> None:
                **PRIVATE)
     approve.click(toggle_approval, [pick, editor, drafts_state, confirm],
                   [drafts_state, table, reading, faq_status, approve, confirm], **PRIVATE)
-    simpler.click(bind(simplify, services), [pick, editor, drafts_state],
+    simpler.click(bind(simplify, services), [pick, editor, drafts_state, opened],
                   [drafts_state, table, editor, reading, faq_status, approve, confirm], concurrency_id="answer", **PRIVATE)
     redone = [drafts_state, table, editor, reading, draft_sources, faq_status, approve, confirm]
-    regenerate.click(bind(redo, services), [pick, drafts_state], redone, concurrency_id="answer", **PRIVATE)
+    regenerate.click(bind(redo, services), [pick, drafts_state, opened], redone, concurrency_id="answer", **PRIVATE)
     export.click(bind(make_files, services), [scope, title, drafts_state, opened, editor], [files, export_note], **PRIVATE)
