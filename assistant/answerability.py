@@ -47,8 +47,11 @@ _ASKS_MONEY = re.compile(
 )
 # a count or a share asks for a figure even about money: "what percentage of the budget", "how many staff are paid"
 _ASKS_COUNT = re.compile(r"\bhow many\b|\bwhat (?:percentage|proportion|share|number|fraction)\b|\bper ?cent\b|%", re.I)
-_MONEY = re.compile(r"£\s?\d|\b\d[\d,.]*\s?(?:m|bn|k|million|billion|thousand)?\s?(?:pounds|gbp)\b"
-                    r"|\b\d[\d,.]*\s?(?:m|bn|million|billion)\b", re.I)
+_MONEY = re.compile(r"£\s?\d|\b\d[\d,.]*\s?(?:m|bn|k|million|billion|thousand)?\s?(?:pounds?|gbp)\b"
+                    r"|\b\d[\d,.]*\s?(?:m|bn|million|billion)\b"
+                    # a sum written in words: "one pound", "two million pounds", "half a billion"
+                    r"|\b(?:a|one|two|three|four|five|six|seven|eight|nine|ten|twenty|fifty|hundred|thousand|million"
+                    r"|billion)\s+(?:(?:hundred|thousand|million|billion)\s+)?(?:pounds?|million|billion)\b", re.I)
 _ASKS_DATE = re.compile(r"^\s*when\b|\bwhat (?:year|date|month)\b|\btarget date\b|\bby when\b", re.I)
 # a figure as it stands now ("right now", "so far", "the current wait"): a dated document cannot know it
 _LIVE = re.compile(r"\b(?:right now|currently|current|so far|at the moment|to date|this (?:week|month|year)|nowadays)\b", re.I)

@@ -334,3 +334,12 @@ def test_the_fused_signals_read_the_highest_scores_whatever_the_reranker_put_fir
     reordered = answerability.signals(COVERED, passages[::-1], sources, catalog, glossary)
     assert (reordered["fused_top"], reordered["fused_gap"]) == (as_ranked["fused_top"], as_ranked["fused_gap"])
     assert as_ranked["fused_top"] == max(p.score for p in passages) * 61
+
+
+def test_a_sum_of_money_written_in_words_is_one():
+    """An uploaded note may write "one pound" or "two million pounds": quotes holding it answer a
+    budget question (the money rule refused the uploads test's "The kingfisher budget is one pound")."""
+    for text in ("The kingfisher budget is one pound.", "It costs two million pounds.", "£5.4billion", "5 pounds"):
+        assert answerability._MONEY.search(text), text
+    for text in ("ten people", "one of the plans", "the pound fell"):
+        assert not answerability._MONEY.search(text), text
