@@ -173,10 +173,16 @@ def missing_names(question: str, catalog: Catalog) -> list[str]:
     as the index makes its words ("St Mary's": "st mary s"). So too a numbered thing no document
     names ("Category 1" where they name only Category 2): a figure for another one does not
     answer it."""
-    asked = numbered(question)
-    counts = catalog.term_counts([phrase for _, phrases in asked for phrase in phrases]) if asked else {}
-    return _not_held(names(question), catalog) + [
-        said for said, phrases in asked if not any(counts.get(phrase) for phrase in phrases)]
+    return _missing(question, catalog)[0]
+
+
+def _missing(question: str, catalog: Catalog) -> tuple[list[str], int]:
+    """The names and numbered things of the question that no chunk holds, and how many it asks about."""
+    named, counted = names(question), numbered(question)
+    counts = catalog.term_counts([phrase for _, phrases in counted for phrase in phrases]) if counted else {}
+    missing = _not_held(named, catalog) + [
+        said for said, phrases in counted if not any(counts.get(phrase) for phrase in phrases)]
+    return missing, len(named) + len(counted)
 
 
 def _not_held(asked: list[str], catalog: Catalog) -> list[str]:
@@ -188,8 +194,8 @@ def _not_held(asked: list[str], catalog: Catalog) -> list[str]:
 def names_found(question: str, catalog: Catalog) -> float:
     """The share of the question's proper names and numbered things that some chunk holds (1.0
     when it names none)."""
-    asked = len(names(question)) + len(numbered(question))
-    return 1.0 - len(missing_names(question, catalog)) / asked if asked else 1.0
+    missing, asked = _missing(question, catalog)
+    return 1.0 - len(missing) / asked if asked else 1.0
 
 
 def specific_terms(question: str, catalog: Catalog, glossary: Glossary | None = None) -> list[list[str]]:

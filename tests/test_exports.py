@@ -229,7 +229,8 @@ def test_web_exports_are_in_the_audit_log(settings):
                                                   request)
         assert "3 answers exported" in note and "not saved" not in note
         unsaved = faq_drafts(["A?", "B?"])  # an edit typed into draft 2 and not saved: exported as last saved, and said
-        files, note = handler(demo, "make_files")("All drafted answers", "FAQ", unsaved, 1, "Typed, not saved.", request)
+        files, note = handler(demo, "make_files")("All drafted answers", "FAQ", unsaved, {"index": 1}, "Typed, not saved.",
+                                                  request)
         assert "2 answers exported" in note and "Draft 2 has an edit you have not saved" in note
         download, count = handler(demo, "make_csv")(request)
         assert "2 ratings exported" in count

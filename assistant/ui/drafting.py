@@ -158,16 +158,15 @@ def clear_confirmed(drafts, asked, opened=None):
         row, question, status, count = ask_to_clear(drafts)
         keep = gr.update()
         return (drafts, keep, keep, status, keep, keep, keep, keep, row, opened, question, count)
-    if isinstance(opened, dict):
+    if opened is not None:
         opened["index"] = None
-    return (*clear_all(drafts), gr.update(visible=False), opened if isinstance(opened, dict) else None, "", 0)
+    return (*clear_all(drafts), gr.update(visible=False), opened, "", 0)
 
 
 def open_index(opened) -> int | None:
     """The draft the editor holds: ``opened`` is the session's holder ({"index": n}), changed in
     place as drafts are opened, so a slow step that ends later sees where the reviewer is now."""
-    index = opened.get("index") if isinstance(opened, dict) else opened
-    return index if isinstance(index, int) else None
+    return opened.get("index") if opened is not None else None
 
 
 def unsaved(text, draft: faq.Draft) -> bool:
@@ -191,11 +190,7 @@ def show(index, text, opened, drafts):
         note = f"Your edit to draft {before + 1} was not lost. " + saved
     draft = drafts[index] if isinstance(index, int) and 0 <= index < len(drafts) else None
     text, line, panel = draft_details(draft)
-    now = index if draft is not None else None
-    if isinstance(opened, dict):
-        opened["index"] = now  # in place: see open_index
-    else:
-        opened = {"index": now}
+    opened["index"] = index if draft is not None else None  # in place: see open_index
     return (drafts, faq_rows(drafts), text, line, panel, gr.update(value=approve_label(draft)), gr.update(value=False),
             opened, note)
 
