@@ -167,22 +167,47 @@ def numbered(question: str) -> list[tuple[str, list[str]]]:
     return found
 
 
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+# a month of a year ("March 2027", "Sept 2025"): the year in four digits, as a day ("March 27") is not one
+_MONTH_YEAR = re.compile(
+    r"\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?,?\s+((?:19|20)\d{2})(?![\d])", re.I)
+
+
+def dates(question: str) -> list[tuple[str, list[str], str]]:
+    """The months of a year a question names ("by March 2027"), each as asked, with the phrases
+    that would show it in a chunk ("march 2027", "mar 2027") and as a document's date begins ("2027-03")."""
+    found = []
+    for match in _MONTH_YEAR.finditer(question):
+        month = next(m for m in _MONTHS if m.startswith(match.group(1).lower()[:3]))
+        year = match.group(2)
+        short = {"september": ["sept", "sep"]}.get(month, [month[:3]] if len(month) > 3 else [])
+        phrases = [f'"{written} {year}"' for written in [month, *short]]
+        found.append((match.group(0), phrases, f"{year}-{_MONTHS.index(month) + 1:02d}"))
+    return found
+
+
 def missing_names(question: str, catalog: Catalog) -> list[str]:
     """The question's proper names (:func:`names`) that no chunk holds as a phrase: a hospital,
     person or programme no document names cannot be what they answer about. The phrase is made
     as the index makes its words ("St Mary's": "st mary s"). So too a numbered thing no document
     names ("Category 1" where they name only Category 2): a figure for another one does not
-    answer it."""
+    answer it; and a month of a year that no document names nor is dated ("the cancer target for
+    March 2027", where they give March 2026's): what they say for another date does not answer it."""
     return _missing(question, catalog)[0]
 
 
 def _missing(question: str, catalog: Catalog) -> tuple[list[str], int]:
-    """The names and numbered things of the question that no chunk holds, and how many it asks about."""
-    named, counted = names(question), numbered(question)
-    counts = catalog.term_counts([phrase for _, phrases in counted for phrase in phrases]) if counted else {}
+    """The names, numbered things and months of the question that no chunk holds, and how many it asks about."""
+    named, counted, dated = names(question), numbered(question), dates(question)
+    phrases = [phrase for _, said in counted for phrase in said] + [phrase for _, said, _ in dated for phrase in said]
+    counts = catalog.term_counts(phrases) if phrases else {}
+    dated_on = {record.date[:7] for record in catalog.documents() if record.date} if dated else set()
     missing = _not_held(named, catalog) + [
-        said for said, phrases in counted if not any(counts.get(phrase) for phrase in phrases)]
-    return missing, len(named) + len(counted)
+        said for said, phrases in counted if not any(counts.get(phrase) for phrase in phrases)] + [
+        said for said, phrases, month in dated if month not in dated_on and not any(counts.get(phrase) for phrase in phrases)]
+    return missing, len(named) + len(counted) + len(dated)
 
 
 def _not_held(asked: list[str], catalog: Catalog) -> list[str]:

@@ -266,6 +266,24 @@ def test_a_numbered_thing_no_document_names_is_refused_and_named(corpus_assistan
     assert answerability.numbered("At this stage one question: is there a band one can join?") == []
 
 
+def test_a_month_no_document_names_is_refused_and_named(corpus_assistant):
+    """The documents give the cancer 62-day target for March 2026: asked for March 2027 (an unseen
+    question), the answer must not be March 2026's figure. A month they name, or a document is
+    dated in, is no reason to refuse."""
+    catalog = corpus_assistant.indexer.catalog
+    asked = "what is the cancer 62-day target for March 2027?"
+    assert answerability.missing_names(asked, catalog) == ["March 2027"]
+    answer = corpus_assistant.ask(asked)
+    assert answer.status == "unanswerable" and answer.decision.probability == 0.0
+    assert answer.answer.startswith("The documents don't mention March 2027, so I can't answer")
+    assert corpus_assistant.ask("what is the cancer 62-day target for March 2026?").status == "answered"
+    for named in ("What cancer levels are expected by March 2026?", "what happened in Sept 2019 and mar 2020?",
+                  "Which board meeting in May 2025 discussed the roadmap?",  # the board paper is dated 2025-05-22
+                  "plans for May 27"):  # a day, not a year
+        assert answerability.missing_names(named, catalog) == [], named
+    assert answerability.missing_names("What happened in june 2031 and by Sep. 2032?", catalog) == ["june 2031", "Sep. 2032"]
+
+
 @pytest.mark.parametrize("question, amount", [
     ("How much will the Millom dementia village cost?", True),
     ("What is the ICB budget for 2025/26?", True),
