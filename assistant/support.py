@@ -313,7 +313,9 @@ def _name_held(name: str, passage_text: str, glossary, defined: dict[str, str]) 
         # written out where the passage has the acronym: "Same Day Emergency Care" for "SDEC"
         initials = "".join(w[0] for w in re.findall(r"[A-Za-z][\w'’]*", name) if w.lower() not in _SMALL)
         other = glossary.other_form(name) if glossary is not None else ""
-        return (len(initials) > 2 and _phrase_held(initials, passage_text)) or bool(other and _phrase_held(other, passage_text))
+        # two letters spell too many words to be read out of a passage's words, but a passage may write
+        # them as the name's abbreviation: "Lancashire CC" for "County Council"
+        return (len(initials) > 1 and _phrase_held(initials, passage_text)) or bool(other and _phrase_held(other, passage_text))
     singular = name[:-1] if re.fullmatch(r"[A-Z]{2,}s", name) else name
     meanings = [defined.get(name), defined.get(singular)]
     if glossary is not None:

@@ -304,6 +304,12 @@ def test_scaled_figures_and_written_out_acronyms():
     assert one("It spends 7.1 billion pounds [1].", [passage]).reason == "7.1 billion is not in [1]."
     assert one("Around 1.8 million residents and a budget of 5.4 billion pounds [1].", [passage]).support == "supported"
     assert one("The Same Day Emergency Care services open in Blackpool [1].", [passage]).support == "supported"
+    # a two-word name the passage writes as its two initials, as the 2019 strategy writes "Lancashire CC area"
+    council = Source(n=1, doc="d.txt", title="T", section="S", page=None,
+                     text="Develop an action plan for the NHS and LA in the Lancashire CC area by July 2019.", start=0, end=80)
+    assert one("An action plan for the Lancashire County Council area by July 2019 [1].", [council]).support == "supported"
+    assert one("An action plan for the Lancashire Borough Council area by July 2019 [1].", [council]).reason == (
+        "Borough Council is not in [1].")
 
 
 def test_figures_no_passage_read_holds_are_found_whatever_is_cited():
