@@ -296,6 +296,7 @@ _ASKS_AMOUNT = re.compile(
     r"\bhow (?:much|big|large)\b|\bwhat(?:'s|’s)?\b[^?]{0,60}\b(?:costs?|budgets?|prices?|fees?|salary|salaries|worth"
     r"|allocation|spend)\b|\bcost(?:s|ing)?\b[^?]{0,30}\?\s*$", re.I,
 )
+_ASKS_HOW_MUCH = re.compile(r"\bhow (?:much|many)\b|\bwhat (?:percentage|proportion|share|number|fraction)\b", re.I)
 _NOT_AN_AMOUNT = re.compile(r"^\W*(?:who|whom|why|where|which)\b", re.I)
 
 
@@ -312,11 +313,22 @@ def _answer_type(query: str, answer_text: str, catalog: Catalog, sources: Sequen
     "2027/28" section), in a sentence that also names what the question is about (one of its words
     in at most FOCUS_SHARE of the chunks), so a figure about something else does not count;
     0.0 when not. A question that asks for neither: 1.0."""
+    # asked how many or how much, a figure the question gives is not its answer ("how many of the 33
+    # priority wards…"): blanked out first (not for "why is it £4.5bn in one and £5.4bn in the other?")
+    figures = {w.rstrip(".,/") for w in re.findall(r"\d[\d,./]*", query)} if _ASKS_HOW_MUCH.search(query) else set()
+    given = [re.compile(rf"(?<![\d.,/]){re.escape(f)}(?![\d/]|[.,]\d)") for f in figures if not _YEAR_LIKE.match(f)]
+
+    def without_given(text: str) -> str:
+        for figure in given:
+            text = figure.sub(" ", text)
+        return text
+
     if asks_for_money(query):
         def holds(text: str, headings: str) -> bool:
-            return bool(_MONEY.search(text))
+            return bool(_MONEY.search(without_given(text)))
     elif _ASKS_QUANTITY.search(query):
         def holds(text: str, headings: str) -> bool:
+            text = without_given(text)
             numbers = [w for w in re.findall(r"\d[\d,./]*", text) if not _YEAR_LIKE.match(w)]
             return bool(_QUANTITY.search(text) or numbers)
     elif _ASKS_DATE.search(query):

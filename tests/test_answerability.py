@@ -307,6 +307,26 @@ def test_a_cost_question_needs_a_sum_of_money_and_a_share_of_a_budget_a_figure(c
     assert answerability._answer_type("What percentage of the budget goes to mental health?", share, catalog) == 1.0
 
 
+def test_a_figure_the_question_gives_is_not_its_answer(corpus_assistant):
+    """Asked how many of the 33 priority wards are in Blackburn with Darwen, a sentence that says
+    only that there are 33 does not answer it (two unanswerable dev questions were answered so)."""
+    catalog = corpus_assistant.indexer.catalog
+    wards = "There are 33 priority wards across Lancashire and South Cumbria [1]"
+    assert answerability._answer_type("How many of the 33 priority wards are in Blackburn with Darwen?", wards, catalog) == 0.0
+    assert answerability._answer_type("How many priority wards are there?", wards, catalog) == 1.0
+    dental = "700,000 extra urgent dental appointments nationally [1]"
+    assert answerability._answer_type("How many of the 700,000 extra urgent dental appointments are local?", dental, catalog) == 0.0
+    assert answerability._answer_type("How many of the 700,000 extra dental appointments are local?",
+                                      "Of the 700,000 dental appointments, 21,000 are local [1]", catalog) == 1.0
+    budget = "The annual budget is £5.4billion [1]"
+    assert answerability._answer_type("How much of the £5.4billion budget goes on hospitals?", budget, catalog) == 0.0
+    assert answerability._answer_type("How much of the budget goes on hospitals?", budget, catalog) == 1.0
+    # a question that gives both figures and asks why they differ is not asking for a figure
+    both = "The ICB delivers a £4.5 billion budget [1] Our annual budget is approximately £5.4billion [2]"
+    assert answerability._answer_type("One report says the budget is £4.5bn, the other £5.4bn. Why the difference?",
+                                      both, catalog) == 1.0
+
+
 def test_a_when_question_finds_its_date_in_the_heading_of_the_passage_cited(corpus_assistant):
     """A timeline's milestone ("Digital pathology implemented") has its year in its heading."""
     from assistant.answers import Source
