@@ -336,16 +336,27 @@ def _answer_type(query: str, answer_text: str, catalog: Catalog, sources: Sequen
             return bool(_DATE.search(text) or _DATE.search(headings))
     else:
         return 1.0
+    # asked for a year's figure, a figure the sentence gives for another year does not answer it
+    # ("the budget for 2027/28?": "our annual budget for 2025/26 is £5.4billion")
+    asked_years = years(_DOCUMENT_YEAR.sub(" ", query)) if _ASKS_QUANTITY.search(query) else set()
+
+    def for_another_year(sentence: str, headings: str) -> bool:
+        # a heading's year counts only where the heading is a period ("Cancer > 2027/28"), not a name ("LSC 2030")
+        periods = [part for part in re.split(r"\s+>\s+|\n", headings) if extractive.is_period(part.strip())]
+        named = years(" ".join([sentence, *periods]))
+        return bool(asked_years and named and not any(_year_held(y, named) for y in asked_years))
+
     counts = catalog.term_counts(query_terms(query))
     most = max(1, int(catalog.chunk_count() * FOCUS_SHARE))
     focus = {term.strip('"') for term, count in counts.items() if 0 < count <= most}
     focus = {t for word in focus for t in terms(word)}
     sections = {str(source.n): source.section for source in sources}
     for text, cited in cited_stretches(answer_text):  # each stretch with the citations after it ("… 2027/28. [2]")
-        headings = " ".join(sections.get(n, "") for n in cited)
+        headings = "\n".join(sections.get(n, "") for n in cited)
         for start, end in sentence_spans(text) or [(0, len(text))]:
             sentence = text[start:end]
-            if holds(sentence, headings) and (not focus or focus & set(terms(sentence))):
+            if (holds(sentence, headings) and (not focus or focus & set(terms(sentence)))
+                    and not for_another_year(sentence, headings)):
                 return 1.0
     return 0.0
 

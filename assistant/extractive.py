@@ -410,6 +410,11 @@ def _financial_years(text: str) -> set[str]:
     return {first for first, second in _FINANCIAL_YEAR.findall(text or "") if int(second) == (int(first) + 1) % 100}
 
 
+def is_period(heading: str) -> bool:
+    """The heading names a year or financial year and nothing else ("2027/28")."""
+    return bool(_PERIOD.match(heading))
+
+
 def _headings(section: str) -> list[str]:
     return [part.strip() for part in (section or "").split(" > ") if part.strip()]
 

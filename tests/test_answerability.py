@@ -327,6 +327,26 @@ def test_a_figure_the_question_gives_is_not_its_answer(corpus_assistant):
                                       both, catalog) == 1.0
 
 
+def test_a_figure_for_another_year_is_not_the_answer(corpus_assistant):
+    """Asked for the 2027/28 budget, the 2025/26 budget does not answer it (an unseen question got
+    it, cited); a timeline's period heading says the year, a heading naming "LSC 2030" does not."""
+    from assistant.answers import Source
+
+    catalog = corpus_assistant.indexer.catalog
+    budget = "Our annual budget for 2025/26 is approximately £5.4billion [1]"
+    assert answerability._answer_type("What's the ICB's annual budget for 2027/28?", budget, catalog) == 0.0
+    assert answerability._answer_type("What's the ICB's annual budget for 25/26?", budget, catalog) == 1.0
+    beds = "Open 40 intermediate care beds [1]"
+    timeline = [Source(1, "roadmap.txt", "LSC2030 Roadmap", "Intermediate Care > 2026/27", None, beds, 0, 30)]
+    named = [Source(1, "paper.txt", "Board paper", "2. Aligning LSC 2030 to the annual plan", None, beds, 0, 30)]
+    question = "How many intermediate care beds will open in 2027/28?"
+    assert answerability._answer_type(question, beds, catalog, timeline) == 0.0
+    assert answerability._answer_type(question.replace("2027/28", "2026/27"), beds, catalog, timeline) == 1.0
+    assert answerability._answer_type(question, beds, catalog, named) == 1.0
+    answer = corpus_assistant.ask("What's the ICB's annual budget for 2027/28?")
+    assert answer.status == "unanswerable" and "£5.4billion" not in answer.answer
+
+
 def test_a_when_question_finds_its_date_in_the_heading_of_the_passage_cited(corpus_assistant):
     """A timeline's milestone ("Digital pathology implemented") has its year in its heading."""
     from assistant.answers import Source
