@@ -144,7 +144,7 @@ def units_of(source: Source, bullet_sentences: bool = False, unwrap: bool = True
             units.append(Unit(source, stripped, False, len(units), number, lead[0]))
             continue
         lead, unmarked = None, False
-        for start, end in sentence_spans(stripped):
+        for start, end in sentence_spans(stripped, quotes=True):
             text = stripped[start:end]
             units.append(Unit(source, text, False, len(units), number))
         if units and units[-1].line == number and units[-1].text.endswith(":"):

@@ -30,7 +30,7 @@ from typing import Literal
 from assistant.answers import Source
 from assistant.abbreviations import UBIQUITOUS, mine
 from index.text import (
-    ANSWER_SENTENCE_END, CITATION, LEADING_CITATIONS, MONTH_NAMES, QUESTION_WORDS, SCORED_CITATION, STOPWORDS, terms,
+    CITATION, LEADING_CITATIONS, MONTH_NAMES, QUESTION_WORDS, SCORED_CITATION, STOPWORDS, answer_sentence_parts, terms,
 )
 
 Support = Literal["supported", "unsupported", "uncited"]
@@ -119,7 +119,7 @@ def stretches(text: str) -> list[tuple[int, int, str, tuple[int, ...], bool]]:
         start = offset + content.find(line)
         parts: list[list] = []  # [text, where it starts, where it ends]
         cursor = 0
-        for part in ANSWER_SENTENCE_END.split(line):
+        for part in answer_sentence_parts(line):
             at = line.find(part, cursor)
             cursor = at + len(part)
             match = LEADING_CITATIONS.match(part)

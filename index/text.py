@@ -128,14 +128,50 @@ def cited_stretches(text: str) -> list[tuple[str, list[str]]]:
             for words, cited in _CITED_STRETCH.findall(line) if words.strip() or cited]
 
 
-def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Sentence spans within text[start:end]; a sentence may run across wrapped lines."""
+_OPENING_QUOTE = re.compile(r"(?:^|(?<=[\s(]))['‘\"“](?=\w)")
+_CLOSING_QUOTE = re.compile(r"(?<=[\w.!?,])['’\"”](?!\w)")
+QUOTED_MAX = 60  # characters a quoted name runs at most: an opening quote not closed by then is no quotation
+
+
+def _quotations(text: str) -> list[tuple[int, int]]:
+    """The short quotations of ``text`` ("the banner 'Your health. Your future. Your say.'"): from
+    each opening quote to the first closing one within QUOTED_MAX characters."""
+    found = []
+    for opening in _OPENING_QUOTE.finditer(text):
+        if found and opening.start() < found[-1][1]:
+            continue
+        closing = _CLOSING_QUOTE.search(text, opening.end(), opening.end() + QUOTED_MAX)
+        if closing:
+            found.append((opening.start(), closing.start()))
+    return found
+
+
+def answer_sentence_parts(line: str) -> list[str]:
+    """A line of an answer cut at ANSWER_SENTENCE_END (the cut's quotes and spaces left out, as
+    ``re.split`` leaves them), but not at a full stop inside a short quotation (a name such as
+    'Your health. Your future. Your say.')."""
+    quoted = _quotations(line)
+    parts, last = [], 0
+    for match in ANSWER_SENTENCE_END.finditer(line):
+        if not any(a < match.start() < b for a, b in quoted):
+            parts.append(line[last:match.start()])
+            last = match.end()
+    return parts + [line[last:]]
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None, quotes: bool = False) -> list[tuple[int, int]]:
+    """Sentence spans within text[start:end]; a sentence may run across wrapped lines. With
+    ``quotes``, a full stop inside a short quotation ends none ("'Your health. Your future. Your say.'
+    Events took place…" is two sentences, not four)."""
     end = len(text) if end is None else end
     span = text[start:end]
     cuts = [0]
+    quoted = _quotations(span) if quotes else []
     for match in SENTENCE_END.finditer(span):
         before = span[: match.start()].rstrip("\"'’”)")
         if before.endswith(ABBREVIATIONS):
+            continue
+        if quotes and any(a < match.start() < b for a, b in quoted):
             continue
         cuts.append(match.end())
     cuts.append(len(span))

@@ -36,6 +36,13 @@ def test_a_multi_part_question_quotes_each_part():
     assert "age 19" in result.text  # who they support
 
 
+def test_a_quoted_name_with_full_stops_is_quoted_whole():
+    """An unseen question's answer read "under the banner 'Your health. [1] Your future. [1]"."""
+    sources = [passage(1, INTENTIONS, "Between September and November 2024", "shared their views online")]
+    result = extractive.answer("what was the autumn 2024 public engagement programme called?", sources)
+    assert "'Your health. Your future. Your say.' [1]" in result.text
+
+
 def test_a_sentence_leading_into_a_list_brings_its_items():
     sources = [passage(1, STATE, "Single approach to workforce", "- Procurement")]
     result = extractive.answer("Which trust functions are covered by the shared services approach?", sources)

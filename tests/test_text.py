@@ -6,6 +6,7 @@ from index.text import (
     CITATION,
     SCORED_CITATION,
     WRITTEN_CITATION,
+    answer_sentence_parts,
     sentence_spans,
     stem,
     terms,
@@ -40,6 +41,24 @@ def test_a_sentence_ends_before_a_capital_not_after_an_abbreviation():
         "The plan (c. 5,000 staff) ends.",
         "“Next” starts.",
     ]
+
+
+def test_a_full_stop_inside_a_short_quotation_ends_no_sentence_when_asked():
+    text = ("It ran under the banner 'Your health. Your future. Your say.' Events took place in seven towns. "
+            "We call it \u201cGet well. Stay well.\u201d It is the ICB's plan. The 'stray quote. Then more.")
+    assert [text[a:b] for a, b in sentence_spans(text, quotes=True)] == [
+        "It ran under the banner 'Your health. Your future. Your say.'",
+        "Events took place in seven towns.",
+        "We call it \u201cGet well. Stay well.\u201d",
+        "It is the ICB's plan.",
+        "The 'stray quote.",
+        "Then more.",
+    ]
+    # an answer's sentences, as the support check reads them, alike
+    assert answer_sentence_parts("Under the banner 'Your health. Your say.' [1] Events ran. [1]") == [
+        "Under the banner 'Your health. Your say.", "[1] Events ran.", "[1]"]
+    # the chunker's sentences (the index) are as before
+    assert "Your future." in [text[a:b] for a, b in sentence_spans(text)]
 
 
 def test_each_citation_pattern_reads_its_own_forms():
