@@ -92,15 +92,25 @@ def financial_years(text: str) -> list[str]:
     """The financial years written short in ``text`` ("25/26", "25-26"), as the documents write them
     in full ("2025/26"): a question typed "the budget for 25/26" is then also read with "2025/26".
     A range of ages, pages or hours ("16-17 year olds", "pages 24-25") is not one."""
-    found = []
+    return [f"20{match.group(1)}/{match.group(2)}" for match in _short_years(text)]
+
+
+def with_full_years(text: str) -> str:
+    """``text`` with each financial year written short (see :func:`financial_years`) written in full:
+    "children and young people in 26/27" -> "children and young people in 2026/27"."""
+    for match in reversed(list(_short_years(text))):
+        text = f"{text[:match.start()]}20{match.group(1)}/{match.group(2)}{text[match.end():]}"
+    return text
+
+
+def _short_years(text: str):
     for match in _SHORT_YEAR.finditer(text):
         first, second = int(match.group(1)), int(match.group(2))
         if second != (first + 1) % 100 or not FIRST_SHORT_YEAR <= first <= LAST_SHORT_YEAR:
             continue
         if _RANGE_BEFORE.search(text[: match.start()]) or _RANGE_AFTER.match(text[match.end():]):
             continue
-        found.append(f"20{match.group(1)}/{match.group(2)}")
-    return found
+        yield match
 
 
 class Glossary:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from assistant.abbreviations import with_full_years
+
 _YEAR = re.compile(r"\b((?:19|20)\d{2})/(\d{2})\b|\b((?:19|20)\d{2})\b")
 _ELLIPTICAL_START = re.compile(
     r"^\s*(and|also|what about|how about|what of|same for|then|but|so|or|plus|and what|and how)\b", re.IGNORECASE
@@ -47,6 +49,8 @@ def rewrite_by_rule(question: str, history: list[str]) -> str:
     previous = _standalone_last(history)
     if not previous or not is_follow_up(question):
         return question
+    # a financial year typed short ("in 26/27", "and 27/28?") is moved on or swapped as the full one is
+    question, previous = with_full_years(question), with_full_years(previous)
     step = _year_step(question)
     if step and _YEAR.search(previous):
         return _YEAR.sub(lambda m: _shift_year(m, step), previous)
@@ -69,7 +73,7 @@ def moves_a_year(question: str, history: list[str]) -> bool:
     kept over an LLM's (a small model's rewrite can drop the earlier question's subject)."""
     question = question.strip()
     previous = _standalone_last(history)
-    return bool(previous and is_follow_up(question) and _year_step(question) and _YEAR.search(previous))
+    return bool(previous and is_follow_up(question) and _year_step(question) and _YEAR.search(with_full_years(previous)))
 
 
 def _year_step(question: str) -> int:

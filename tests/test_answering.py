@@ -60,6 +60,11 @@ def test_answer_without_citations_is_unsupported():
         (["What happens to intermediate care in 2026/27?"], "And 2028/29?", "What happens to intermediate care in 2028/29?"),
         (["What is the deficit?"], "What is the ICB's vision for community care by 2035?", "What is the ICB's vision for community care by 2035?"),
         ([], "And the year after?", "And the year after?"),
+        # financial years typed short, as people type them (an unseen follow-up was left without its year)
+        (["What's in the roadmap for children and young people in 26/27?"], "and the year after that?",
+         "What's in the roadmap for children and young people in 2027/28?"),
+        (["cancer plans for 26/27?"], "and 27/28?", "cancer plans for 2027/28?"),
+        (["services for 14-15 year olds?"], "and for 16-17 year olds?", "services for 14-15 year olds? and for 16-17 year olds?"),
         (
             ["What does the roadmap plan for planned care in 2026/27?"],
             "Which specialties come next, in 2027/28?",
