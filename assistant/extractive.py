@@ -81,6 +81,7 @@ class Unit:
     line: int  # the line of its source it is on
     lead: int | None = None  # the position of the list it belongs to (its lead-in, or its first item)
     leads_in: bool = False  # it ends with ":" and items follow
+    depth: int = 0  # a bullet's indent: deeper bullets after it are its own items
 
 
 @dataclass
@@ -126,7 +127,7 @@ def units_of(source: Source, bullet_sentences: bool = False, unwrap: bool = True
             # in a list of items at its lead-in's depth, an item ending in ":" is one more item, not a new list
             leads_in = text.endswith(":") and not (lead[3] and depth == lead[1])
             spans = (sentence_spans(text) if bullet_sentences else []) or [(0, len(text))]
-            units.append(Unit(source, text[: spans[0][1]], True, position, number, lead[0], leads_in))
+            units.append(Unit(source, text[: spans[0][1]], True, position, number, lead[0], leads_in, depth))
             units += [Unit(source, text[start:end], False, position + k, number) for k, (start, end) in enumerate(spans[1:], 1)]
             if leads_in:
                 lead = (position, depth + 1, True, False)  # its items are at least this deep
@@ -356,6 +357,15 @@ def answer(question: str, sources: list[Source], max_chars: int | None = None, u
             and units[after].source is units[best].source and _WHOLE_SENTENCE.search(units[after].text)
             and after not in chosen):
         chosen.insert(1 + len(parts), after)
+    # the best bullet brings the bullets indented under it ("- 3.2 ... through three lenses." / "  - 3.2.1
+    # Stabilise ...", "  - 3.2.2 Recover ...": its items, whose own words need not be the question's)
+    below = []
+    for j in range(best + 1, len(units)):
+        if units[j].source is not units[best].source or not units[j].bullet or units[j].depth <= units[best].depth:
+            break
+        below.append(j)
+    if units[best].bullet and below:  # next after it, so that they are the last to go when the answer is cut short
+        chosen = [best] + below[:MAX_ITEMS] + [i for i in chosen[1:] if i not in below[:MAX_ITEMS]]
     # a chosen lead-in brings its list's items, and so does the best list of a list question
     lists = [(units[i].source.n, units[i].lead) for i in chosen if units[i].leads_in] + best_list
     for n, lead in dict.fromkeys(lists):

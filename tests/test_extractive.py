@@ -3,6 +3,8 @@ list's items, each side of a comparison; no sentence twice."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from markdown_it import MarkdownIt
 
 from assistant import extractive
@@ -41,6 +43,24 @@ def test_a_quoted_name_with_full_stops_is_quoted_whole():
     sources = [passage(1, INTENTIONS, "Between September and November 2024", "shared their views online")]
     result = extractive.answer("what was the autumn 2024 public engagement programme called?", sources)
     assert "'Your health. Your future. Your say.' [1]" in result.text
+
+
+def test_the_best_bullet_brings_the_bullets_indented_under_it():
+    """"- 3.2 ... through three lenses." has its lenses as bullets under it, whose words are not the
+    question's: an unseen question got the lead-in and one lens of three."""
+    board = "lsc-icb-board-2030-roadmap-paper-2025-05-22.txt"
+    developing = "3. Developing the LSC 2030 Vision and Roadmap"
+    sources = [replace(passage(n, doc, first, last), section=section) for n, (doc, first, last, section) in enumerate([
+        (board, "- 3.1 The LSC 2030 Vision", "- 3.2.3 **Transform**", developing),  # as the search found them
+        (INTENTIONS, "Despite the challenging position we find ourselves", "- Service configuration",
+         "6. Transformational intentions 2025/26 onwards"),
+        (board, "- 3.5 There have been various workshops", "action plans supporting LSC 2030.", developing),
+        (board, "- 1.3 To develop our vision further", "in neighbourhood and community settings.", "1. Introduction"),
+        (board, "- 3.3 The Roadmap's priority areas", "a more appropriate alternative for them.", developing),
+    ], start=1)]
+    result = extractive.answer("what are the 3 lenses the 2030 roadmap uses?", sources)
+    for lens in ("**Stabilise**", "**Recover**", "**Transform**"):
+        assert lens in result.text, result.text
 
 
 def test_a_sentence_leading_into_a_list_brings_its_items():
