@@ -302,6 +302,12 @@ def test_a_question_about_a_topic_as_a_whole_quotes_each_passage_that_bears_on_i
     assert len(extractive.answer("What do the documents say about the Better Care Fund?", sources, max_chars=450).cited) == 3
     for one_fact in ("How will the Better Care Fund workforce be funded?", "What is the Better Care Fund summary care record?"):
         assert len(extractive.answer(one_fact, sources).cited) == 3, one_fact
+    # as people ask it (an unseen "what's going on in Barrow?" got one passage of four)
+    for asked in ("what's going on with the Better Care Fund?", "whats the Better Care Fund up to?",
+                  "what's the deal with the Better Care Fund?"):
+        assert extractive.answer(asked, sources).cited == [1, 2, 3, 4], asked
+    for one_fact in ("How many places signed up to the Better Care Fund?", "Who turned up to the Better Care Fund review?"):
+        assert len(extractive.answer(one_fact, sources).cited) == 3, one_fact
 
 
 def test_a_question_asking_for_a_quantity_is_answered_by_the_sentence_that_gives_one():
