@@ -72,6 +72,8 @@ TITLE_CASE_MIN_WORDS = 3  # a question with this many words after its first, non
 # what no strategy document answers, whatever it says: advice for the asker's own care, and an
 # opinion or a prediction (the documents give plans and figures, not judgements of them)
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|my|me|myself)\b", re.I)
+# "me" in a request for information, not about the asker: "tell me about…", "can you show me…"
+_ASKING_ME = re.compile(r"\b(?:tell|show|give|remind|help|let|explain to|walk)\s+me\b", re.I)
 _PERSONAL_CARE = re.compile(
     r"\b(?:should|can|could|do|shall|must|may)\s+(?:i|my \w+)\b|\b(?:how|where|what) (?:do|can|should) i\b"
     r"|\b(?:pain|painkillers?|symptoms?|medication|medicines?|tablets?|prescri\w*|diagnos\w*|assessment|referr\w*"
@@ -107,7 +109,8 @@ FOCUS_SHARE = 0.1  # a question word in at most this share of the chunks says wh
 def beyond_documents(question: str) -> str:
     """The reason (a key of BEYOND) why no strategy document answers the question, or "":
     it asks for advice about the asker's own care, or for an opinion or a prediction."""
-    if _FIRST_PERSON.search(question) and _PERSONAL_CARE.search(question):
+    asker = _ASKING_ME.sub(" ", question)  # "tell me about the GP estates plans" asks nothing about the asker's care
+    if _FIRST_PERSON.search(asker) and _PERSONAL_CARE.search(asker):
         return "personal_advice"
     if _OPINION.search(question):
         return "opinion"
@@ -338,7 +341,7 @@ def _answer_type(query: str, answer_text: str, catalog: Catalog, sources: Sequen
         return 1.0
     # asked for a year's figure, a figure the sentence gives for another year does not answer it
     # ("the budget for 2027/28?": "our annual budget for 2025/26 is £5.4billion")
-    asked_years = years(_DOCUMENT_YEAR.sub(" ", query)) if _ASKS_QUANTITY.search(query) else set()
+    asked_years = years(_DOCUMENT_YEAR.sub(" ", query)) if _ASKS_QUANTITY.search(query) or asks_for_money(query) else set()
 
     def for_another_year(sentence: str, headings: str) -> bool:
         # a heading's year counts only where the heading is a period ("Cancer > 2027/28"), not a name ("LSC 2030")

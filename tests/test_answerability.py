@@ -203,9 +203,17 @@ def test_staff_speaking_of_their_partners_and_teams_are_not_taken_for_personal_a
     "What does the roadmap say about waiting lists for autism assessments?",
     "How will the ICB improve access to GP appointments?",
     "What did the 2019 plan say it would do better for people with long-term conditions?",
+    # "me" asking for information: an unseen follow-up after this was refused as personal advice
+    "tell me about the GP estates plans in the LTC roadmap? how much capital is going into that?",
+    "Can you show me what the documents say about GP access?",
 ])
 def test_questions_about_the_plans_are_not_taken_for_advice_or_opinion(question):
     assert answerability.beyond_documents(question) == ""
+
+
+def test_asking_to_be_told_about_ones_own_care_is_still_personal_advice():
+    assert answerability.beyond_documents("Tell me about my GP appointment, should I go to A&E?") == "personal_advice"
+    assert answerability.beyond_documents("can you tell me if I should take my tablets?") == "personal_advice"
 
 
 # -- names and dates ------------------------------------------------------------------------------
@@ -345,6 +353,10 @@ def test_a_figure_for_another_year_is_not_the_answer(corpus_assistant):
     assert answerability._answer_type(question, beds, catalog, named) == 1.0
     answer = corpus_assistant.ask("What's the ICB's annual budget for 2027/28?")
     assert answer.status == "unanswerable" and "£5.4billion" not in answer.answer
+    # asked about money without "how much" (an unseen question got 2025/26's allocation)
+    allocation = "Our total funding allocation for 2025/26 is approximately £5.4billion [1]"
+    assert answerability._answer_type("whats the ICB's total funding allocation for 26/27?", allocation, catalog) == 0.0
+    assert answerability._answer_type("whats the ICB's total funding allocation for 25/26?", allocation, catalog) == 1.0
 
 
 def test_a_when_question_finds_its_date_in_the_heading_of_the_passage_cited(corpus_assistant):
