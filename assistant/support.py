@@ -176,6 +176,29 @@ def _amount(digits: str) -> float:
     return float(digits.replace(",", ""))
 
 
+_LABEL_BEFORE = re.compile(
+    r"(?:priority|phase|tier|wave|stage|step|band|category|cat|type|level|section|part|item|number|no\.?|page|"
+    r"appendix|table|figure|year|quarter|q|option|objective|goal|aim|ambition|principle|recommendation|slide|"
+    r"chapter|point|annex|lens|shift|pillar|theme|workstream|domain)\s*$", re.I)
+_COUNTED_AFTER = re.compile(r"\s+(?!(?:and|or|to|of|in|on|at|by|for|the|a|an|per|x|times|year|years|yr|yrs|hours?|"
+                            r"minutes?|days?|weeks?|months?|am|pm)\b)[a-z][a-z-]+", re.I)
+
+
+def _counts(text: str, match: re.Match) -> bool:
+    """A digit from 1 to 9 that counts what follows it ("3 priority wards", "5 new hubs"), not a label
+    ("Priority 4 aims", "Tier 2 services"), a list mark or a paragraph's number ("1. Maximise", "| 2.1 LSC
+    2030 …") or a time ("4 hours")."""
+    if not match.group(1).isdigit():
+        return False  # "2.1": a paragraph's number
+    before = text[: match.start()]
+    if re.search(r"(?:^|\n|\|)\s*(?:[-*•]\s*)?$", before) or re.search(r"[\d.,/£]$", before.rstrip()[-1:] or " "):
+        return False  # a line's first figure is a list mark or a heading number
+    if _LABEL_BEFORE.search(before):
+        return False
+    after = text[match.end():]
+    return not re.match(r"[.)\d%/:-]", after) and bool(_COUNTED_AFTER.match(after))
+
+
 def specifics(text: str) -> list[Specific]:
     """The figures, sums of money, percentages, years and names written in ``text``."""
     found: list[Specific] = []
@@ -213,8 +236,10 @@ def specifics(text: str) -> list[Specific]:
             add(match, "number", _amount(match.group(1)) * 1000 ** high.count(","))
             found.append(Specific(high, "number", _amount(high)))
     for match in _NUMBER.finditer(bare):
-        # a lone digit is a count or a label ("priority 4", "1) maximise"), too often written as a word: not checked
-        if free(match) and _amount(match.group(1)) >= 10:
+        # a lone digit is mostly a label ("priority 4", "1) maximise", "Tier 2"): not checked, unless it counts the
+        # words after it ("There are 3 priority wards": the figure a "how many" question asks for; a model wrote
+        # that one, and no passage says it). Held also where the passage writes it as a word ("three wards").
+        if free(match) and (_amount(match.group(1)) >= 10 or _counts(bare, match)):
             add(match, "number", _amount(match.group(1)))
     found += [Specific(name, "name", name.lower()) for name in names(bare)]
     return found
