@@ -90,7 +90,7 @@ class Specific:
     """A figure, sum, share, year or name in a sentence: how it was written and what it is."""
 
     written: str
-    kind: str  # "money" | "percent" | "year" | "number" | "name"
+    kind: str  # "money" | "percent" | "year" | "number" | "count" (a digit with what it counts: "3 priority") | "name"
     value: object
 
 
@@ -239,8 +239,12 @@ def specifics(text: str) -> list[Specific]:
         # a lone digit is mostly a label ("priority 4", "1) maximise", "Tier 2"): not checked, unless it counts the
         # words after it ("There are 3 priority wards": the figure a "how many" question asks for; a model wrote
         # that one, and no passage says it). Held also where the passage writes it as a word ("three wards").
-        if free(match) and (_amount(match.group(1)) >= 10 or _counts(bare, match)):
+        if free(match) and _amount(match.group(1)) >= 10:
             add(match, "number", _amount(match.group(1)))
+        elif free(match) and _counts(bare, match):  # written with what it counts: "3 priority", held only beside it
+            counted = _COUNTED_AFTER.match(bare, match.end()).group().strip()
+            found.append(Specific(f"{match.group(1)} {counted}", "count", _amount(match.group(1))))
+            taken.append(match.span())
     found += [Specific(name, "name", name.lower()) for name in names(bare)]
     return found
 
@@ -358,6 +362,12 @@ def held(specific: Specific, passage_specifics: list[Specific], passage_text: st
     if specific.kind == "year":
         held = {year for s in passage_specifics if s.kind == "year" for year in s.value}
         return specific.value[0] in held if len(specific.value) == 1 else set(specific.value) <= held
+    if specific.kind == "count":  # a small count: "3 priority" held as "3 priority wards" or "three priority wards"
+        counted = specific.written.split()[1].lower()
+        number = int(specific.value)
+        said = "|".join([str(number)] + [w for w, n in _NUMBER_WORDS.items() if n == number])
+        return re.search(rf"(?<![\w.])(?:{said})\s+(?:[\w'’-]+\s+){{0,2}}{re.escape(counted[:max(3, len(counted) - 2)])}",
+                         passage_text) is not None
     if specific.kind == "number":
         value = specific.value
         if value.is_integer() and int(value) in _NUMBER_WORDS.values():
@@ -588,7 +598,7 @@ def recite(text: str, sources: Sequence[Source], glossary=None, min_word_share: 
     return text, moved
 
 
-FIGURES = frozenset({"money", "percent", "number", "year"})
+FIGURES = frozenset({"money", "percent", "number", "count", "year"})
 
 
 def unsourced_figures(text: str, sources: Sequence[Source], asked: str = "") -> list[str]:

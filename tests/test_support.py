@@ -303,12 +303,17 @@ def test_a_small_count_is_checked_and_a_label_is_not():
     never checked, since most are labels."""
     wards = Source(n=1, doc="d.txt", title="T", section="5.3.1. Blackburn with Darwen", page=None,
                    text="- Continue focus on priority wards and high intensity users. Tier 2 services open.", start=0, end=80)
-    assert one("There are 3 priority wards in Blackburn with Darwen. [1]", [wards]).reason == "3 is not in [1]."
+    assert one("There are 3 priority wards in Blackburn with Darwen. [1]", [wards]).reason == "3 priority is not in [1]."
     hubs = replace(wards, text="Tier 2 services open in three hubs.")
     assert one("Tier 2 services open in 3 hubs. [1]", [hubs]).support == "supported"  # "three hubs"; "Tier 2" a label
     for label in ("Priority 4 aims to build a group model.", "1. Maximise the benefits", "No one waits 4 hours.",
                   "| 2.1 LSC 2030 sets out our ambitions", "- 3 community diagnostic centres"):
-        assert [s for s in support.specifics(label) if s.kind == "number"] == [], label
+        assert [s for s in support.specifics(label) if s.kind in ("number", "count")] == [], label
+    # held only beside what it counts: "three" elsewhere in the passage does not hold "3 priority wards"
+    elsewhere = replace(wards, text="There are three hubs. The priority wards are in Darwen.")
+    assert one("There are 3 priority wards in Darwen. [1]", [elsewhere]).support == "unsupported"
+    assert one("There are 3 priority wards in Darwen. [1]", [replace(wards, text="Three priority wards are in Darwen.")]
+               ).support == "supported"
 
 
 def test_scaled_figures_and_written_out_acronyms():
