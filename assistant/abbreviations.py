@@ -96,11 +96,16 @@ def financial_years(text: str) -> list[str]:
 
 
 def with_full_years(text: str) -> str:
-    """``text`` with each financial year written short (see :func:`financial_years`) written in full:
-    "children and young people in 26/27" -> "children and young people in 2026/27"."""
+    """``text`` with each financial year written short (see :func:`financial_years`) or with a dash
+    written in full: "children and young people in 26/27" (or "2026-27") -> "… in 2026/27"."""
     for match in reversed(list(_short_years(text))):
         text = f"{text[:match.start()]}20{match.group(1)}/{match.group(2)}{text[match.end():]}"
-    return text
+    # and one written in full with a dash ("2026-27") as the documents write it ("2026/27")
+    return _DASHED_YEAR.sub(lambda m: f"{m.group(1)}/{m.group(2)}" if int(m.group(2)) == (int(m.group(1)) + 1) % 100
+                            else m.group(), text)
+
+
+_DASHED_YEAR = re.compile(r"\b(20\d{2})\s?[–-]\s?(\d{2})\b(?![/–-]\d)")
 
 
 def _short_years(text: str):

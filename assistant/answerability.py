@@ -25,7 +25,7 @@ from functools import lru_cache
 from importlib import resources
 
 from assistant import extractive
-from assistant.abbreviations import Glossary
+from assistant.abbreviations import Glossary, with_full_years
 from assistant.answers import Source
 from index.catalog import Catalog
 from assistant.retrieval import RARE_MIN_CHUNKS
@@ -61,6 +61,8 @@ _DOCUMENT_YEAR = re.compile(
     r"\b(?:19|20)\d{2}(?:[/-]\d{2})?\s+(?:roadmap|plan|strategy|report|paper|board paper|document|commissioning intentions)s?\b",
     re.I,
 )
+_NAMED_YEAR = re.compile(r"\b(?:LSC|ICS|NHS)\s?20\d{2}\b", re.I)  # a programme named by a year: "LSC 2030"
+_SHORT_RANGE = re.compile(r"(?<![\d/])\d{2}\s?[/–-]\s?\d{2}(?![\d/])")  # short ones left after with_full_years: ages, pages
 _YEAR_LIKE = re.compile(r"^(?:19|20)\d{2}(?:/\d{2,4})?$")
 _QUANTITY = re.compile(r"£\s?\d|\d\s?%|\b\d[\d,.]*\s?(?:m|bn|k|million|billion|per ?cent)\b", re.I)
 _DATE = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:" + "|".join(MONTH_NAMES) + r")\b", re.I)
@@ -72,8 +74,9 @@ TITLE_CASE_MIN_WORDS = 3  # a question with this many words after its first, non
 # what no strategy document answers, whatever it says: advice for the asker's own care, and an
 # opinion or a prediction (the documents give plans and figures, not judgements of them)
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|my|me|myself)\b", re.I)
-# "me" in a request for information, not about the asker: "tell me about…", "can you show me…"
-_ASKING_ME = re.compile(r"\b(?:tell|show|give|remind|help|let|explain to|walk)\s+me\b", re.I)
+# "me" in a request for information, not about the asker: "tell me about…", "show me what the documents say"
+# (not "tell me which painkillers to take", "help me get a GP appointment")
+_ASKING_ME = re.compile(r"\b(?:tell|show|remind)\s+me\s+(?=about\b|more\b|what (?:the|do|does|did|is|are)\b)", re.I)
 _PERSONAL_CARE = re.compile(
     r"\b(?:should|can|could|do|shall|must|may)\s+(?:i|my \w+)\b|\b(?:how|where|what) (?:do|can|should) i\b"
     r"|\b(?:pain|painkillers?|symptoms?|medication|medicines?|tablets?|prescri\w*|diagnos\w*|assessment|referr\w*"
@@ -180,14 +183,19 @@ _MONTH_YEAR = re.compile(
 
 def dates(question: str) -> list[tuple[str, list[str], str]]:
     """The months of a year a question names ("by March 2027"), each as asked, with the phrases
-    that would show it in a chunk ("march 2027", "mar 2027") and as a document's date begins ("2027-03")."""
+    that would show it in a chunk ("march 2027", "mar 2027", or its financial year "2026/27") and as a
+    document's date begins ("2027-03")."""
     found = []
     for match in _MONTH_YEAR.finditer(question):
+        if match.group(1) in ("may", "MAY"):
+            continue  # "what may 2030 look like?": a verb
         month = next(m for m in _MONTHS if m.startswith(match.group(1).lower()[:3]))
-        year = match.group(2)
+        year, number = match.group(2), _MONTHS.index(month) + 1
         short = {"september": ["sept", "sep"]}.get(month, [month[:3]] if len(month) > 3 else [])
-        phrases = [f'"{written} {year}"' for written in [month, *short]]
-        found.append((match.group(0), phrases, f"{year}-{_MONTHS.index(month) + 1:02d}"))
+        # the financial year it falls in (April to March): a document covering that year may answer for the month
+        start = int(year) if number >= 4 else int(year) - 1
+        phrases = [f'"{written} {year}"' for written in [month, *short]] + [f'"{start}/{(start + 1) % 100:02d}"']
+        found.append((match.group(0), phrases, f"{year}-{number:02d}"))
     return found
 
 
@@ -196,8 +204,9 @@ def missing_names(question: str, catalog: Catalog) -> list[str]:
     person or programme no document names cannot be what they answer about. The phrase is made
     as the index makes its words ("St Mary's": "st mary s"). So too a numbered thing no document
     names ("Category 1" where they name only Category 2): a figure for another one does not
-    answer it; and a month of a year that no document names nor is dated ("the cancer target for
-    March 2027", where they give March 2026's): what they say for another date does not answer it."""
+    answer it; and a month of a year that no document names, nor is dated in, nor covers by its
+    financial year ("the cancer target for March 2031"): what they say for another date does not
+    answer it."""
     return _missing(question, catalog)[0]
 
 
@@ -318,7 +327,10 @@ def _answer_type(query: str, answer_text: str, catalog: Catalog, sources: Sequen
     0.0 when not. A question that asks for neither: 1.0."""
     # asked how many or how much, a figure the question gives is not its answer ("how many of the 33
     # priority wards…"): blanked out first (not for "why is it £4.5bn in one and £5.4bn in the other?")
-    figures = {w.rstrip(".,/") for w in re.findall(r"\d[\d,./]*", query)} if _ASKS_HOW_MUCH.search(query) else set()
+    # (a figure naming something is not given as an amount: "the 10 Year Plan", "NHS 111")
+    figures = ({m.group().rstrip(".,/") for m in re.finditer(r"\d[\d,./]*", query)
+                if not re.match(r"[\s-]*(?:[A-Z]|years?\b)", query[m.end():]) and not re.search(r"[A-Z]{2,}\s*$", query[:m.start()])}
+               if _ASKS_HOW_MUCH.search(query) else set())
     given = [re.compile(rf"(?<![\d.,/]){re.escape(f)}(?![\d/]|[.,]\d)") for f in figures if not _YEAR_LIKE.match(f)]
 
     def without_given(text: str) -> str:
@@ -339,15 +351,22 @@ def _answer_type(query: str, answer_text: str, catalog: Catalog, sources: Sequen
             return bool(_DATE.search(text) or _DATE.search(headings))
     else:
         return 1.0
-    # asked for a year's figure, a figure the sentence gives for another year does not answer it
-    # ("the budget for 2027/28?": "our annual budget for 2025/26 is £5.4billion")
-    asked_years = years(_DOCUMENT_YEAR.sub(" ", query)) if _ASKS_QUANTITY.search(query) or asks_for_money(query) else set()
+    # asked for a financial year's figure, a figure the sentence gives for another year does not answer it
+    # ("the budget for 2027/28?": "our annual budget for 2025/26 is £5.4billion"); a calendar year the
+    # financial year spans is its own ("78 per cent by March 2026" for 2025/26)
+    asked_years = ({y for y in years(_DOCUMENT_YEAR.sub(" ", query)) if "/" in y}
+                   if _ASKS_QUANTITY.search(query) or asks_for_money(query) else set())
 
     def for_another_year(sentence: str, headings: str) -> bool:
-        # a heading's year counts only where the heading is a period ("Cancer > 2027/28"), not a name ("LSC 2030")
+        if not asked_years:
+            return False
+        # a heading's year counts only where the heading is a period ("Cancer > 2027/28"), and a sentence's only
+        # where it is a year: not a name ("LSC 2030", "the 2019 plan") nor a range of ages ("16-17 year olds")
         periods = [part for part in re.split(r"\s+>\s+|\n", headings) if extractive.is_period(part.strip())]
-        named = years(" ".join([sentence, *periods]))
-        return bool(asked_years and named and not any(_year_held(y, named) for y in asked_years))
+        written = _SHORT_RANGE.sub(" ", with_full_years(_NAMED_YEAR.sub(" ", _DOCUMENT_YEAR.sub(" ", sentence))))
+        named = years(" ".join([written, *periods]))
+        spanned = {part for y in asked_years for part in (y, y[:4], y[:2] + y[5:])}
+        return bool(named) and not named & spanned
 
     counts = catalog.term_counts(query_terms(query))
     most = max(1, int(catalog.chunk_count() * FOCUS_SHARE))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant import support
 from assistant.answers import Source
@@ -164,7 +164,7 @@ def units_of(source: Source, bullet_sentences: bool = False, unwrap: bool = True
     heads = {unit.lead for unit in units if unit.lead is not None and unit.lead != unit.position}
     return [
         unit if not unit.leads_in or unit.position in heads
-        else Unit(unit.source, unit.text, unit.bullet, unit.position, unit.line, unit.lead if unit.bullet else None)
+        else replace(unit, lead=unit.lead if unit.bullet else None, leads_in=False)  # its depth kept (review)
         for unit in units
     ]
 

@@ -177,25 +177,28 @@ def _amount(digits: str) -> float:
 
 
 _LABEL_BEFORE = re.compile(
-    r"(?:priority|phase|tier|wave|stage|step|band|category|cat|type|level|section|part|item|number|no\.?|page|"
+    r"\b(?:priority|phase|tier|wave|stage|step|band|category|cat|type|level|section|part|item|number|no\.?|page|"
     r"appendix|table|figure|year|quarter|q|option|objective|goal|aim|ambition|principle|recommendation|slide|"
     r"chapter|point|annex|lens|shift|pillar|theme|workstream|domain)\s*$", re.I)
-_COUNTED_AFTER = re.compile(r"\s+(?!(?:and|or|to|of|in|on|at|by|for|the|a|an|per|x|times|year|years|yr|yrs|hours?|"
-                            r"minutes?|days?|weeks?|months?|am|pm)\b)[a-z][a-z-]+", re.I)
+_NOT_COUNTED = ("and|or|to|of|in|on|at|by|for|the|a|an|per|x|times|year|years|yr|yrs|hours?|minutes?|days?|weeks?"
+                "|months?|am|pm|" + "|".join(m.lower() for m in MONTH_NAMES))
+_COUNTED_AFTER = re.compile(rf"(?:\s+(?!(?:{_NOT_COUNTED})\b)[a-z][a-z-]+){{1,3}}", re.I)
+_LOOK_BACK = 40  # characters before a digit read to tell a label or a list mark
 
 
 def _counts(text: str, match: re.Match) -> bool:
     """A digit from 1 to 9 that counts what follows it ("3 priority wards", "5 new hubs"), not a label
     ("Priority 4 aims", "Tier 2 services"), a list mark or a paragraph's number ("1. Maximise", "| 2.1 LSC
-    2030 …") or a time ("4 hours")."""
+    2030 …"), a time ("4 hours") nor a date ("1 April 2026")."""
     if not match.group(1).isdigit():
         return False  # "2.1": a paragraph's number
-    before = text[: match.start()]
-    if re.search(r"(?:^|\n|\|)\s*(?:[-*•]\s*)?$", before) or re.search(r"[\d.,/£]$", before.rstrip()[-1:] or " "):
+    before = text[max(0, match.start() - _LOOK_BACK): match.start()]
+    line_start = r"(?:^|\n|\|)" if match.start() <= _LOOK_BACK else r"(?:\n|\|)"
+    if re.search(line_start + r"\s*(?:[-*•]\s*)?$", before) or re.search(r"[\d.,/£]$", before.rstrip()[-1:] or " "):
         return False  # a line's first figure is a list mark or a heading number
     if _LABEL_BEFORE.search(before):
         return False
-    after = text[match.end():]
+    after = text[match.end(): match.end() + 60]
     return not re.match(r"[.)\d%/:-]", after) and bool(_COUNTED_AFTER.match(after))
 
 
@@ -242,7 +245,7 @@ def specifics(text: str) -> list[Specific]:
         if free(match) and _amount(match.group(1)) >= 10:
             add(match, "number", _amount(match.group(1)))
         elif free(match) and _counts(bare, match):  # written with what it counts: "3 priority", held only beside it
-            counted = _COUNTED_AFTER.match(bare, match.end()).group().strip()
+            counted = " ".join(_COUNTED_AFTER.match(bare, match.end()).group().split())
             found.append(Specific(f"{match.group(1)} {counted}", "count", _amount(match.group(1))))
             taken.append(match.span())
     found += [Specific(name, "name", name.lower()) for name in names(bare)]
@@ -342,9 +345,7 @@ def _name_held(name: str, passage_text: str, glossary, defined: dict[str, str]) 
         # written out where the passage has the acronym: "Same Day Emergency Care" for "SDEC"
         initials = "".join(w[0] for w in re.findall(r"[A-Za-z][\w'’]*", name) if w.lower() not in _SMALL)
         other = glossary.other_form(name) if glossary is not None else ""
-        # two letters spell too many words to be read out of a passage's words, but a passage may write
-        # them as the name's abbreviation: "Lancashire CC" for "County Council"
-        return (len(initials) > 1 and _phrase_held(initials, passage_text)) or bool(other and _phrase_held(other, passage_text))
+        return (len(initials) > 2 and _phrase_held(initials, passage_text)) or bool(other and _phrase_held(other, passage_text))
     singular = name[:-1] if re.fullmatch(r"[A-Z]{2,}s", name) else name
     meanings = [defined.get(name), defined.get(singular)]
     if glossary is not None:
@@ -362,11 +363,16 @@ def held(specific: Specific, passage_specifics: list[Specific], passage_text: st
     if specific.kind == "year":
         held = {year for s in passage_specifics if s.kind == "year" for year in s.value}
         return specific.value[0] in held if len(specific.value) == 1 else set(specific.value) <= held
-    if specific.kind == "count":  # a small count: "3 priority" held as "3 priority wards" or "three priority wards"
-        counted = specific.written.split()[1].lower()
+    if specific.kind == "count":
+        # a small count ("3 new hubs"): the number, as a digit or a word, within a few words of one of the words
+        # it counts, either side ("three hubs will open", "| Acute trusts | 4 |"), not a "three" anywhere
         number = int(specific.value)
         said = "|".join([str(number)] + [w for w, n in _NUMBER_WORDS.items() if n == number])
-        return re.search(rf"(?<![\w.])(?:{said})\s+(?:[\w'’-]+\s+){{0,2}}{re.escape(counted[:max(3, len(counted) - 2)])}",
+        counted = "|".join(re.escape(w[:max(3, len(w) - 2)]) for w in specific.written.lower().split()[1:] if len(w) > 2)
+        if not counted:
+            return True
+        near = r"(?:[^\w\n.!?]+[\w'’-]+){0,3}?[^\w\n.!?]+"  # within a sentence
+        return re.search(rf"(?<![\w.])(?:{said})(?!\w|\.\d){near}(?:{counted})|(?:{counted})[\w'’-]*{near}(?:{said})(?!\w|\.\d)",
                          passage_text) is not None
     if specific.kind == "number":
         value = specific.value
@@ -598,7 +604,9 @@ def recite(text: str, sources: Sequence[Source], glossary=None, min_word_share: 
     return text, moved
 
 
-FIGURES = frozenset({"money", "percent", "number", "count", "year"})
+# a small count is marked on its sentence, not held against the whole answer: "3 new hubs" may be said
+# "three hubs will open" (review, stop 30)
+FIGURES = frozenset({"money", "percent", "number", "year"})
 
 
 def unsourced_figures(text: str, sources: Sequence[Source], asked: str = "") -> list[str]:

@@ -214,6 +214,9 @@ def test_questions_about_the_plans_are_not_taken_for_advice_or_opinion(question)
 def test_asking_to_be_told_about_ones_own_care_is_still_personal_advice():
     assert answerability.beyond_documents("Tell me about my GP appointment, should I go to A&E?") == "personal_advice"
     assert answerability.beyond_documents("can you tell me if I should take my tablets?") == "personal_advice"
+    for asked in ("Can you help me get a GP appointment?", "Tell me which painkillers to take for back pain",
+                  "Show me how to get a referral to a dermatologist"):  # found by the review
+        assert answerability.beyond_documents(asked) == "personal_advice", asked
 
 
 # -- names and dates ------------------------------------------------------------------------------
@@ -258,8 +261,8 @@ def test_a_question_about_a_hospital_no_document_names_is_refused(corpus_assista
 @pytest.mark.parametrize("asked, missing", [
     # the documents give a Category 2 ambulance response target and no Category 1 one
     ("what's the Category 1 ambulance response time target for 25/26?", "Category 1"),
-    # they give the cancer 62-day target for March 2026
-    ("what is the cancer 62-day target for March 2027?", "March 2027"),
+    # they give the cancer 62-day target for March 2026, and no plan reaches 2030/31
+    ("what is the cancer 62-day target for March 2031?", "March 2031"),
 ])
 def test_a_numbered_thing_or_a_month_no_document_names_is_refused_and_named(corpus_assistant, asked, missing):
     """The answer must not be the figure for another category or month (unseen questions got exactly that)."""
@@ -286,6 +289,8 @@ def test_a_month_the_documents_name_or_are_dated_in_is_no_reason_to_refuse(corpu
     assert corpus_assistant.ask("what is the cancer 62-day target for March 2026?").status == "answered"
     for named in ("What cancer levels are expected by March 2026?", "what happened in Sept 2019 and mar 2020?",
                   "Which board meeting in May 2025 discussed the roadmap?",  # the board paper is dated 2025-05-22
+                  "How many intermediate care beds will open by March 2027?",  # 2026/27 is covered (review)
+                  "What may 2030 look like for urgent care?",  # a verb
                   "plans for May 27"):  # a day, not a year
         assert answerability.missing_names(named, catalog) == [], named
     assert answerability.missing_names("What happened in june 2031 and by Sep. 2032?", catalog) == ["june 2031", "Sep. 2032"]

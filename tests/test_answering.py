@@ -64,6 +64,7 @@ def test_answer_without_citations_is_unsupported():
         (["What's in the roadmap for children and young people in 26/27?"], "and the year after that?",
          "What's in the roadmap for children and young people in 2027/28?"),
         (["cancer plans for 26/27?"], "and 27/28?", "cancer plans for 2027/28?"),
+        (["cancer plans for 2026-27"], "and 27/28?", "cancer plans for 2027/28"),  # found by the review
         (["services for 14-15 year olds?"], "and for 16-17 year olds?", "services for 14-15 year olds? and for 16-17 year olds?"),
         (
             ["What does the roadmap plan for planned care in 2026/27?"],
