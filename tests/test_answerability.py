@@ -333,6 +333,9 @@ def test_a_figure_the_question_gives_is_not_its_answer(corpus_assistant):
     budget = "The annual budget is £5.4billion [1]"
     assert answerability._answer_type("How much of the £5.4billion budget goes on hospitals?", budget, catalog) == 0.0
     assert answerability._answer_type("How much of the budget goes on hospitals?", budget, catalog) == 1.0
+    # a figure naming something is not given as an amount (found by the review)
+    assert answerability._answer_type("How much funding does the 10 Year Plan bring?",
+                                      "The 10 Year Plan brings £10bn of funding [1]", catalog) == 1.0
     # a question that gives both figures and asks why they differ is not asking for a figure
     both = "The ICB delivers a £4.5 billion budget [1] Our annual budget is approximately £5.4billion [2]"
     assert answerability._answer_type("One report says the budget is £4.5bn, the other £5.4bn. Why the difference?",
@@ -357,6 +360,13 @@ def test_a_figure_for_another_year_is_not_the_answer(corpus_assistant):
     assert answerability._answer_type(question, beds, catalog, named) == 1.0
     answer = corpus_assistant.ask("What's the ICB's annual budget for 2027/28?")
     assert answer.status == "unanswerable" and "£5.4billion" not in answer.answer
+    # a calendar year the asked financial year spans is its own; a year in a name or an age range is no year
+    # (found by the review)
+    for asked, quoted in [("How many patients should be seen within four hours in 2025/26?",
+                           "We expect 78 per cent of patients to be seen within four hours by March 2026 [1]"),
+                          ("How many beds will open in 2026/27?", "Through LSC 2030 we will open 40 beds [1]"),
+                          ("How many beds will open in 2026/27?", "12 beds for 16-17 year olds will open [1]")]:
+        assert answerability._answer_type(asked, quoted, catalog) == 1.0, quoted
     # asked about money without "how much" (an unseen question got 2025/26's allocation)
     allocation = "Our total funding allocation for 2025/26 is approximately £5.4billion [1]"
     assert answerability._answer_type("whats the ICB's total funding allocation for 26/27?", allocation, catalog) == 0.0

@@ -63,6 +63,14 @@ def test_the_best_bullet_brings_the_bullets_indented_under_it():
         assert lens in result.text, result.text
 
 
+def test_a_lead_in_with_no_items_keeps_its_indent():
+    """Read as a sentence, a lead-in without items is still as deep as it was, so it brings no
+    shallower bullets after it as its own (found by the review)."""
+    text = "- Top item about hubs.\n  - Mid two about hubs\n    - Deep lead-in about hubs:\n  - Mid three about hubs"
+    deep = [unit for unit in extractive.units_of(source(1, text)) if unit.text.startswith("Deep")][0]
+    assert deep.depth == 4 and not deep.leads_in
+
+
 def test_a_sentence_leading_into_a_list_brings_its_items():
     sources = [passage(1, STATE, "Single approach to workforce", "- Procurement")]
     result = extractive.answer("Which trust functions are covered by the shared services approach?", sources)

@@ -307,7 +307,8 @@ def test_a_small_count_is_checked_and_a_label_is_not():
     hubs = replace(wards, text="Tier 2 services open in three hubs.")
     assert one("Tier 2 services open in 3 hubs. [1]", [hubs]).support == "supported"  # "three hubs"; "Tier 2" a label
     for label in ("Priority 4 aims to build a group model.", "1. Maximise the benefits", "No one waits 4 hours.",
-                  "| 2.1 LSC 2030 sets out our ambitions", "- 3 community diagnostic centres"):
+                  "| 2.1 LSC 2030 sets out our ambitions", "- 3 community diagnostic centres",
+                  "Hubs and wards | 4 Recommendations to the board |"):  # a table cell's first figure
         assert [s for s in support.specifics(label) if s.kind in ("number", "count")] == [], label
     # held only beside what it counts: "three" elsewhere in the passage does not hold "3 priority wards"
     elsewhere = replace(wards, text="There are three hubs. The priority wards are in Darwen.")
