@@ -186,20 +186,21 @@ _COUNTED_AFTER = re.compile(rf"(?:\s+(?!(?:{_NOT_COUNTED})\b)[a-z][a-z-]+){{1,3}
 _LOOK_BACK = 40  # characters before a digit read to tell a label or a list mark
 
 
-def _counts(text: str, match: re.Match) -> bool:
-    """A digit from 1 to 9 that counts what follows it ("3 priority wards", "5 new hubs"), not a label
-    ("Priority 4 aims", "Tier 2 services"), a list mark or a paragraph's number ("1. Maximise", "| 2.1 LSC
-    2030 …"), a time ("4 hours") nor a date ("1 April 2026")."""
+def _counted(text: str, match: re.Match) -> str:
+    """What a digit from 1 to 9 counts ("3 priority wards", "5 new hubs": "priority wards", "new hubs"),
+    or "" for a label ("Priority 4 aims", "Tier 2 services"), a list mark or a paragraph's number
+    ("1. Maximise", "| 2.1 LSC 2030 …"), a time ("4 hours") or a date ("1 April 2026")."""
     if not match.group(1).isdigit():
-        return False  # "2.1": a paragraph's number
+        return ""  # "2.1": a paragraph's number
     before = text[max(0, match.start() - _LOOK_BACK): match.start()]
     line_start = r"(?:^|\n|\|)" if match.start() <= _LOOK_BACK else r"(?:\n|\|)"
     if re.search(line_start + r"\s*(?:[-*•]\s*)?$", before) or re.search(r"[\d.,/£]$", before.rstrip()[-1:] or " "):
-        return False  # a line's first figure is a list mark or a heading number
+        return ""  # a line's first figure is a list mark or a heading number
     if _LABEL_BEFORE.search(before):
-        return False
+        return ""
     after = text[match.end(): match.end() + 60]
-    return not re.match(r"[.)\d%/:-]", after) and bool(_COUNTED_AFTER.match(after))
+    words = None if re.match(r"[.)\d%/:-]", after) else _COUNTED_AFTER.match(after)
+    return " ".join(words.group().split()) if words else ""
 
 
 def specifics(text: str) -> list[Specific]:
@@ -244,8 +245,7 @@ def specifics(text: str) -> list[Specific]:
         # that one, and no passage says it). Held also where the passage writes it as a word ("three wards").
         if free(match) and _amount(match.group(1)) >= 10:
             add(match, "number", _amount(match.group(1)))
-        elif free(match) and _counts(bare, match):  # written with what it counts: "3 priority", held only beside it
-            counted = " ".join(_COUNTED_AFTER.match(bare, match.end()).group().split())
+        elif free(match) and (counted := _counted(bare, match)):  # with what it counts: "3 priority wards", held beside it
             found.append(Specific(f"{match.group(1)} {counted}", "count", _amount(match.group(1))))
             taken.append(match.span())
     found += [Specific(name, "name", name.lower()) for name in names(bare)]
