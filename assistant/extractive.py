@@ -45,7 +45,7 @@ _BROAD_QUESTION = re.compile(
     r"|what do(?:es)? (?:the )?(?:\w+ )?(?:documents?|papers?|plans?|reports?|strategy|roadmap|it|they) say"
     r"|what(?:'s|’s|s| is| are)\s+(?:\w+\s+)?(?:happening|being done|changing|doing)"
     # as people ask it: "what's going on in Barrow?", "whats the NHS up to in Barrow?", "what's the deal with the BCF?"
-    r"|what(?:'s|’s|s| is| are)\s+(?:[\w-]+\s+){0,4}?(?:going on|up to)\b|\bthe deal with"
+    r"|what(?:'s|’s|s| is| are)\s+(?:[\w-]+\s+){0,4}?(?:going on\b|up to\b(?!\s*(?:£|\d)))|\bthe deal with"
     r"|how (?:does|do|will|is|are) .{0,60}?\b(?:develop(?:s|ing)?|chang(?:e|es|ing)|evolv(?:e|es|ing)|fits?|connects?"
     r"|links?|works?|progress(?:es|ing)?))\b",
     re.I,

@@ -314,7 +314,8 @@ def test_a_question_about_a_topic_as_a_whole_quotes_each_passage_that_bears_on_i
     for asked in ("what's going on with the Better Care Fund?", "whats the Better Care Fund up to?",
                   "what's the deal with the Better Care Fund?"):
         assert extractive.answer(asked, sources).cited == [1, 2, 3, 4], asked
-    for one_fact in ("How many places signed up to the Better Care Fund?", "Who turned up to the Better Care Fund review?"):
+    for one_fact in ("How many places signed up to the Better Care Fund?", "Who turned up to the Better Care Fund review?",
+                     "what is the Better Care Fund worth up to 2030?", "what's the Better Care Fund up to £5m for?"):
         assert len(extractive.answer(one_fact, sources).cited) == 3, one_fact
 
 

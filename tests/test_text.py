@@ -54,6 +54,10 @@ def test_a_full_stop_inside_a_short_quotation_ends_no_sentence_when_asked():
         "The 'stray quote.",
         "Then more.",
     ]
+    # a stray quote is not closed by a plural possessive, nor a double quote by a single one
+    stray = "The 'stray quote. The trusts' plans grew. Then \u201cmore. It's done. Next."
+    assert [stray[a:b] for a, b in sentence_spans(stray, quotes=True)] == [
+        "The 'stray quote.", "The trusts' plans grew.", "Then \u201cmore.", "It's done.", "Next."]
     # an answer's sentences, as the support check reads them, alike
     assert answer_sentence_parts("Under the banner 'Your health. Your say.' [1] Events ran. [1]") == [
         "Under the banner 'Your health. Your say.", "[1] Events ran.", "[1]"]
