@@ -89,9 +89,13 @@ _PERSONAL_CARE = re.compile(
 _OPINION = re.compile(
     r"\b(?:do you think|in your (?:view|opinion)|your (?:view|opinion)|right (?:call|decision|choice|thing)"
     r"|good (?:job|idea|thing)|bad (?:idea|decision|job)|worth it|is it likely|how likely|going to (?:work|succeed)"
-    r"|will\b.{0,60}\bsucceed|(?:will|would|is|are|was|were)\b.{0,60}\b(?:actually|really)|which\b.{0,40}\bis better|better plan)\b",
+    r"|will\b.{0,60}\bsucceed|which\b.{0,40}\bis better|better plan)\b",
     re.I,
 )
+# doubt about what will come of something, opening a clause: "will the hubs actually open?", "is it really going to
+# happen?" (not "what actually happened?", "when CCGs would be reconfigured - what actually happened?")
+_DOUBT = re.compile(r"^\s*(?:will|would|is|are|was|were)\b.{0,60}\b(?:actually|really)\b", re.I)
+_CLAUSES = re.compile(r"[?!.;:,–—]|\s-\s|\b(?:and|but|so|or)\b", re.I)
 BEYOND = {  # why a question is beyond any document, as the refusal says it
     "personal_advice": "I can't give advice about your own or someone else's care: the documents are the ICB's "
     "plans, not medical advice. For advice, contact your GP practice or NHS 111 (call 111 or go to 111.nhs.uk); "
@@ -115,7 +119,7 @@ def beyond_documents(question: str) -> str:
     asker = _ASKING_ME.sub(" ", question)  # "tell me about the GP estates plans" asks nothing about the asker's care
     if _FIRST_PERSON.search(asker) and _PERSONAL_CARE.search(asker):
         return "personal_advice"
-    if _OPINION.search(question):
+    if _OPINION.search(question) or any(_DOUBT.match(clause) for clause in _CLAUSES.split(question)):
         return "opinion"
     return ""
 
@@ -279,6 +283,11 @@ def years(text: str) -> set[str]:
     return found
 
 
+@lru_cache(maxsize=64)
+def _document_years(text: str) -> frozenset[str]:
+    return frozenset(years(text))
+
+
 def _year_held(year: str, held: set[str]) -> bool:
     """A year is held by the text when it names it, or a financial year it begins or ends."""
     if "/" in year:
@@ -305,7 +314,7 @@ def asks_for_money(query: str) -> bool:
 # ... and asks for the amount itself: "how much", "what is the budget / cost / price", "what will it
 # cost" (not "who will pay for it", "how is it funded", "what funding is there")
 _ASKS_AMOUNT = re.compile(
-    r"\bhow (?:much|big|large)\b|\bwhat(?:'s|’s)?\b[^?]{0,60}\b(?:costs?|budgets?|prices?|fees?|salary|salaries|worth"
+    r"\bhow (?:much|big|large)\b|\bwhat(?:'s|’s|s)?\b[^?]{0,60}\b(?:costs?|budgets?|prices?|fees?|salary|salaries|worth"
     r"|allocation|spend)\b|\bcost(?:s|ing)?\b[^?]{0,30}\?\s*$", re.I,
 )
 _ASKS_HOW_MUCH = re.compile(r"\bhow (?:much|many)\b|\bwhat (?:percentage|proportion|share|number|fraction)\b", re.I)
@@ -338,7 +347,7 @@ def _answer_type(query: str, answer_text: str, catalog: Catalog, sources: Sequen
             text = figure.sub(" ", text)
         return text
 
-    if asks_for_money(query):
+    if asks_for_an_amount(query):
         def holds(text: str, headings: str) -> bool:
             return bool(_MONEY.search(without_given(text)))
     elif _ASKS_QUANTITY.search(query):
@@ -413,6 +422,10 @@ def signals(
     specific = specific_terms(query, catalog, glossary)
     asked_years = years(_DOCUMENT_YEAR.sub(" ", query))  # "the 2030 roadmap" names a document, not a year asked about
     held_years = years(" ".join(f"{p.date[:4]} {p.section} {p.text}" for p in passages) + " ".join(s.text for s in sources))
+    if len(asked_years) > 1:
+        # years set side by side ("apps in 2019, and what did the public say in the 2024 engagement?"): a year is held by
+        # a passage found or by its document, as one side may be answered by a passage that does not repeat it
+        held_years |= {y for doc in {p.doc for p in passages} for y in _document_years(catalog.document_text(doc) or "")}
     # a word no chunk holds is unknown, unless it is a clipped word the glossary reads ("derm")
     asked = [count or bool(glossary and glossary.clipped(term.strip('"')))
              for term, count in catalog.term_counts(query_terms(query)).items()]

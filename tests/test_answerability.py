@@ -7,6 +7,8 @@ them where they are (re-check them after a re-fit)."""
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -184,6 +186,8 @@ def test_the_report_bins_predicted_against_observed_answerable_rates():
     ("My grandad lives alone and keeps having falls, will someone visit him at home?", "personal_advice"),
     ("Do you think the new hospital programme will deliver on time?", "opinion"),
     ("Is the plan to merge the community services a good idea?", "opinion"),
+    ("Will the integrated wellness service actually cut admissions?", "opinion"),
+    ("and is the new hospital really going to be built by 2030?", "opinion"),
 ])
 def test_personal_medical_advice_and_opinions_are_refused_with_the_reason(corpus_assistant, question, reason):
     answer = corpus_assistant.ask(question)
@@ -206,6 +210,9 @@ def test_staff_speaking_of_their_partners_and_teams_are_not_taken_for_personal_a
     # "me" asking for information: an unseen follow-up after this was refused as personal advice
     "tell me about the GP estates plans in the LTC roadmap? how much capital is going into that?",
     "Can you show me what the documents say about GP access?",
+    # "actually" in a question of fact, not doubt (an unseen comparison was refused as an opinion)
+    "the 2019 plan said when CCGs would be reconfigured - what actually happened and when?",
+    "What is actually planned for cancer in 2026/27?",
 ])
 def test_questions_about_the_plans_are_not_taken_for_advice_or_opinion(question):
     assert answerability.beyond_documents(question) == ""
@@ -304,6 +311,8 @@ def test_a_month_the_documents_name_or_are_dated_in_is_no_reason_to_refuse(corpu
     ("How is the ICB funding the Albion Mill scheme?", False),
     ("What funding is there for Albion Mill?", False),
     ("what percentage of the budget goes on hospitals?", False),  # a share of it
+    ("whats the ICB's total funding allocation for 26/27?", True),  # as typed
+    ("what does the extra NHS money for 2025/26 have to pay for?", False),  # what it buys, not how much
 ])
 def test_which_questions_ask_for_an_amount_of_money(question, amount):
     assert answerability.asks_for_an_amount(question) == amount
@@ -315,6 +324,10 @@ def test_a_cost_question_needs_a_sum_of_money_and_a_share_of_a_budget_a_figure(c
     assert answerability._answer_type("How much will the intermediate care beds in Kendal cost?", beds, catalog) == 0.0
     assert answerability._answer_type("How much will the intermediate care beds in Kendal cost?",
                                       "The Kendal intermediate care beds cost £2.1m [1]", catalog) == 1.0
+    # asked what money pays for, the things it pays for answer it (an unseen list question was refused)
+    pays = "The extra money must cover final pay settlements and the rise in National Insurance [1]"
+    assert answerability._answer_type("what does the extra NHS money for 2025/26 have to pay for?", pays, catalog) == 1.0
+    assert answerability._answer_type("whats the total funding allocation for 2025/26?", pays, catalog) == 0.0
     share = "Mental health gets 8.6% of the ICB budget [1]"
     assert answerability._answer_type("What percentage of the budget goes to mental health?", share, catalog) == 1.0
 
@@ -405,6 +418,25 @@ def test_a_year_that_names_a_document_is_not_a_year_asked_about(corpus_assistant
     assert answer.status == "answered"
     later = corpus_assistant.ask("What does the 2030 roadmap plan for frailty in 2031/32?")
     assert later.decision.signals["years_found"] == 0.0 and later.status == "unanswerable"
+
+
+def test_years_set_side_by_side_are_held_by_the_documents_found(corpus_assistant):
+    """A comparison of two years may be answered, on one side, by a passage that does not repeat its
+    year: a year its document names counts (an unseen comparison was refused). One year asked alone
+    must still be in a passage found."""
+    asked = "in 2019 they wanted people booking GP appointments on apps; what did the public say about apps in 2024?"
+    answer = corpus_assistant.ask(asked)
+    # the passages found, with no year written in them (their documents still name both)
+    passages = [replace(p, date="", text=re.sub(r"20\d\d", "", p.text), section=re.sub(r"20\d\d", "", p.section))
+                for p in answer.search.passages]
+    sources = [replace(s, text=re.sub(r"20\d\d", "", s.text)) for s in corpus_assistant._number(answer.search)[:5]]
+    catalog, glossary = corpus_assistant.indexer.catalog, corpus_assistant.retriever.glossary()
+    assert {p.doc for p in passages} & {"healthier-lsc-our-next-steps-2019.txt", "lsc-icb-commissioning-intentions-2025-26.txt"}
+    assert answerability.signals(asked, passages, sources, catalog, glossary)["years_found"] == 1.0
+    alone = "what did the public say about booking appointments on apps in 2024?"
+    assert answerability.signals(alone, passages, sources, catalog, glossary)["years_found"] == 0.0
+    later = corpus_assistant.ask("What does the 2030 roadmap plan for frailty in 2026/27 and in 2031/32?")
+    assert later.decision.signals["years_found"] == 0.5 and later.status == "unanswerable"
 
 
 def test_the_fused_signals_read_the_highest_scores_whatever_the_reranker_put_first(corpus_assistant):
