@@ -80,10 +80,11 @@ _ASKING_ME = re.compile(r"\b(?:tell|show|remind)\s+me\s+(?=about\b|more\b|what (
 _PERSONAL_CARE = re.compile(
     r"\b(?:should|can|could|do|shall|must|may)\s+(?:i|my \w+)\b|\b(?:how|where|what) (?:do|can|should) i\b"
     r"|\b(?:pain|painkillers?|symptoms?|medication|medicines?|tablets?|prescri\w*|diagnos\w*|assessment|referr\w*"
-    r"|appointment|waiting|apply|go private|a&e|gp)\b"
+    r"|appointment|waiting|apply|go private|a&e|gp)\b|\bis it (?:ok|okay|safe|alright|all right) (?:to|for|if)\b"
     # the care of someone in the asker's family: "my gran is in a care home, will the falls service come?"
     r"|\bmy (?:mum|mom|mother|dad|father|gran|granny|nan|nana|grandma|grandad|grandpa|grandmother|grandfather"
-    r"|son|daughter|child|children|kids?|baby|wife|husband|partner|brother|sister|aunt|uncle)\b"
+    r"|son|daughter|child|children|kids?|baby|toddler|teenager|boy|girl|wife|husband|partner|brother|sister|aunt|uncle"
+    r"|\d+[ -]?(?:yrs?|years?|months?)[ -]?old)\b"
     r"(?!['’]s\b|\s+(?:organisations?|agencies|services|teams?|boards?|colleagues))", re.I,
 )
 _OPINION = re.compile(

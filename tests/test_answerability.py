@@ -184,6 +184,8 @@ def test_the_report_bins_predicted_against_observed_answerable_rates():
     ("I've had chest pains since yesterday, should I go to A&E or wait for my GP?", "personal_advice"),
     ("My son is on the waiting list for an autism assessment - can I get him seen sooner?", "personal_advice"),
     ("My grandad lives alone and keeps having falls, will someone visit him at home?", "personal_advice"),
+    ("my 4 yr old has asthma, is it ok to give her ibuprofen?", "personal_advice"),
+    ("I'm pregnant, is it safe to have the flu jab?", "personal_advice"),
     ("Do you think the new hospital programme will deliver on time?", "opinion"),
     ("Is the plan to merge the community services a good idea?", "opinion"),
     ("Will the integrated wellness service actually cut admissions?", "opinion"),
