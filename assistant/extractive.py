@@ -65,6 +65,14 @@ _ASKS_FIGURE = re.compile(r"\bhow (?:many|much|big|large|long)\b|\bwhat (?:perce
 # a figure: a sum, a percentage, or a number that is neither a year ("2024", "2027/28") nor part of a name ("LSC2030")
 _FIGURE = re.compile(r"£|%|\bper cent\b|(?<![\w/.,-])(?!(?:19|20)\d{2}(?:/\d{2})?\b)\d")
 NO_FIGURE = 0.5
+# a question asking for a person ("who wrote the foreword", "who is the chief exec") is answered by a sentence that
+# names one, by a title or a role ("Professor Craig Harris, Chief Operating Officer"): one that does not scores this share
+_ASKS_PERSON = re.compile(
+    r"\bwho\b.{0,40}\b(?:wrote|written|writes|signed|authored|co-?wrote|co-?authored|presented|introduced)\b"
+    r"|\bwho(?:'s|’s| is| was)\s+(?:the\s+)?(?:[\w'’]+\s+){0,2}(?:chief|chair|director|head|ceo|boss)\b", re.I)
+_PERSON = re.compile(r"\b(?:Professor|Prof|Dr|Mr|Mrs|Ms|Cllr|Sir|Dame)\b\.?\s+[A-Z]"
+                     r"|\b[A-Z][a-z'’-]+ [A-Z][a-z'’-]+, (?:[A-Z][a-z]+ )*(?:Chief|Director|Officer|Chair)\b")
+NO_PERSON = 0.5
 SUBJECT = 0.5  # the best sentence for a part of the question holds at least this share of what the best one does
 HEADING_CREDIT = 0.7  # a question term in a sentence's headings counts this much of one in its text
 # a heading that is a period ("2027/28", "2019/20"): a timeline's items say when only by it
@@ -204,6 +212,14 @@ def _cut_name(previous: str, line: str) -> bool:
                 or (_MONTH_THEN_YEAR.search(previous) and re.match(r"(?:19|20)\d{2}\b", line)))
 
 
+# a sign-off: a person's name on a line of its own ("Professor Craig Harris", "Kevin Lavery"), then, on the next
+# line with words, their role ("Chief Operating Officer", "Chief executive, NHS Lancashire and South Cumbria ICB")
+_NAME_LINE = re.compile(r"^(?:(?:Professor|Prof|Dr|Mr|Mrs|Ms|Miss|Cllr|Sir|Dame)\.? +)*[A-Z][a-z'’-]+(?: +[A-Z][a-z'’-]+){1,2}$")
+_ROLE = r"(?:Chief|Director|Officer|Chair|Chairman|Chairwoman|President|Secretary|Head of|Clinical Lead)"
+_ROLE_LINE = re.compile(rf"^(?:(?:Interim|Acting|Deputy|Associate|Joint|Medical|Executive|Finance|Nursing|Operating)\s+)*{_ROLE}\b")
+SIGN_OFF_WORDS = 14  # a role line runs at most this many words
+
+
 def _unwrapped(text: str) -> list[str]:
     """The text's lines with a sentence a PDF wrapped over several lines put back on one ("… place
     specific as part" + "of ICS/ICP reviews"): a line that ends in no punctuation is joined by the
@@ -213,8 +229,19 @@ def _unwrapped(text: str) -> list[str]:
     lines: list[str] = []
     last: int | None = None  # the line a wrapped one joins: the last one with words
     before = ""  # that line as the PDF wrote it (before any line was joined to it)
+    signed: int | None = None  # a name on a line of its own, whose role may follow after blank lines
     for line in text.split("\n"):
         stripped = line.strip()
+        if signed is not None and stripped:
+            if _ROLE_LINE.match(stripped) and len(stripped.split()) <= SIGN_OFF_WORDS:
+                # "Kevin Lavery" + "Chief executive, NHS …": one line, so that the name is quoted with its role
+                lines[signed] = f"{lines[signed].rstrip()}, {stripped}"
+                lines.append("")
+                signed = None
+                continue
+            signed = None
+        if _NAME_LINE.match(stripped):
+            signed = len(lines)
         previous = lines[last].strip() if last is not None else ""
         goes_on = (stripped[:1].islower() or _WRAPPED_AFTER.search(previous)  # "… a deficit of" + "£167m per annum"
                    or _cut_name(before, stripped))  # "… an award from the National" + "Association of Primary Care"
@@ -300,6 +327,16 @@ def _parts(question: str) -> list[tuple[list[str], bool]]:
     return [(part, asks) for part, asks in parts if part and set(part) != whole]
 
 
+_QUESTION_WORD = re.compile(r"\b(?:what|when|where|who|whom|which|why|how)\b", re.I)
+
+
+def _last_asked(question: str) -> str:
+    """What a follow-up's rewrite asks last ("Who presented the paper? When was the meeting?": the
+    date), or the whole question where its last part asks nothing of its own ("… in Kendal? and Barrow?")."""
+    last = re.split(r"\?\s+", question.strip())[-1]
+    return last if _QUESTION_WORD.search(last) else question
+
+
 def _for_figure(unit: Unit) -> float:
     """How a unit's score counts for a question asking for a quantity: whole with a figure in it."""
     return 1.0 if _FIGURE.search(unit.text) else NO_FIGURE
@@ -327,6 +364,8 @@ def answer(question: str, sources: list[Source], max_chars: int | None = None, u
     top_share = shares[min(range(len(units)), key=order)]  # what the best sentence holds, whatever comes first
     if shown and _ASKS_FIGURE.search(question):  # the figure asked for, not the sentences around it
         scores = [score * _for_figure(units[i]) for i, score in enumerate(scores)]
+    elif shown and _ASKS_PERSON.search(_last_asked(question)):  # the person asked for
+        scores = [score * (1.0 if _PERSON.search(units[i].text) else NO_PERSON) for i, score in enumerate(scores)]
     ranked = sorted(range(len(units)), key=order)
     best = ranked[0]
     parts = _for_parts(question, scoring, ranked, shares, shown)

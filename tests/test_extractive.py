@@ -350,3 +350,27 @@ def test_the_part_of_a_question_that_asks_for_a_quantity_is_answered_by_a_figure
              source(3, "Neighbourhood teams number 41 in all.")]
     answer = extractive.answer("How big are local areas in the plan, and how many neighbourhoods are there?", areas)
     assert "41 in all" in answer.text, answer.text
+
+
+def test_a_question_asking_who_wrote_or_leads_is_answered_by_the_name_signed_with_its_role():
+    """A foreword signed "Professor Craig Harris" / "Chief Operating Officer" is read as one line, and a
+    question asking who wrote it quotes that line first (a dev question quoted the foreword's sentences)."""
+    foreword = source(1, "Professor Craig Harris\nChief Operating Officer\n\nWe continue to work with our partners.",
+                      section="1. Foreword")
+    intentions = source(2, "This document describes our commissioning intentions for 2025/26, developed with patients.",
+                        section="2. Introduction")
+    signed = source(2, "We have to be ambitious.\n\nKevin Lavery\n\nChief executive, NHS Lancashire and South Cumbria "
+                       "Integrated Care Board")
+    texts = [unit.text for unit in extractive.units_of(foreword) + extractive.units_of(signed)]
+    assert "Professor Craig Harris, Chief Operating Officer" in texts
+    assert "Kevin Lavery, Chief executive, NHS Lancashire and South Cumbria Integrated Care Board" in texts
+    # a cover sheet's row is no name, nor a heading a role
+    assert "Confidential\tNo" in [u.text for u in extractive.units_of(source(3, "Confidential\tNo\nChair's summary\nIt grew."))]
+    asked = extractive.answer("Who wrote the foreword to the commissioning intentions 2025/26?", [intentions, foreword])
+    assert "Professor Craig Harris, Chief Operating Officer [1]" in asked.text, asked.text
+    # not a question asking something else of it, nor a follow-up whose own question asks when
+    assert "Craig Harris" not in extractive.answer("What are the commissioning intentions for 2025/26?", [intentions, foreword]).text
+    dated = source(1, "Professor Craig Harris\nChief Operating Officer\n\nThe foreword was written in March 2025.",
+                   section="1. Foreword")
+    follow_up = "Who wrote the foreword? When was the foreword written?"
+    assert extractive.answer(follow_up, [dated]).text.startswith("The foreword was written in March 2025. [1]")
