@@ -16,6 +16,12 @@ promise hold for questions the fit has not seen, with a margin under the issue's
   (target 0.05); answer without doubt at or above ``answer``, the lowest P below which at least
   0.90 of the unanswerable items lie (target refusal 0.85): the band between goes to the model.
 
+Beside the dev items, the fit reads ``eval/answerability_questions.jsonl``: questions written from the
+five documents by people who never saw the gold set (four sets of unseen questions, stops 29 to 32),
+each marked answerable or not, and none close to a test question (those were left out). They are
+fitted on as dev items are, so that the model learns from more kinds of question than dev holds
+(``--no-extra``: dev items only); the file's figures are reported beside dev's.
+
 Test items are never read: the fit refuses them. Run it again after any change to retrieval, the
 index or the signals, and commit the file it writes.
 """
@@ -33,6 +39,7 @@ from assistant.answerability import MODEL_FILE, out_of_scope, parse_model
 from eval.gold import GOLD_PATH, REPO, GoldItem, file_hash, load_gold, sample_key, select
 
 OUT = REPO / "assistant" / MODEL_FILE
+EXTRA = REPO / "eval" / "answerability_questions.jsonl"
 L2 = 5.0  # penalty on the standardised coefficients (not the intercept)
 # the signals the model weighs: chosen on dev by out-of-fold AUC and Brier score (0.82 and 0.088
 # with the first six; 0.79 and 0.096 with all eleven of assistant.answerability.SIGNALS then);
@@ -77,6 +84,47 @@ def collect(items: list[GoldItem], settings) -> list[dict]:
 
     result = run_eval(dev_only(items), settings, EvalOptions(backend="extractive", reference=False, judge=False))
     return result.rows
+
+
+def load_extra(path: Path) -> list[dict]:
+    """The extra questions: each with an ``id``, a ``question``, its ``history`` (earlier questions),
+    its ``type`` and whether it is ``answerable``; FitError names a line that is not so."""
+    questions, seen = [], set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            ok = (isinstance(item.get("id"), str) and isinstance(item.get("question"), str) and item["question"].strip()
+                  and isinstance(item.get("history", []), list) and isinstance(item.get("answerable"), bool)
+                  and isinstance(item.get("type"), str) and (item["type"] == "unanswerable") != item["answerable"])
+        except (json.JSONDecodeError, AttributeError):
+            ok = False
+        if not ok or item["id"] in seen:
+            raise FitError(f"{path}, line {number}: expected a new id, a question, its history, its type and "
+                           f"answerable (true or false, and false only for type unanswerable)")
+        seen.add(item["id"])
+        questions.append(item)
+    return questions
+
+
+def collect_extra(questions: list[dict], settings) -> list[dict]:
+    """Each extra question's signals, asked through the engine as an eval run asks a dev item."""
+    from assistant.engine import Assistant
+    from eval.runner import eval_settings, prepare_index
+
+    assistant = Assistant(eval_settings(settings, "extractive", False), backend="extractive")
+    try:
+        prepare_index(assistant, settings.corpus_dir)
+        rows = []
+        for item in questions:
+            answer = assistant.ask(item["question"], history=item.get("history") or [])
+            signals = answer.decision.signals if answer.decision else None
+            if signals:  # none only when the question never reached retrieval (an error): nothing to learn
+                rows.append({"id": item["id"], "type": item["type"], "signals": signals, "extra": True})
+        return rows
+    finally:
+        assistant.close()
 
 
 # -- the logistic model --------------------------------------------------------------------------
@@ -181,6 +229,7 @@ def fit(rows: list[dict], l2: float = L2) -> dict:
     x = np.where(np.isnan(x), np.nanmean(x, axis=0), x)  # nothing to measure (None): the mean, as the engine reads it
     y = np.array([0.0 if row["type"] == "unanswerable" else 1.0 for row in rows])
     off_topic = np.array([out_of_scope(row["signals"], OFF_TOPIC) for row in rows])
+    extra = np.array([bool(row.get("extra")) for row in rows])
     held_out = np.where(off_topic, 0.0, out_of_fold(x, y, [row["id"] for row in rows], l2))
     thresholds = {
         "refuse": most_refusals(held_out, y, TARGETS["llm_false_refusal"]),
@@ -206,6 +255,11 @@ def fit(rows: list[dict], l2: float = L2) -> dict:
             "out_of_scope": {"answerable": int((off_topic & (y == 1)).sum()), "unanswerable": int((off_topic & (y == 0)).sum())},
             "out_of_fold": figures(rows, held_out, y, thresholds),
             "in_sample": figures(rows, in_sample, y, thresholds),
+            # the same out-of-fold figures for the gold set's dev items and for the extra questions apart
+            "out_of_fold_apart": {
+                name: {"items": int(chosen.sum()), **_rounded(rates(held_out[chosen], y[chosen], thresholds["extractive"]))}
+                for name, chosen in (("gold_dev", ~extra), ("extra", extra)) if chosen.any()
+            },
         },
     }
 
@@ -218,11 +272,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gold", type=Path, default=GOLD_PATH, help="the gold set (its dev items are used)")
     parser.add_argument("--out", type=Path, default=OUT, help=f"the model file to write (default {OUT})")
     parser.add_argument("--l2", type=float, default=L2, help="L2 penalty on the standardised coefficients")
+    parser.add_argument("--extra", type=Path, default=EXTRA, help=f"more labelled questions to fit on (default {EXTRA})")
+    parser.add_argument("--no-extra", action="store_true", help="fit on the gold set's dev items only")
     args = parser.parse_args(argv)
     try:
+        extra = [] if args.no_extra else load_extra(args.extra)
         items = select(load_gold(args.gold), splits=["dev"])
-        rows = collect(items, load_settings())
-    except FitError as exc:
+        settings = load_settings()
+        rows = collect(items, settings) + (collect_extra(extra, settings) if extra else [])
+    except (FitError, OSError) as exc:
         print(exc, file=sys.stderr)
         return 2
     model = fit(rows, args.l2)
@@ -230,14 +288,18 @@ def main(argv: list[str] | None = None) -> int:
     model["fitted"] = {
         "command": "python -m eval.fit_answerability", "created": utc_now(), "git_commit": git.get("commit"),
         "git_dirty": git.get("dirty"), "gold_set_sha256": file_hash(args.gold), "backend": "extractive",
+        "extra_questions": None if args.no_extra else {"file": str(args.extra.relative_to(REPO)) if args.extra.is_relative_to(REPO)
+                                                       else str(args.extra), "sha256": file_hash(args.extra), "items": len(extra)},
     }
     parse_model(model)  # what the engine will read
     args.out.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
     dev = model["dev"]["out_of_fold"]
-    print(f"Fitted on {len(rows)} dev items; thresholds {model['thresholds']}")
+    print(f"Fitted on {len(rows)} questions ({len(items)} dev items, {len(rows) - len(items)} extra); thresholds {model['thresholds']}")
     print(f"out of fold: extractive refusal {dev['extractive']['refusal']:.3f}, false refusal "
           f"{dev['extractive']['false_refusal']:.3f}; LLM refused before generation {dev['llm_refused_before_generation']}, "
           f"ceiling {dev['llm_refusal_ceiling']:.3f}; Brier {dev['brier']:.4f}")
+    for name, found in model["dev"]["out_of_fold_apart"].items():
+        print(f"  {name}: {found['items']} items, refusal {found['refusal']:.3f}, false refusal {found['false_refusal']:.3f}")
     print(f"Wrote {args.out}")
     return 0
 

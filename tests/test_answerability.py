@@ -15,7 +15,7 @@ import pytest
 
 from assistant import answerability, stages
 from eval import fit_answerability
-from eval.gold import load_gold, select
+from eval.gold import file_hash, load_gold, select
 from index.keyword import query_terms
 from tests.fakes import corpus_assistant, in_band, scripted  # noqa: F401 (fixtures)
 
@@ -144,6 +144,54 @@ def test_the_fit_refuses_test_items():
         fit_answerability.dev_only(select(items, splits=["dev"]) + test)
     with pytest.raises(fit_answerability.FitError, match="test items"):
         fit_answerability.collect(test, settings=None)  # refused before anything is run
+
+
+def _words(question: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9/]+", question.lower()) if w not in _SMALL_WORDS}
+
+
+_SMALL_WORDS = set("a an the of to in on for and or is are was were what which who how when where why does do did will be "
+                   "by with at from that this it its their they there as about any has have had can could should would me "
+                   "my i you your our we us".split())
+
+
+def test_the_extra_questions_are_well_formed_none_is_close_to_a_test_question_and_the_model_was_fitted_on_them():
+    """The fit also learns from questions written without the gold set (eval/answerability_questions.jsonl):
+    each is labelled, none shares half its words with a test question (the fit must never see test), and the
+    committed model names the very file it was fitted with."""
+    extra = fit_answerability.load_extra(fit_answerability.EXTRA)
+    assert len(extra) >= 200 and any(q["answerable"] for q in extra) and not all(q["answerable"] for q in extra)
+    test = [_words(item.question) for item in select(load_gold(), splits=["test"])]
+    for question in extra:
+        asked = _words(question["question"])
+        assert max(len(asked & t) / len(asked | t) for t in test) < 0.5, question["id"]
+    fitted = json.loads(answerability.model_text())["fitted"]["extra_questions"]
+    assert fitted["sha256"] == file_hash(fitted_path := fit_answerability.EXTRA) and fitted["items"] == len(extra), fitted_path
+
+
+def test_a_malformed_extra_question_is_refused_with_its_line(tmp_path):
+    good = {"id": "x-1", "question": "What is the budget?", "history": [], "type": "number", "answerable": True}
+    other = {**good, "id": "x-2"}
+    for bad in ({**other, "type": "unanswerable"}, {**other, "answerable": "yes"}, {**other, "question": " "}, good):
+        path = tmp_path / "extra.jsonl"
+        path.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")  # the last: its id twice
+        with pytest.raises(fit_answerability.FitError, match="line 2"):
+            fit_answerability.load_extra(path)
+    path.write_text(json.dumps(good) + "\n\n", encoding="utf-8")
+    assert fit_answerability.load_extra(path) == [good]
+
+
+def test_the_fit_reports_the_dev_items_and_the_extra_questions_apart():
+    rng = np.random.default_rng(1)
+    rows = []
+    for k in range(120):
+        answerable = k % 3 != 0
+        signals = {name: float(rng.normal(0.7 if answerable else 0.3, 0.15)) for name in answerability.SIGNALS}
+        signals.update(unknown_share=0.0, years_found=1.0, names_found=1.0, personal_advice=0.0, opinion=0.0)
+        rows.append({"id": f"r{k}", "type": "fact" if answerable else "unanswerable", "signals": signals, "extra": k >= 80})
+    apart = fit_answerability.fit(rows)["dev"]["out_of_fold_apart"]
+    assert apart["gold_dev"]["items"] == 80 and apart["extra"]["items"] == 40
+    assert {"refusal", "false_refusal"} <= set(apart["extra"])
 
 
 def test_the_logistic_fit_recovers_known_coefficients():
