@@ -42,7 +42,7 @@ _ASKS_QUANTITY = re.compile(
 )
 # a sum of money: "how much … cost", "what budget": its answer must hold one ("£4.2m", "5 million pounds")
 _ASKS_MONEY = re.compile(
-    r"\b(?:cost|costs|costing|budget|salary|price|fee|fees|spend|spending|spent|pay|paid|funding|worth)\b"
+    r"\b(?:cost|costs|costing|budget|salary|price|fee|fees|spend|spending|spent|pay|paid|funding|worth|allocation)\b"
     r"|\bhow much (?:money|funding|investment)\b|£", re.I,
 )
 # a count or a share asks for a figure even about money: "what percentage of the budget", "how many staff are paid"
@@ -80,7 +80,7 @@ _ASKING_ME = re.compile(r"\b(?:tell|show|remind)\s+me\s+(?=about\b|more\b|what (
 _PERSONAL_CARE = re.compile(
     r"\b(?:should|can|could|do|shall|must|may)\s+(?:i|my \w+)\b|\b(?:how|where|what) (?:do|can|should) i\b"
     r"|\b(?:pain|painkillers?|symptoms?|medication|medicines?|tablets?|prescri\w*|diagnos\w*|assessment|referr\w*"
-    r"|appointment|waiting|apply|go private|a&e|gp)\b|\bis it (?:ok|okay|safe|alright|all right) (?:to|for|if)\b"
+    r"|appointment|waiting|apply|go private|a&e|gp)\b|\bis it (?:ok|okay|safe|alright|all right) (?:for (?:me|him|her|them|my \w+) )?to (?:give|take|have|use|mix|eat|drink|stop|start|skip|miss)\b"
     # the care of someone in the asker's family: "my gran is in a care home, will the falls service come?"
     r"|\bmy (?:mum|mom|mother|dad|father|gran|granny|nan|nana|grandma|grandad|grandpa|grandmother|grandfather"
     r"|son|daughter|child|children|kids?|baby|toddler|teenager|boy|girl|wife|husband|partner|brother|sister|aunt|uncle"
@@ -90,13 +90,14 @@ _PERSONAL_CARE = re.compile(
 _OPINION = re.compile(
     r"\b(?:do you think|in your (?:view|opinion)|your (?:view|opinion)|right (?:call|decision|choice|thing)"
     r"|good (?:job|idea|thing)|bad (?:idea|decision|job)|worth it|is it likely|how likely|going to (?:work|succeed)"
-    r"|will\b.{0,60}\bsucceed|which\b.{0,40}\bis better|better plan)\b",
+    r"|will\b.{0,60}\bsucceed|what are the chances|how (?:confident|sure|likely)|do you (?:believe|reckon|expect)|can (?:we|i|you) be sure|which\b.{0,40}\bis better|better plan)\b",
     re.I,
 )
-# doubt about what will come of something, opening a clause: "will the hubs actually open?", "is it really going to
-# happen?" (not "what actually happened?", "when CCGs would be reconfigured - what actually happened?")
-_DOUBT = re.compile(r"^\s*(?:will|would|is|are|was|were)\b.{0,60}\b(?:actually|really)\b", re.I)
-_CLAUSES = re.compile(r"[?!.;:,–—]|\s-\s|\b(?:and|but|so|or)\b", re.I)
+# doubt about what will come of something: "will the hubs actually open?", "is it really going to happen?", read
+# within each question of a follow-up's rewrite ("…was it? Did it actually work?" doubts nothing), less a
+# question of fact ("what actually happened?", "what is really planned?")
+_DOUBT = re.compile(r"\b(?:will|would|is|are|was|were)\b.{0,60}\b(?:actually|really)\b", re.I)
+_FACT_ASKED = re.compile(r"\b(?:what|when|where|who|how|which)(?:\s+(?:is|are|was|were|did|does|do|has|have))?\s+(?:actually|really)\b", re.I)
 BEYOND = {  # why a question is beyond any document, as the refusal says it
     "personal_advice": "I can't give advice about your own or someone else's care: the documents are the ICB's "
     "plans, not medical advice. For advice, contact your GP practice or NHS 111 (call 111 or go to 111.nhs.uk); "
@@ -120,7 +121,7 @@ def beyond_documents(question: str) -> str:
     asker = _ASKING_ME.sub(" ", question)  # "tell me about the GP estates plans" asks nothing about the asker's care
     if _FIRST_PERSON.search(asker) and _PERSONAL_CARE.search(asker):
         return "personal_advice"
-    if _OPINION.search(question) or any(_DOUBT.match(clause) for clause in _CLAUSES.split(question)):
+    if _OPINION.search(question) or any(_DOUBT.search(_FACT_ASKED.sub(" ", part)) for part in question.split("?")):
         return "opinion"
     return ""
 
@@ -284,11 +285,6 @@ def years(text: str) -> set[str]:
     return found
 
 
-@lru_cache(maxsize=64)
-def _document_years(text: str) -> frozenset[str]:
-    return frozenset(years(text))
-
-
 def _year_held(year: str, held: set[str]) -> bool:
     """A year is held by the text when it names it, or a financial year it begins or ends."""
     if "/" in year:
@@ -319,7 +315,8 @@ _ASKS_AMOUNT = re.compile(
     r"|allocation|spend)\b|\bcost(?:s|ing)?\b[^?]{0,30}\?\s*$", re.I,
 )
 _ASKS_HOW_MUCH = re.compile(r"\bhow (?:much|many)\b|\bwhat (?:percentage|proportion|share|number|fraction)\b", re.I)
-_NOT_AN_AMOUNT = re.compile(r"^\W*(?:who|whom|why|where|which)\b", re.I)
+_NOT_AN_AMOUNT = re.compile(r"^\W*(?:who|whom|why|where|which)\b"
+                            r"|\b(?:spent|spend|used|use|pay|paid|go|goes|going)\s+(?:on|for|towards)\W*$", re.I)  # what it buys
 
 
 def asks_for_an_amount(query: str) -> bool:
@@ -423,10 +420,6 @@ def signals(
     specific = specific_terms(query, catalog, glossary)
     asked_years = years(_DOCUMENT_YEAR.sub(" ", query))  # "the 2030 roadmap" names a document, not a year asked about
     held_years = years(" ".join(f"{p.date[:4]} {p.section} {p.text}" for p in passages) + " ".join(s.text for s in sources))
-    if len(asked_years) > 1:
-        # years set side by side ("apps in 2019, and what did the public say in the 2024 engagement?"): a year is held by
-        # a passage found or by its document, as one side may be answered by a passage that does not repeat it
-        held_years |= {y for doc in {p.doc for p in passages} for y in _document_years(catalog.document_text(doc) or "")}
     # a word no chunk holds is unknown, unless it is a clipped word the glossary reads ("derm")
     asked = [count or bool(glossary and glossary.clipped(term.strip('"')))
              for term, count in catalog.term_counts(query_terms(query)).items()]

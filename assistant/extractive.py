@@ -45,7 +45,7 @@ _BROAD_QUESTION = re.compile(
     r"|what do(?:es)? (?:the )?(?:\w+ )?(?:documents?|papers?|plans?|reports?|strategy|roadmap|it|they) say"
     r"|what(?:'s|’s|s| is| are)\s+(?:\w+\s+)?(?:happening|being done|changing|doing)"
     # as people ask it: "what's going on in Barrow?", "whats the NHS up to in Barrow?", "what's the deal with the BCF?"
-    r"|what(?:'s|’s|s| is| are)\s+(?:[\w-]+\s+){0,4}?(?:going on\b|up to\b(?!\s*(?:£|\d)))|\bthe deal with"
+    rf"|what(?:'s|’s|s| is| are)\s+(?:[\w-]+\s+){{0,4}}?(?:going on\b|up to\b(?!\s*(?:£|\d|the end\b|(?:{'|'.join(MONTH_NAMES)})\b)))|\bthe deal with"
     r"|how (?:does|do|will|is|are) .{0,60}?\b(?:develop(?:s|ing)?|chang(?:e|es|ing)|evolv(?:e|es|ing)|fits?|connects?"
     r"|links?|works?|progress(?:es|ing)?))\b",
     re.I,
@@ -233,15 +233,13 @@ def _unwrapped(text: str) -> list[str]:
     for line in text.split("\n"):
         stripped = line.strip()
         if signed is not None and stripped:
-            if _ROLE_LINE.match(stripped) and len(stripped.split()) <= SIGN_OFF_WORDS:
+            if _ROLE_LINE.match(stripped) and len(stripped.split()) <= SIGN_OFF_WORDS and not stripped.endswith("."):
                 # "Kevin Lavery" + "Chief executive, NHS …": one line, so that the name is quoted with its role
                 lines[signed] = f"{lines[signed].rstrip()}, {stripped}"
                 lines.append("")
                 signed = None
                 continue
             signed = None
-        if _NAME_LINE.match(stripped):
-            signed = len(lines)
         previous = lines[last].strip() if last is not None else ""
         goes_on = (stripped[:1].islower() or _WRAPPED_AFTER.search(previous)  # "… a deficit of" + "£167m per annum"
                    or _cut_name(before, stripped))  # "… an award from the National" + "Association of Primary Care"
@@ -254,7 +252,19 @@ def _unwrapped(text: str) -> list[str]:
         lines.append(line)
         last = len(lines) - 1 if stripped else None
         before = stripped
+        if _NAME_LINE.match(stripped) and _is_a_name(stripped, text):
+            signed = last
     return lines
+
+
+_TITLES = {"professor", "prof", "dr", "mr", "mrs", "ms", "miss", "cllr", "sir", "dame"}
+
+
+def _is_a_name(line: str, text: str) -> bool:
+    """A line of capitalised words is a person's name, not a heading ("Primary Care Networks"),
+    when none of its words but a title is written in lower case elsewhere in the text."""
+    words = [w for w in re.findall(r"[A-Za-z'’-]+", line) if w.lower().rstrip(".") not in _TITLES]
+    return bool(words) and not any(re.search(rf"(?<![\w'’-]){re.escape(w.lower())}(?![\w'’-])", text) for w in words)
 
 
 @dataclass
@@ -362,9 +372,11 @@ def answer(question: str, sources: list[Source], max_chars: int | None = None, u
         return -scores[i], units[i].source.n, units[i].position
 
     top_share = shares[min(range(len(units)), key=order)]  # what the best sentence holds, whatever comes first
-    if shown and _ASKS_FIGURE.search(question):  # the figure asked for, not the sentences around it
+    asked_last = _last_asked(question)
+    person = shown and bool(_ASKS_PERSON.search(asked_last)) and not _ASKS_FIGURE.search(asked_last)
+    if shown and _ASKS_FIGURE.search(asked_last):  # the figure asked for, not the sentences around it
         scores = [score * _for_figure(units[i]) for i, score in enumerate(scores)]
-    elif shown and _ASKS_PERSON.search(_last_asked(question)):  # the person asked for
+    elif person:  # the person asked for
         scores = [score * (1.0 if _PERSON.search(units[i].text) else NO_PERSON) for i, score in enumerate(scores)]
     ranked = sorted(range(len(units)), key=order)
     best = ranked[0]
@@ -387,7 +399,9 @@ def answer(question: str, sources: list[Source], max_chars: int | None = None, u
     # (not one under a heading for another financial year than the one the question asks about)
     asked = _financial_years(question)
     close = [i for i in ranked[1:] if scores[i] >= CLOSE * scores[best] and i not in chosen
-             and not (asked and _financial_years(_period(units[i].source.section)) - asked)]
+             and not (asked and _financial_years(_period(units[i].source.section)) - asked)
+             # asked for a person, one named in another document is no one the question means
+             and not (person and units[i].source.doc != units[best].source.doc and _PERSON.search(units[i].text))]
     chosen += close[: MAX_ITEMS if best_list else (BROAD_SENTENCES if broad else MAX_SENTENCES) - 1]
     # the sentence after the best one in its passage often holds what the best one leads up to ("… the Jean
     # Bishop centre is a great model." + "It cut attendances by 17.6 per cent."): a whole sentence (not a heading

@@ -134,20 +134,21 @@ QUOTED_MAX = 60  # characters a quoted name runs at most: an opening quote not c
 
 
 _CLOSES = {"'": "'’", "‘": "’'", '"': '"”', "“": '”"'}  # the quotes that close each opening one
-_PLURAL_POSSESSIVE = re.compile(r"s['’] +[a-z]")  # "the trusts' plans": no closing quote
 
 
 def _quotations(text: str) -> list[tuple[int, int]]:
     """The short quotations of ``text`` ("the banner 'Your health. Your future. Your say.'"): from
     each opening quote to the first closing one of its kind within QUOTED_MAX characters (a double
-    quote is not closed by a single one, nor a single one by a plural possessive: "the trusts' plans")."""
+    quote is not closed by a single one). A plural possessive ("the trusts' plans") closes a single
+    quote still open: titles that end in a plural ("'Better services' in May") are far commoner
+    than a stray opening quote."""
     found = []
     for opening in _OPENING_QUOTE.finditer(text):
         if found and opening.start() < found[-1][1]:
             continue
         kinds = _CLOSES[opening.group(0)[-1]]
         for closing in _CLOSING_QUOTE.finditer(text, opening.end(), opening.end() + QUOTED_MAX):
-            if closing.group(0) in kinds and not _PLURAL_POSSESSIVE.match(text, closing.start() - 1):
+            if closing.group(0) in kinds:
                 found.append((opening.start(), closing.start()))
                 break
     return found

@@ -161,10 +161,12 @@ def test_the_extra_questions_are_well_formed_none_is_close_to_a_test_question_an
     committed model names the very file it was fitted with."""
     extra = fit_answerability.load_extra(fit_answerability.EXTRA)
     assert len(extra) >= 200 and any(q["answerable"] for q in extra) and not all(q["answerable"] for q in extra)
-    test = [_words(item.question) for item in select(load_gold(), splits=["test"])]
+    # a test item's question and the earlier questions of its conversation, against each extra one's
+    test = [_words(text) for item in select(load_gold(), splits=["test"]) for text in (item.question, *item.history)]
     for question in extra:
-        asked = _words(question["question"])
-        assert max(len(asked & t) / len(asked | t) for t in test) < 0.5, question["id"]
+        for text in (question["question"], *question["history"]):
+            asked = _words(text)
+            assert max(len(asked & t) / len(asked | t) for t in test if asked | t) < 0.5, question["id"]
     fitted = json.loads(answerability.model_text())["fitted"]["extra_questions"]
     assert fitted["sha256"] == file_hash(fitted_path := fit_answerability.EXTRA) and fitted["items"] == len(extra), fitted_path
 
@@ -238,6 +240,8 @@ def test_the_report_bins_predicted_against_observed_answerable_rates():
     ("Is the plan to merge the community services a good idea?", "opinion"),
     ("Will the integrated wellness service actually cut admissions?", "opinion"),
     ("and is the new hospital really going to be built by 2030?", "opinion"),
+    ("What are the chances the new hospital opens on time?", "opinion"),
+    ("Will the new hospital, which is planned for 2030, actually open?", "opinion"),
 ])
 def test_personal_medical_advice_and_opinions_are_refused_with_the_reason(corpus_assistant, question, reason):
     answer = corpus_assistant.ask(question)
@@ -263,6 +267,9 @@ def test_staff_speaking_of_their_partners_and_teams_are_not_taken_for_personal_a
     # "actually" in a question of fact, not doubt (an unseen comparison was refused as an opinion)
     "the 2019 plan said when CCGs would be reconfigured - what actually happened and when?",
     "What is actually planned for cancer in 2026/27?",
+    "What was promised for GP access in 2019? Did it actually work?",  # a follow-up's rewrite: each question alone
+    "Is it ok to share the 2030 roadmap with my team?",  # staff asking about their work, not their care
+    "Is it ok for me to quote the £167m deficit in my briefing?",
 ])
 def test_questions_about_the_plans_are_not_taken_for_advice_or_opinion(question):
     assert answerability.beyond_documents(question) == ""
@@ -363,6 +370,8 @@ def test_a_month_the_documents_name_or_are_dated_in_is_no_reason_to_refuse(corpu
     ("what percentage of the budget goes on hospitals?", False),  # a share of it
     ("whats the ICB's total funding allocation for 26/27?", True),  # as typed
     ("what does the extra NHS money for 2025/26 have to pay for?", False),  # what it buys, not how much
+    ("What is the Better Care Fund budget spent on?", False),
+    ("whats the allocation for primary care?", True),
 ])
 def test_which_questions_ask_for_an_amount_of_money(question, amount):
     assert answerability.asks_for_an_amount(question) == amount
@@ -470,23 +479,14 @@ def test_a_year_that_names_a_document_is_not_a_year_asked_about(corpus_assistant
     assert later.decision.signals["years_found"] == 0.0 and later.status == "unanswerable"
 
 
-def test_years_set_side_by_side_are_held_by_the_documents_found(corpus_assistant):
-    """A comparison of two years may be answered, on one side, by a passage that does not repeat its
-    year: a year its document names counts (an unseen comparison was refused). One year asked alone
-    must still be in a passage found."""
-    asked = "in 2019 they wanted people booking GP appointments on apps; what did the public say about apps in 2024?"
-    answer = corpus_assistant.ask(asked)
-    # the passages found, with no year written in them (their documents still name both)
-    passages = [replace(p, date="", text=re.sub(r"20\d\d", "", p.text), section=re.sub(r"20\d\d", "", p.section))
-                for p in answer.search.passages]
-    sources = [replace(s, text=re.sub(r"20\d\d", "", s.text)) for s in corpus_assistant._number(answer.search)[:5]]
-    catalog, glossary = corpus_assistant.indexer.catalog, corpus_assistant.retriever.glossary()
-    assert {p.doc for p in passages} & {"healthier-lsc-our-next-steps-2019.txt", "lsc-icb-commissioning-intentions-2025-26.txt"}
-    assert answerability.signals(asked, passages, sources, catalog, glossary)["years_found"] == 1.0
-    alone = "what did the public say about booking appointments on apps in 2024?"
-    assert answerability.signals(alone, passages, sources, catalog, glossary)["years_found"] == 0.0
-    later = corpus_assistant.ask("What does the 2030 roadmap plan for frailty in 2026/27 and in 2031/32?")
-    assert later.decision.signals["years_found"] == 0.5 and later.status == "unanswerable"
+def test_each_year_asked_must_be_in_a_passage_found_even_beside_another(corpus_assistant):
+    """Two years asked together are each looked for in the passages found, not in their whole
+    documents, which name many years (a review found "the cancer 62 day performance in 2022 and
+    2024?" answered with March 2026's targets when a document's years counted)."""
+    for asked in ("What was the cancer 62 day performance in 2022 and 2024?",
+                  "What was the population of Blackpool in 2019 and 2035?"):
+        answer = corpus_assistant.ask(asked)
+        assert answer.decision.signals["years_found"] < 1.0 and answer.status == "unanswerable", asked
 
 
 def test_the_fused_signals_read_the_highest_scores_whatever_the_reranker_put_first(corpus_assistant):

@@ -357,8 +357,8 @@ def test_a_question_asking_who_wrote_or_leads_is_answered_by_the_name_signed_wit
     question asking who wrote it quotes that line first (a dev question quoted the foreword's sentences)."""
     foreword = source(1, "Professor Craig Harris\nChief Operating Officer\n\nWe continue to work with our partners.",
                       section="1. Foreword")
-    intentions = source(2, "This document describes our commissioning intentions for 2025/26, developed with patients.",
-                        section="2. Introduction")
+    intentions = replace(source(2, "This document describes our commissioning intentions for 2025/26, developed with patients.",
+                                section="2. Introduction"), doc=foreword.doc)  # the same document
     signed = source(2, "We have to be ambitious.\n\nKevin Lavery\n\nChief executive, NHS Lancashire and South Cumbria "
                        "Integrated Care Board")
     texts = [unit.text for unit in extractive.units_of(foreword) + extractive.units_of(signed)]
@@ -366,11 +366,28 @@ def test_a_question_asking_who_wrote_or_leads_is_answered_by_the_name_signed_wit
     assert "Kevin Lavery, Chief executive, NHS Lancashire and South Cumbria Integrated Care Board" in texts
     # a cover sheet's row is no name, nor a heading a role
     assert "Confidential\tNo" in [u.text for u in extractive.units_of(source(3, "Confidential\tNo\nChair's summary\nIt grew."))]
+    # a heading above a sentence is no name, nor a name joined to the line before it the head of a role
+    heading = "Primary Care Networks\nChief Officer of primary care networks\n\nWe work with primary care."
+    assert "Primary Care Networks" in [u.text for u in extractive.units_of(source(4, heading))]
+    wrapped = extractive.units_of(source(5, "The foreword was written by\nKevin Lavery\nChief Executive"))
+    assert [u.text for u in wrapped] == ["The foreword was written by Kevin Lavery", "Chief Executive"]
     asked = extractive.answer("Who wrote the foreword to the commissioning intentions 2025/26?", [intentions, foreword])
     assert "Professor Craig Harris, Chief Operating Officer [1]" in asked.text, asked.text
+    # a person signing another document is not who the question means
+    elsewhere = extractive.answer("Who wrote the foreword to the commissioning intentions 2025/26?",
+                                  [replace(intentions, doc="other.txt"), foreword])
+    assert "Craig Harris" not in elsewhere.text
     # not a question asking something else of it, nor a follow-up whose own question asks when
     assert "Craig Harris" not in extractive.answer("What are the commissioning intentions for 2025/26?", [intentions, foreword]).text
     dated = source(1, "Professor Craig Harris\nChief Operating Officer\n\nThe foreword was written in March 2025.",
                    section="1. Foreword")
     follow_up = "Who wrote the foreword? When was the foreword written?"
     assert extractive.answer(follow_up, [dated]).text.startswith("The foreword was written in March 2025. [1]")
+
+
+def test_a_follow_up_is_answered_for_what_it_asks_last():
+    """"How many priority wards are there? Who wrote the chief executive's report?" (a follow-up's rewrite) asks for a person."""
+    signed = source(1, "Kevin Lavery\n\nChief executive, NHS Lancashire and South Cumbria ICB\n\nThis report sets out our progress.")
+    wards = replace(source(2, "There are 33 priority wards across Lancashire and South Cumbria, 12 of them new."), doc=signed.doc)
+    asked = extractive.answer("How many priority wards are there? Who wrote the chief executive's report?", [wards, signed])
+    assert asked.text.startswith("Kevin Lavery, Chief executive"), asked.text

@@ -54,10 +54,14 @@ def test_a_full_stop_inside_a_short_quotation_ends_no_sentence_when_asked():
         "The 'stray quote.",
         "Then more.",
     ]
-    # a stray quote is not closed by a plural possessive, nor a double quote by a single one
-    stray = "The 'stray quote. The trusts' plans grew. Then \u201cmore. It's done. Next."
+    # a double quote is not closed by a single one; a title ending in a plural is a quotation
+    stray = "Then \u201cmore. The trusts' plans grew. Next. We launched 'Better services' in May. The 'Start well' offer."
     assert [stray[a:b] for a, b in sentence_spans(stray, quotes=True)] == [
-        "The 'stray quote.", "The trusts' plans grew.", "Then \u201cmore.", "It's done.", "Next."]
+        "Then \u201cmore.", "The trusts' plans grew.", "Next.", "We launched 'Better services' in May.",
+        "The 'Start well' offer."]
+    titled = "The campaign 'Healthy lives. Better services' was launched in May. It ran."
+    assert [titled[a:b] for a, b in sentence_spans(titled, quotes=True)] == [
+        "The campaign 'Healthy lives. Better services' was launched in May.", "It ran."]
     # an answer's sentences, as the support check reads them, alike
     assert answer_sentence_parts("Under the banner 'Your health. Your say.' [1] Events ran. [1]") == [
         "Under the banner 'Your health. Your say.", "[1] Events ran.", "[1]"]
