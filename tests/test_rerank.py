@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from assistant import rerank
+from assistant.query_plan import keyword_text
 from assistant.rerank import Candidate, Reranker
 from assistant.retrieval import Retriever
 from eval import fit_reranker
@@ -107,3 +108,19 @@ def test_the_fit_learns_to_put_the_relevant_passage_first():
     assert model["dev"]["fused_order"]["mrr"] == pytest.approx(0.4167, abs=1e-3)
     assert model["dev"]["out_of_fold"]["mrr"] == 1.0
     assert model["coefficients"][rerank.FEATURES.index("pairs")] > 0
+
+
+def test_the_keyword_searchs_best_passage_is_weighed_by_the_reranker_though_fusion_left_it_lower(corpus_indexer):
+    """Fusion by rank alone can leave the passage that holds the question's words best below the
+    fifth (here the sixth); the reranker weighs it beside the first five and may bring it up."""
+    question = "When is digital pathology due to be implemented?"
+    fused = Retriever(corpus_indexer.catalog, corpus_indexer.vectors, reranker=Reranker((), (), (), (), depth=0))
+    best = corpus_indexer.catalog.keyword_search(keyword_text(fused.glossary().expand(question)), k=1)[0].chunk.id
+    before = [p.id for p in fused.search(question, k=8)]
+    assert best in before[5:]  # fusion put it below the first five
+    by_keyword = Retriever(corpus_indexer.catalog, corpus_indexer.vectors,
+                           reranker=Reranker(("keyword",), (0.0,), (1.0,), (1.0,), depth=5))
+    after = [p.id for p in by_keyword.search(question, k=8)]
+    assert after[0] == best  # the reranker put it first
+    assert len(set(after)) == len(after) == 8  # no passage twice, none lost
+    assert [c for c in after[6:]] == [c for c in before[5:] if c not in after[:6]][:2]  # below: the fused order
