@@ -90,7 +90,7 @@ _PERSONAL_CARE = re.compile(
 _OPINION = re.compile(
     r"\b(?:do you think|in your (?:view|opinion)|your (?:view|opinion)|right (?:call|decision|choice|thing)"
     r"|good (?:job|idea|thing)|bad (?:idea|decision|job)|worth it|is it likely|how likely|going to (?:work|succeed)"
-    r"|will\b.{0,60}\bsucceed|what are the chances|how (?:confident|sure|likely)|do you (?:believe|reckon|expect)|can (?:we|i|you) be sure|which\b.{0,40}\bis better|better plan)\b",
+    r"|will\b.{0,60}\bsucceed|what are the chances|how (?:confident|sure)|do you (?:believe|reckon|expect)|can (?:we|i|you) be sure|which\b.{0,40}\bis better|better plan)\b",
     re.I,
 )
 # doubt about what will come of something: "will the hubs actually open?", "is it really going to happen?", read

@@ -214,7 +214,8 @@ def _cut_name(previous: str, line: str) -> bool:
 
 # a sign-off: a person's name on a line of its own ("Professor Craig Harris", "Kevin Lavery"), then, on the next
 # line with words, their role ("Chief Operating Officer", "Chief executive, NHS Lancashire and South Cumbria ICB")
-_NAME_LINE = re.compile(r"^(?:(?:Professor|Prof|Dr|Mr|Mrs|Ms|Miss|Cllr|Sir|Dame)\.? +)*[A-Z][a-z'’-]+(?: +[A-Z][a-z'’-]+){1,2}$")
+_TITLES = ("Professor", "Prof", "Dr", "Mr", "Mrs", "Ms", "Miss", "Cllr", "Sir", "Dame")
+_NAME_LINE = re.compile(rf"^(?:(?:{'|'.join(_TITLES)})\.? +)*[A-Z][a-z'’-]+(?: +[A-Z][a-z'’-]+){{1,2}}$")
 _ROLE = r"(?:Chief|Director|Officer|Chair|Chairman|Chairwoman|President|Secretary|Head of|Clinical Lead)"
 _ROLE_LINE = re.compile(rf"^(?:(?:Interim|Acting|Deputy|Associate|Joint|Medical|Executive|Finance|Nursing|Operating)\s+)*{_ROLE}\b")
 SIGN_OFF_WORDS = 14  # a role line runs at most this many words
@@ -257,13 +258,11 @@ def _unwrapped(text: str) -> list[str]:
     return lines
 
 
-_TITLES = {"professor", "prof", "dr", "mr", "mrs", "ms", "miss", "cllr", "sir", "dame"}
-
-
 def _is_a_name(line: str, text: str) -> bool:
     """A line of capitalised words is a person's name, not a heading ("Primary Care Networks"),
     when none of its words but a title is written in lower case elsewhere in the text."""
-    words = [w for w in re.findall(r"[A-Za-z'’-]+", line) if w.lower().rstrip(".") not in _TITLES]
+    titles = {title.lower() for title in _TITLES}
+    words = [w for w in re.findall(r"[A-Za-z'’-]+", line) if w.lower().rstrip(".") not in titles]
     return bool(words) and not any(re.search(rf"(?<![\w'’-]){re.escape(w.lower())}(?![\w'’-])", text) for w in words)
 
 
@@ -373,8 +372,9 @@ def answer(question: str, sources: list[Source], max_chars: int | None = None, u
 
     top_share = shares[min(range(len(units)), key=order)]  # what the best sentence holds, whatever comes first
     asked_last = _last_asked(question)
-    person = shown and bool(_ASKS_PERSON.search(asked_last)) and not _ASKS_FIGURE.search(asked_last)
-    if shown and _ASKS_FIGURE.search(asked_last):  # the figure asked for, not the sentences around it
+    figure = shown and bool(_ASKS_FIGURE.search(asked_last))
+    person = shown and not figure and bool(_ASKS_PERSON.search(asked_last))
+    if figure:  # the figure asked for, not the sentences around it
         scores = [score * _for_figure(units[i]) for i, score in enumerate(scores)]
     elif person:  # the person asked for
         scores = [score * (1.0 if _PERSON.search(units[i].text) else NO_PERSON) for i, score in enumerate(scores)]
