@@ -16,6 +16,9 @@ import re
 
 # A word of a question or passage: letters, digits, £ and %, joined by "/" or "." ("2026/27", "£3.5m").
 WORD = re.compile(r"[\w£%]+(?:[/.][\w]+)*")
+# A term of :func:`terms`: also "&" inside a word, so that "A&E" is one term and not two single letters
+# left out ("what about A&E?" asked nothing; dev: that follow-up's key facts 0 -> 1, no other answer changed).
+_TERM = re.compile(r"[\w£%]+(?:[/.&][\w]+)*")
 # A word of a keyword search: also $, and "'" or "-" inside a word ("people's", "co-produce"),
 # which FTS5 then splits as it does in the documents.
 SEARCH_WORD = re.compile(r"[\w£$%]+(?:[/.'’-][\w]+)*")
@@ -79,9 +82,9 @@ def stem(word: str) -> str:
 
 
 def terms(text: str) -> list[str]:
-    """The stemmed words of ``text`` that say what it is about: question words, and single
-    letters other than digits, left out."""
-    words = WORD.findall(text.lower())
+    """The stemmed words of ``text`` that say what it is about ("A&E" one of them): question words,
+    and single letters other than digits, left out."""
+    words = _TERM.findall(text.lower())
     return [stem(w) for w in words if w not in QUESTION_WORDS and (len(w) > 1 or w.isdigit())]
 
 

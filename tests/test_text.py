@@ -28,6 +28,9 @@ def test_the_stem_drops_plural_and_possessive_endings_only():
 def test_terms_leave_out_question_words_and_keep_figures():
     assert terms("What does the ICB plan for urgent care in 2026/27, at £3.5m?") == ["urgent", "care", "2026/27", "£3.5m"]
     assert terms("a 5 b") == ["5"]  # a single digit counts, a single letter does not
+    # letters joined by "&" are one term, not two single letters left out: "what about A&E?" asks something
+    assert terms("what about A&E? and R&D") == ["a&e", "r&d"]
+    assert terms("health & care") == ["health", "care"]
 
 
 def test_title_words_leave_out_words_every_title_holds():
