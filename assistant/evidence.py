@@ -30,6 +30,7 @@ from index.text import CITATION
 
 GAP = "…"
 FLOOR = 0.8  # a passage whose best sentence holds less than this share of what the best one does gives none first
+LIST_ITEMS = 8  # a lead-in brings at most this many of its items first (the rest may come as the budget allows)
 HEADINGS = 2  # the last levels of a heading path a label shows ("6.1. 2030 Roadmap > 6.1.4. Service configuration")
 
 
@@ -98,13 +99,13 @@ def best_sentences(
 
 
 def _kin(units: list[extractive.Unit], i: int, queue: list[int]) -> list[int]:
-    """A lead-in's items (up to the extractive answer's cap), or an item's lead-in, of those still
-    in its passage's queue, in document order."""
+    """A lead-in's items (up to LIST_ITEMS), or an item's lead-in, of those still in its passage's
+    queue, in document order."""
     unit = units[i]
     if unit.lead is None:
         return []
     if unit.leads_in:
-        return sorted((j for j in queue if units[j].lead == unit.lead), key=lambda j: units[j].position)[: extractive.MAX_ITEMS]
+        return sorted((j for j in queue if units[j].lead == unit.lead), key=lambda j: units[j].position)[:LIST_ITEMS]
     return [j for j in queue if units[j].position == unit.lead and units[j].leads_in]
 
 

@@ -239,6 +239,18 @@ def test_a_lead_in_brings_the_short_unmarked_lines_under_it_as_its_items():
     assert [(unit.text, unit.lead) for unit in marked][3:] == [("Planned care", None), ("Hips and knees", 4)]
 
 
+def test_a_list_question_gets_the_whole_list_after_the_sentences_that_lead_to_it():
+    """The 2019 plan's thirteen clinical workstreams, asked for with the sentences around them in other
+    passages: every item is quoted, not the first eight."""
+    around = source(1, "Confirm the highest priorities for the ICS' clinical workstreams. Support the further system "
+                       "development work now being arranged. It will be necessary to review these workstreams.")
+    sources = [around, passage(2, NEXT_STEPS, "The current clinical workstreams are as follows:", "Prevention")]
+    answer = extractive.answer("what clinical workstreams did the ICS have back in 2019?", sources).text
+    for item in ("Cancer", "Regulated Care", "Stroke", "Mental Health", "Urgent Care", "Elective Care", "Primary Care",
+                 "Prevention"):
+        assert f"- {item} [2]" in answer.splitlines(), item
+
+
 def test_a_line_under_an_unmarked_item_keeps_the_list_going():
     places = source(1, "The four places are:\nLancashire\nSplit into three localities – east, north, and central\nSouth Cumbria\n"
                        "The boundary is not aligned with any one local authority\nBlackburn with Darwen\nBlackpool\n"
