@@ -55,7 +55,8 @@ MAX_SENTENCES = 3  # sentences quoted beside those for each part of the question
 # 8 items and 12 lines the answer stopped at the eighth (dev key facts 0.730 -> 0.731, one list item 0.75 ->
 # 1.0, no answer worse; test, run to report, 0.675 -> 0.686)
 MAX_ITEMS = 16  # items of one list quoted
-MAX_UNITS = 20  # lines of an answer at most
+LIST_SENTENCES = 8  # for a list question, sentences close to the best one quoted besides its list
+MAX_UNITS = 20  # units (sentences, bullets) quoted at most
 MAX_CHARS = 1500  # characters quoted at most (beyond the first unit)
 BROAD_SENTENCES = 5  # ... for a question about a topic as a whole
 BROAD_CHARS = 2500
@@ -405,7 +406,7 @@ def answer(question: str, sources: list[Source], max_chars: int | None = None, u
              and not (asked and _financial_years(_period(units[i].source.section)) - asked)
              # asked for a person, one named in another document is no one the question means
              and not (person and units[i].source.doc != units[best].source.doc and _PERSON.search(units[i].text))]
-    chosen += close[: MAX_ITEMS if best_list else (BROAD_SENTENCES if broad else MAX_SENTENCES) - 1]
+    chosen += close[: LIST_SENTENCES if best_list else (BROAD_SENTENCES if broad else MAX_SENTENCES) - 1]
     # the sentence after the best one in its passage often holds what the best one leads up to ("… the Jean
     # Bishop centre is a great model." + "It cut attendances by 17.6 per cent."): a whole sentence (not a heading
     # such as "Workforce", nor a lead-in ending in ":"), not a list item; kept before the close sentences, after

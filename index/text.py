@@ -16,9 +16,10 @@ import re
 
 # A word of a question or passage: letters, digits, £ and %, joined by "/" or "." ("2026/27", "£3.5m").
 WORD = re.compile(r"[\w£%]+(?:[/.][\w]+)*")
-# A term of :func:`terms`: also "&" inside a word, so that "A&E" is one term and not two single letters
-# left out ("what about A&E?" asked nothing; dev: that follow-up's key facts 0 -> 1, no other answer changed).
-_TERM = re.compile(r"[\w£%]+(?:[/.&][\w]+)*")
+# A word of :func:`terms`: also a short form of letters joined by "&" ("A&E", "R&D", "L&SC"), one term and not
+# single letters left out ("what about A&E?" asked nothing; dev: that follow-up's key facts 0 -> 1, no other
+# answer changed); longer words so joined stay apart ("Health&Wellbeing" reads as "health", "wellbeing").
+TERM_WORD = re.compile(r"(?<![\w&])[^\W\d_]{1,3}&[^\W\d_]{1,3}(?![\w&])|[\w£%]+(?:[/.][\w]+)*")
 # A word of a keyword search: also $, and "'" or "-" inside a word ("people's", "co-produce"),
 # which FTS5 then splits as it does in the documents.
 SEARCH_WORD = re.compile(r"[\w£$%]+(?:[/.'’-][\w]+)*")
@@ -41,7 +42,7 @@ STOPWORDS = frozenset(
 # of the words an extractive answer and a heading must match. A keyword search keeps them (BM25
 # gives a word in most chunks little weight by itself).
 QUESTION_WORDS = STOPWORDS | {
-    "icb", "lsc", "lancashire", "south", "cumbria", "nhs", "document", "documents", "plan", "plans",
+    "icb", "lsc", "l&sc", "lancashire", "south", "cumbria", "nhs", "document", "documents", "plan", "plans",
     "say", "says", "mention", "mentioned", "according", "ask", "know", "happen", "happening",
 }
 
@@ -84,8 +85,8 @@ def stem(word: str) -> str:
 def terms(text: str) -> list[str]:
     """The stemmed words of ``text`` that say what it is about ("A&E" one of them): question words,
     and single letters other than digits, left out."""
-    words = _TERM.findall(text.lower())
-    return [stem(w) for w in words if w not in QUESTION_WORDS and (len(w) > 1 or w.isdigit())]
+    words = TERM_WORD.findall(text.lower())
+    return [w if "&" in w else stem(w) for w in words if w not in QUESTION_WORDS and (len(w) > 1 or w.isdigit())]
 
 
 def title_words(text: str) -> list[str]:

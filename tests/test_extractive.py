@@ -241,7 +241,7 @@ def test_a_lead_in_brings_the_short_unmarked_lines_under_it_as_its_items():
 
 def test_a_list_question_gets_the_whole_list_after_the_sentences_that_lead_to_it():
     """The 2019 plan's thirteen clinical workstreams, asked for with the sentences around them in other
-    passages: every item is quoted, not the first eight."""
+    passages: the items after the eighth are quoted too, to the last."""
     around = source(1, "Confirm the highest priorities for the ICS' clinical workstreams. Support the further system "
                        "development work now being arranged. It will be necessary to review these workstreams.")
     sources = [around, passage(2, NEXT_STEPS, "The current clinical workstreams are as follows:", "Prevention")]

@@ -31,6 +31,8 @@ def test_terms_leave_out_question_words_and_keep_figures():
     # letters joined by "&" are one term, not two single letters left out: "what about A&E?" asks something
     assert terms("what about A&E? and R&D") == ["a&e", "r&d"]
     assert terms("health & care") == ["health", "care"]
+    assert terms("the Health&Wellbeing Board") == ["health", "wellbeing", "board"]  # words, not a short form
+    assert terms("L&SC and LSC plans") == []  # the area's name, as "LSC", says nothing the question asks
 
 
 def test_title_words_leave_out_words_every_title_holds():
