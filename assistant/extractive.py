@@ -52,8 +52,8 @@ _BROAD_QUESTION = re.compile(
 )
 MAX_SENTENCES = 3  # sentences quoted beside those for each part of the question
 # a list question gets its whole list: "what clinical workstreams did the ICS have in 2019?" has 13, and at
-# 8 items and 12 lines the answer stopped at the eighth (dev key facts 0.730 -> 0.731, one list item 0.75 ->
-# 1.0, no answer worse; test, run to report, 0.675 -> 0.686)
+# 8 items and 12 units the answer stopped at the eighth (dev key facts 0.730 -> 0.731, one list item 0.75 ->
+# 1.0, no answer worse; test, run to report, 0.675 -> 0.678)
 MAX_ITEMS = 16  # items of one list quoted
 LIST_SENTENCES = 8  # for a list question, sentences close to the best one quoted besides its list
 MAX_UNITS = 20  # units (sentences, bullets) quoted at most
@@ -219,6 +219,7 @@ def _cut_name(previous: str, line: str) -> bool:
 # a sign-off: a person's name on a line of its own ("Professor Craig Harris", "Kevin Lavery"), then, on the next
 # line with words, their role ("Chief Operating Officer", "Chief executive, NHS Lancashire and South Cumbria ICB")
 _TITLES = ("Professor", "Prof", "Dr", "Mr", "Mrs", "Ms", "Miss", "Cllr", "Sir", "Dame")
+_TITLE_WORDS = frozenset(title.lower() for title in _TITLES)
 _NAME_LINE = re.compile(rf"^(?:(?:{'|'.join(_TITLES)})\.? +)*[A-Z][a-z'’-]+(?: +[A-Z][a-z'’-]+){{1,2}}$")
 _ROLE = r"(?:Chief|Director|Officer|Chair|Chairman|Chairwoman|President|Secretary|Head of|Clinical Lead)"
 _ROLE_LINE = re.compile(rf"^(?:(?:Interim|Acting|Deputy|Associate|Joint|Medical|Executive|Finance|Nursing|Operating)\s+)*{_ROLE}\b")
@@ -265,8 +266,7 @@ def _unwrapped(text: str) -> list[str]:
 def _is_a_name(line: str, text: str) -> bool:
     """A line of capitalised words is a person's name, not a heading ("Primary Care Networks"),
     when none of its words but a title is written in lower case elsewhere in the text."""
-    titles = {title.lower() for title in _TITLES}
-    words = [w for w in re.findall(r"[A-Za-z'’-]+", line) if w.lower().rstrip(".") not in titles]
+    words = [w for w in re.findall(r"[A-Za-z'’-]+", line) if w.lower().rstrip(".") not in _TITLE_WORDS]
     return bool(words) and not any(re.search(rf"(?<![\w'’-]){re.escape(w.lower())}(?![\w'’-])", text) for w in words)
 
 

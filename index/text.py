@@ -19,7 +19,7 @@ WORD = re.compile(r"[\w£%]+(?:[/.][\w]+)*")
 # A word of :func:`terms`: also a short form of letters joined by "&" ("A&E", "R&D", "L&SC"), one term and not
 # single letters left out ("what about A&E?" asked nothing; dev: that follow-up's key facts 0 -> 1, no other
 # answer changed); longer words so joined stay apart ("Health&Wellbeing" reads as "health", "wellbeing").
-TERM_WORD = re.compile(r"(?<![\w&])[^\W\d_]{1,3}&[^\W\d_]{1,3}(?![\w&])|[\w£%]+(?:[/.][\w]+)*")
+TERM_WORD = re.compile(rf"(?<![\w&])[^\W\d_]{{1,3}}&[^\W\d_]{{1,3}}(?![\w&])|{WORD.pattern}")
 # A word of a keyword search: also $, and "'" or "-" inside a word ("people's", "co-produce"),
 # which FTS5 then splits as it does in the documents.
 SEARCH_WORD = re.compile(r"[\w£$%]+(?:[/.'’-][\w]+)*")
