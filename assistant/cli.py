@@ -246,7 +246,7 @@ def ask_command(
     since: Annotated[Optional[str], typer.Option("--since", help="Only documents dated from this year or date on.")] = None,
     until: Annotated[Optional[str], typer.Option("--until", help="Only documents dated up to this year or date.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: status, answer, citations, contexts, timings.")] = False,
-    batch: Annotated[Optional[Path], typer.Option("--batch", help="A JSONL file of {id, question, history?} to answer.")] = None,
+    batch: Annotated[Optional[Path], typer.Option("--batch", help="A JSONL file of {id, question, history?} to answer (history: the earlier questions, or chat messages {role, content}).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="With --batch: where to write the answers (JSONL).")] = None,
 ) -> None:
     """Answer a question from the documents, citing numbered sources."""
@@ -319,9 +319,15 @@ def _ask_batch(settings, backend, batch: Path, out: Path | None, filters, audien
         items = [json.loads(line) for line in lines]
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise UserError(f"Could not read {batch}: {exc}") from exc
-    for number, item in enumerate(items, start=1):
+    from assistant.stages import HistoryError, earlier_questions
+
+    for number, item in enumerate(items, start=1):  # every line read before any is answered
         if not isinstance(item, dict) or not isinstance(item.get("question"), str):
             raise UserError(f"{batch}, line {number}: each line must be a JSON object with a 'question' string.")
+        try:
+            earlier_questions(item.get("history"))
+        except HistoryError as exc:
+            raise UserError(f"{batch}, line {number}: {exc}") from exc
     assistant = _open_assistant(settings, backend)
     counts: dict[str, int] = {}
     try:

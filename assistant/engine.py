@@ -56,7 +56,7 @@ class Assistant:
     def ask(
         self,
         question: str,
-        history: list[str] | None = None,
+        history: Sequence | None = None,  # the earlier questions, or chat messages (stages.earlier_questions)
         audience: str = "staff",
         filters: Filters | None = None,
         backend: str | None = None,
@@ -71,7 +71,7 @@ class Assistant:
     def stream(
         self,
         question: str,
-        history: list[str] | None = None,
+        history: Sequence | None = None,  # the earlier questions, or chat messages (stages.earlier_questions)
         audience: str = "staff",
         filters: Filters | None = None,
         backend: str | None = None,
@@ -163,9 +163,10 @@ class Assistant:
         )
 
     def retrieve(
-        self, question: str, history: Sequence[str] | None = None, k: int | None = None, filters: Filters | None = None
+        self, question: str, history: Sequence | None = None, k: int | None = None, filters: Filters | None = None
     ) -> Search:
         """The search an answer would make (a follow-up rewritten by rule: no model is asked), alone."""
+        stages.earlier_questions(history)  # one that cannot be read raises HistoryError, saying why
         prepared = stages.prepare(question, history)
         return stages.retrieve(self.retriever, prepared, stages.rewrite(prepared), k or self.settings.search_top_k, filters)
 

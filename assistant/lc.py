@@ -74,9 +74,9 @@ class AnswerRunnable(Runnable[dict, dict]):
 
     def _events(self, request: dict) -> Iterator[dict]:
         if not isinstance(request, dict) or not isinstance(request.get("question"), str):
-            raise TypeError('The input is a dict with a "question" string (and "history", a list of earlier questions).')
+            raise TypeError('The input is a dict with a "question" string (and "history", a list of earlier questions or chat messages).')
         events = self._stream(
-            request["question"], history=list(request.get("history") or []),
+            request["question"], history=request.get("history"),
             audience=request.get("audience", "staff"), filters=request.get("filters"),
         )
         for event in events:

@@ -57,7 +57,7 @@ LABELS_ONLY = (
 @dataclass(frozen=True)
 class Prepared:
     question: str  # control characters dropped, whitespace squeezed
-    history: tuple[str, ...]  # the conversation's earlier questions, cleaned, empty ones dropped
+    history: tuple[str, ...]  # the conversation's earlier questions, cleaned, empty ones dropped (earlier_questions)
     problem: str = ""  # why it cannot be answered (shown to the user); "" when it can
 
 
@@ -80,10 +80,67 @@ def question_problem(question: str) -> str:
     return ""
 
 
-def prepare(question: str, history: Sequence[str] | None, indexed: bool = True) -> Prepared:
-    cleaned = clean_question(question)
-    turns = tuple(turn for turn in (clean_question(turn) for turn in history or []) if turn)
-    return Prepared(cleaned, turns, question_problem(cleaned) or ("" if indexed else NOTHING_INDEXED))
+class HistoryError(ValueError):
+    """A conversation history that cannot be read; the message says which turn and why."""
+
+
+HISTORY_FORM = ('each earlier turn is a question (text) or a chat message such as {"role": "user", "content": "..."}')
+_ASKED = frozenset({"user", "human"})  # the roles whose turns are the conversation's questions
+_ANSWERED = frozenset({"assistant", "ai", "system", "tool", "function", "developer"})  # replies and instructions
+
+
+def _message_text(content) -> str | None:
+    """A chat message's text: a string, or the text parts of a list of parts ({"type": "text",
+    "text": ...}, as OpenAI writes them); None when it is neither."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        pieces = [part if isinstance(part, str) else part.get("text") if isinstance(part, dict) else None
+                  for part in content]
+        if all(isinstance(piece, str) for piece in pieces):
+            return " ".join(pieces)
+    return None
+
+
+def earlier_questions(history) -> tuple[str, ...]:
+    """The conversation's earlier questions, cleaned, empty ones dropped. ``history``: a list whose
+    turns are questions (text) or chat messages -- ``{"role": "user", "content": "..."}`` as
+    OpenAI, Gradio and most chat exports write them, or LangChain's ``HumanMessage`` -- of which
+    the user's are the questions (the assistant's replies are not asked again); one string is one
+    question. Raises HistoryError, naming the turn, for anything else."""
+    if history is None:
+        return ()
+    if isinstance(history, str):
+        history = [history]
+    if not isinstance(history, (list, tuple)):
+        raise HistoryError(f"The conversation history must be a list; {HISTORY_FORM}. It was {type(history).__name__}.")
+    questions = []
+    for number, turn in enumerate(history, start=1):
+        if isinstance(turn, str):
+            text = turn
+        else:
+            role = turn.get("role") if isinstance(turn, dict) else getattr(turn, "type", None)
+            content = turn.get("content") if isinstance(turn, dict) else getattr(turn, "content", None)
+            text = _message_text(content)
+            if not isinstance(role, str) or role.lower() not in _ASKED | _ANSWERED or text is None:
+                raise HistoryError(f"Turn {number} of the conversation history cannot be read: {HISTORY_FORM}.")
+            if role.lower() in _ANSWERED:
+                continue
+        cleaned = clean_question(text)
+        if cleaned:
+            questions.append(cleaned)
+    return tuple(questions)
+
+
+def prepare(question: str, history: Sequence | None, indexed: bool = True) -> Prepared:
+    """The question and its conversation's earlier questions cleaned, and why it cannot be answered
+    (an empty, wordless or too long question, a history that cannot be read, nothing indexed)."""
+    cleaned = clean_question(question) if isinstance(question, str) else ""
+    try:
+        turns, unreadable = earlier_questions(history), ""
+    except HistoryError as exc:
+        turns, unreadable = (), str(exc)
+    return Prepared(cleaned, turns, question_problem(cleaned) or unreadable or ("" if indexed else NOTHING_INDEXED))
 
 
 # -- 2. rewrite ---------------------------------------------------------------------------------

@@ -310,3 +310,21 @@ def test_ask_lists_the_sentences_to_check_with_their_reasons(monkeypatch):
     text = shown.getvalue()
     assert "⚠ 1 sentence to check against the sources" in text
     assert "⚠ not supported: “It costs £9bn [1].” – £9bn is not in [1]." in text and "Beds close in 2026 [1]. It" in text
+
+
+def test_ask_batch_reads_every_line_before_answering_and_names_a_bad_history(tmp_path):
+    import json
+
+    batch, out = tmp_path / "questions.jsonl", tmp_path / "answers.jsonl"
+    lines = [{"id": "a", "question": "What is the deficit?", "history": []},
+             {"id": "b", "question": "And the year after?", "history": [{"role": "user", "content": "Cancer plans?"},
+                                                                       {"role": "assistant", "content": "…"}]},
+             {"id": "c", "question": "And after that?", "history": [{"role": "user"}]}]
+    batch.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = run_cli_here("ask", "--backend", "extractive", "--batch", str(batch), "--out", str(out),
+                          home=tmp_path / "home", env={"COLUMNS": "300"})
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    said = " ".join(result.stderr.split())
+    assert f"{batch}, line 3: Turn 1 of the conversation history cannot be read" in said
+    assert "Traceback" not in said and "Unexpected error" not in said
+    assert not out.exists()  # nothing answered, nothing half written

@@ -67,3 +67,15 @@ def test_the_package_gives_the_assistant_as_the_readme_shows():
     from assistant.engine import Assistant
 
     assert assistant.Assistant is Assistant
+
+
+def test_runnable_takes_the_history_as_langchain_messages(corpus_assistant):
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    asked = "What are the cancer plans in the LSC2030 roadmap for 2026/27?"
+    runnable = corpus_assistant.as_runnable()
+    by_text = runnable.invoke({"question": "And the year after?", "history": [asked]})
+    by_messages = runnable.invoke({"question": "And the year after?",
+                                   "history": [HumanMessage(asked), AIMessage("Faster diagnosis [1].")]})
+    assert by_messages["answer"] == by_text["answer"] and by_messages["rewritten_question"] == by_text["rewritten_question"]
+    assert "2027/28" in by_text["rewritten_question"]

@@ -158,3 +158,51 @@ def test_a_citation_opens_its_whole_passage_not_the_models_excerpt(corpus_assist
     whole = {(s.doc, s.start): s for s in corpus_assistant._number(answer.search)}[(cited.doc, cited.start)]
     read = next(s for s in answer.contexts if s.n == cited.n)  # what the model was given under that number
     assert cited.text == whole.text and len(read.text) <= len(whole.text)
+
+
+# -- the conversation history: earlier questions, or chat messages --------------------------------
+
+
+FOLLOW_UP = ("What are the cancer plans in the LSC2030 roadmap for 2026/27?", "And the year after?")
+
+
+def test_a_history_of_chat_messages_asks_what_its_user_asked():
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    from assistant.stages import earlier_questions
+
+    asked, reply = FOLLOW_UP[0], "Reduce waiting times [1]."
+    as_text = earlier_questions([asked])
+    assert as_text == (asked,)
+    assert earlier_questions([{"role": "user", "content": asked}, {"role": "assistant", "content": reply}]) == as_text
+    assert earlier_questions([HumanMessage(asked), AIMessage(reply)]) == as_text
+    assert earlier_questions([{"role": "user", "content": [{"type": "text", "text": asked}]}]) == as_text
+    assert earlier_questions(asked) == as_text  # one question, not its letters
+    assert earlier_questions(None) == earlier_questions([]) == earlier_questions([" ", {"role": "user", "content": ""}]) == ()
+
+
+@pytest.mark.parametrize("history, turn", [
+    ([FOLLOW_UP[0], {"role": "user"}], "Turn 2"),  # no content
+    ([{"speaker": "user", "text": FOLLOW_UP[0]}], "Turn 1"),  # no role
+    ([{"role": "narrator", "content": FOLLOW_UP[0]}], "Turn 1"),
+    ([FOLLOW_UP[0], 2026], "Turn 2"),
+    ({"role": "user", "content": FOLLOW_UP[0]}, "must be a list"),  # a message, not a list of them
+])
+def test_a_history_that_cannot_be_read_says_which_turn_and_is_not_answered(corpus_assistant, history, turn):
+    from assistant.stages import HistoryError, earlier_questions
+
+    with pytest.raises(HistoryError, match=turn):
+        earlier_questions(history)
+    answer = corpus_assistant.ask(FOLLOW_UP[1], history=history)
+    assert answer.status == "error" and turn in answer.answer and "chat message" in answer.answer
+    assert answer.search is None  # nothing was searched with a history half read
+    with pytest.raises(HistoryError, match=turn):
+        corpus_assistant.retrieve(FOLLOW_UP[1], history=history)
+
+
+def test_a_follow_up_reads_the_same_from_messages_as_from_questions(corpus_assistant):
+    by_text = corpus_assistant.ask(FOLLOW_UP[1], history=[FOLLOW_UP[0]])
+    by_messages = corpus_assistant.ask(FOLLOW_UP[1], history=[
+        {"role": "user", "content": FOLLOW_UP[0]}, {"role": "assistant", "content": "Faster diagnosis [1]."}])
+    assert by_text.status == "answered" and "2027/28" in by_text.rewritten_question
+    assert by_messages.answer == by_text.answer and by_messages.rewritten_question == by_text.rewritten_question
