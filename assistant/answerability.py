@@ -93,10 +93,16 @@ _OPINION = re.compile(
     r"|will\b.{0,60}\bsucceed|what are the chances|how (?:confident|sure)|do you (?:believe|reckon|expect)|can (?:we|i|you) be sure|which\b.{0,40}\bis better|better plan)\b",
     re.I,
 )
-# doubt about what will come of something: "will the hubs actually open?", "is it really going to happen?", read
-# within each question of a follow-up's rewrite ("…was it? Did it actually work?" doubts nothing), less a
-# question of fact ("what actually happened?", "what is really planned?")
-_DOUBT = re.compile(r"\b(?:will|would|is|are|was|were)\b.{0,60}\b(?:actually|really)\b", re.I)
+# doubt about what will come of something: "will the hubs actually open?", "is it really going to happen?",
+# "when will it actually open?", read within each question of a follow-up's rewrite ("…was it? Did it actually
+# work?" doubts nothing), less a question of fact ("what actually happened?", "what is really planned?"). Only
+# "will" or "would" doubts wherever it stands; "is", "was"... doubt as a yes/no question opening its clause, not
+# after a question word ("when was the ICB actually set up?", "what are they actually doing about it?": three
+# answerable questions of a held-out set refused so; no dev, test or extra question's reading changed)
+_DOUBT = re.compile(
+    r"(?:(?:^|[,;:]\s*|\b(?:and|but|so|or|then)\s+)(?:is|are|was|were)|\b(?:will|would))\b.{0,60}\b(?:actually|really)\b",
+    re.I,
+)
 _FACT_ASKED = re.compile(r"\b(?:what|when|where|who|how|which)(?:\s+(?:is|are|was|were|did|does|do|has|have))?\s+(?:actually|really)\b", re.I)
 BEYOND = {  # why a question is beyond any document, as the refusal says it
     "personal_advice": "I can't give advice about your own or someone else's care: the documents are the ICB's "
@@ -121,7 +127,7 @@ def beyond_documents(question: str) -> str:
     asker = _ASKING_ME.sub(" ", question)  # "tell me about the GP estates plans" asks nothing about the asker's care
     if _FIRST_PERSON.search(asker) and _PERSONAL_CARE.search(asker):
         return "personal_advice"
-    if _OPINION.search(question) or any(_DOUBT.search(_FACT_ASKED.sub(" ", part)) for part in question.split("?")):
+    if _OPINION.search(question) or any(_DOUBT.search(_FACT_ASKED.sub(" ", part).strip()) for part in question.split("?")):
         return "opinion"
     return ""
 

@@ -242,6 +242,8 @@ def test_the_report_bins_predicted_against_observed_answerable_rates():
     ("and is the new hospital really going to be built by 2030?", "opinion"),
     ("What are the chances the new hospital opens on time?", "opinion"),
     ("Will the new hospital, which is planned for 2030, actually open?", "opinion"),
+    ("When will the new hospital actually open?", "opinion"),  # "will": doubt wherever it stands
+    ("So is the new hospital really going ahead?", "opinion"),
 ])
 def test_personal_medical_advice_and_opinions_are_refused_with_the_reason(corpus_assistant, question, reason):
     answer = corpus_assistant.ask(question)
@@ -268,6 +270,10 @@ def test_staff_speaking_of_their_partners_and_teams_are_not_taken_for_personal_a
     "the 2019 plan said when CCGs would be reconfigured - what actually happened and when?",
     "What is actually planned for cancer in 2026/27?",
     "What was promised for GP access in 2019? Did it actually work?",  # a follow-up's rewrite: each question alone
+    # "is", "was"... after a question word asks a fact (three unseen answerable questions were refused as opinions)
+    "When was the ICB really established, and which bodies did it replace?",
+    "why is the system so far in deficit and what are they actually doing to fix it?",
+    "how many priority wards are there and what's actually happened in them so far?",
     "Is it ok to share the 2030 roadmap with my team?",  # staff asking about their work, not their care
     "Is it ok for me to quote the £167m deficit in my briefing?",
 ])
