@@ -304,6 +304,19 @@ def test_the_sentence_after_the_best_one_comes_with_it():
         "Family hubs are in Darwen and Livesey. [1] They opened in a refurbished library last spring. [1]")
 
 
+def test_the_sentence_after_a_close_one_comes_with_it_too():
+    # the best sentence in one passage, a close one in another whose next sentence names who does it
+    sources = [source(1, "Community group work on the streets of Barrow is led by local teams."),
+               source(2, "Car parking was resurfaced. The Healthier Streets project in Barrow has targeted four streets. "
+                         "Its partner is Love Barrow Families. Staff turnover fell.")]
+    question = "Which community group works on the Healthier Streets project in Barrow?"
+    answer = extractive.answer(question, sources)
+    assert "Healthier Streets project" in answer.text and "Love Barrow Families" in answer.text
+    assert answer.text.index("four streets") < answer.text.index("Love Barrow Families")  # next to the one it follows
+    assert "Staff turnover" not in answer.text and "Car parking" not in answer.text
+    assert "Love Barrow" not in extractive.answer(question, sources, shown=False).text  # as the model was fitted
+
+
 def test_a_question_about_a_topic_as_a_whole_quotes_each_passage_that_bears_on_it():
     sources = [
         source(1, "The Better Care Fund pools NHS and council budgets."),
