@@ -317,6 +317,18 @@ def test_the_sentence_after_a_close_one_comes_with_it_too():
     assert "Love Barrow" not in extractive.answer(question, sources, shown=False).text  # as the model was fitted
 
 
+def test_a_sentence_pointing_back_brings_the_one_it_points_to():
+    text = ("Car parking was resurfaced. Morecambe Bay's trust moved from a rating of four, up to three. "
+            "This takes the trust out of the Recovery Support Programme.")
+    question = "Which trust came out of the Recovery Support Programme?"
+    answer = extractive.answer(question, [source(1, text)])
+    assert answer.text == ("Morecambe Bay's trust moved from a rating of four, up to three. [1] "
+                           "This takes the trust out of the Recovery Support Programme. [1]")
+    assert "Morecambe" not in extractive.answer(question, [source(1, text)], shown=False).text  # as the model was fitted
+    plain = "Car parking was resurfaced. The trust left the Recovery Support Programme in May."
+    assert extractive.answer(question, [source(1, plain)]).text == "The trust left the Recovery Support Programme in May. [1]"
+
+
 def test_a_question_about_a_topic_as_a_whole_quotes_each_passage_that_bears_on_it():
     sources = [
         source(1, "The Better Care Fund pools NHS and council budgets."),
