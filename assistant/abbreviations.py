@@ -2,7 +2,8 @@
 
 Staff write "UEC", "LTC" or "CYP"; the public write the words; the documents use either.
 Retrieval adds the other form to the question, and the whole word of a clipped one ("derm",
-"gynae", "rehab") that no document uses. The list below holds common NHS terms; the
+"gynae", "rehab") that no document uses. A misspelt word ("comissioning") is read as the
+documents' word it was meant as (:meth:`Glossary.respell`). The list below holds common NHS terms; the
 documents' own definitions ("same-day emergency care (SDEC)") are added when the index is read.
 """
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
+from collections.abc import Iterable
 
 COMMON = {
     "A&E": "accident and emergency",
@@ -75,9 +78,22 @@ CLIPPED_MIN = 4  # letters of a clipped word ("derm", "gynae", "rehab"): shorter
 CLIPPED_MAX_FORMS = 3  # a clipped word that starts more of the documents' words than this is not read as any
 
 
-def vocabulary(text: str) -> set[str]:
-    """The lowercase words of a text, as a clipped word is looked up in them."""
-    return set(re.findall(r"[a-z]{%d,}" % CLIPPED_MIN, text.lower()))
+RESPELL_MIN = 6  # letters of a word read as a misspelling: a shorter one is one letter from too many others
+
+
+def vocabulary(text: str) -> Counter[str]:
+    """The lowercase words of a text, each with how often it is used, as a clipped or misspelt
+    word is looked up in them."""
+    return Counter(re.findall(r"[a-z]{%d,}" % CLIPPED_MIN, text.lower()))
+
+
+def one_letter_away(word: str) -> set[str]:
+    """The strings one typing slip from ``word``: a letter left out, added or changed, or two side
+    by side swapped."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return ({a + b[1:] for a, b in splits if b} | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+            | {a + c + b[1:] for a, b in splits if b for c in letters} | {a + c + b for a, b in splits for c in letters})
 
 
 FIRST_SHORT_YEAR, LAST_SHORT_YEAR = 15, 39  # "15/16" to "39/40": plans' years, not "12/13 beds"
@@ -119,8 +135,11 @@ def _short_years(text: str):
 
 
 class Glossary:
-    def __init__(self, extra: dict[str, str] | None = None, words: set[str] | None = None):
-        self.words = sorted(words or ())  # the documents' words: a clipped word is read as those it starts
+    def __init__(self, extra: dict[str, str] | None = None, words: Iterable[str] | None = None,
+                 english: frozenset[str] = frozenset()):
+        self.counts = words if isinstance(words, Counter) else Counter(words or ())  # the documents' words, by use
+        self.words = sorted(self.counts)  # a clipped word is read as those it starts
+        self.english = english  # everyday English words: none is taken for a misspelling (none taken without them)
         self.terms = dict(COMMON)
         for abbreviation, meaning in (extra or {}).items():
             self.terms.setdefault(abbreviation, meaning)
@@ -150,6 +169,27 @@ class Glossary:
                 break
             forms.append(other)
         return forms if len(forms) <= CLIPPED_MAX_FORMS else []
+
+    def respelled(self, word: str) -> str:
+        """The documents' word a misspelt one was meant as ("comissioning": "commissioning",
+        "attendences": "attendances"), or "": for a lower-case word of RESPELL_MIN letters or more
+        that no document uses and that is no everyday English word (so "addiction" is never read as
+        "addition"), the documents' word one slip away (:func:`one_letter_away`), the most used of
+        them when one is. Not the same word with a letter more or less at its end ("milestones":
+        "milestone", "reconfigured": "reconfigure"), nor a capitalised word: a name no document uses
+        must stay unknown."""
+        if (len(word) < RESPELL_MIN or not word.isascii() or not word.isalpha() or not word.islower()
+                or not self.english or word in self.counts or word in self.english):
+            return ""
+        near = sorted(((self.counts[other], other) for other in one_letter_away(word) if other in self.counts), reverse=True)
+        if not near or (len(near) > 1 and near[0][0] == near[1][0]):
+            return ""
+        meant = near[0][1]
+        return "" if meant.startswith(word) or word.startswith(meant) else meant
+
+    def respell(self, text: str) -> str:
+        """``text`` with each misspelt word (:meth:`respelled`) written as it was meant."""
+        return re.sub(r"[A-Za-z]+", lambda match: self.respelled(match.group()) or match.group(), text)
 
     def expand(self, query: str) -> str:
         """The query with the other form of each abbreviation or term it uses, and the whole

@@ -6,8 +6,8 @@
     for event in assistant.stream(question): ...  # tokens as they come, then the final Answer
     assistant.as_retriever(k=5), assistant.as_runnable()   # the same, as LangChain Runnables
 
-The stages (see :mod:`assistant.stages`): prepare the question → rewrite a follow-up into a
-standalone question → hybrid retrieval, passages numbered within a token budget → decide whether
+The stages (see :mod:`assistant.stages`): prepare the question → respell a misspelt word as the
+documents' word it was meant as → rewrite a follow-up into a standalone question → hybrid retrieval, passages numbered within a token budget → decide whether
 the documents cover it → a comparison of documents as a table of what each says (see
 :mod:`assistant.comparison`), any other question → generate (local LLM, hosted LLM, or extractive: see
 :mod:`assistant.answerers`) → verify the citations → status: answered / unanswerable / error.
@@ -91,9 +91,10 @@ class Assistant:
             return
 
         mark = time.perf_counter()
+        prepared = stages.respell(prepared, self.retriever.glossary())
         query = stages.rewrite(prepared, answerer)
         timings["rewrite"] = time.perf_counter() - mark
-        if query != prepared.question:
+        if query != (prepared.typed or prepared.question):
             yield Event("rewritten", text=query)
 
         mark = time.perf_counter()
@@ -167,7 +168,7 @@ class Assistant:
     ) -> Search:
         """The search an answer would make (a follow-up rewritten by rule: no model is asked), alone."""
         stages.earlier_questions(history)  # one that cannot be read raises HistoryError, saying why
-        prepared = stages.prepare(question, history)
+        prepared = stages.respell(stages.prepare(question, history), self.retriever.glossary())
         return stages.retrieve(self.retriever, prepared, stages.rewrite(prepared), k or self.settings.search_top_k, filters)
 
     def simplify(self, text: str, citations: Sequence[Source], backend: str | None = None) -> tuple[str, list[Source], list[str]]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import heapq
 import re
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -35,6 +36,7 @@ from assistant.answers import Source
 from assistant.query_plan import MAX_NAMED_ALONE, Compared, DocumentNames, across_sides, compared, comparison_sides, expand_query, interleave, keyword_text, named_groups, side_groups
 from index.catalog import Catalog, DocumentRecord, StoredChunk
 from index.documents import Provenance
+from index.embeddings import english_words
 from index.text import sentence_spans, terms
 from index.vectors import VectorStore
 
@@ -276,15 +278,15 @@ class Retriever:
         state = self.catalog.version() if state is None else state
         if self._glossary is None or self._glossary[0] != state:
             defined: dict[str, str] = {}
-            words: set[str] = set()
+            words: Counter[str] = Counter()
             for record in self.catalog.documents():
                 if not record.provenance.official:
                     continue
                 text = self.catalog.document_text(record.doc) or ""
                 for abbreviation, meaning in mine(text).items():
                     defined.setdefault(abbreviation, meaning)
-                words |= vocabulary(text)
-            self._glossary = (state, Glossary(defined, words))
+                words.update(vocabulary(text))
+            self._glossary = (state, Glossary(defined, words, english_words()))
         return self._glossary[1]
 
     def _heading_matches(self, query: str, docs: list[str] | None, state: tuple) -> list[str]:

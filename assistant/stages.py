@@ -1,6 +1,6 @@
 """The stages of an answer, each a function from a typed input to a typed output.
 
-    prepare → rewrite → retrieve → decide → compare → generate (with fallback) → verify
+    prepare → respell → rewrite → retrieve → decide → compare → generate (with fallback) → verify
 
 (compare: a question setting documents side by side is answered as a table of what each says,
 :func:`compare` and :func:`compared`; any other goes on to generate.)
@@ -59,6 +59,7 @@ class Prepared:
     question: str  # control characters dropped, whitespace squeezed
     history: tuple[str, ...]  # the conversation's earlier questions, cleaned, empty ones dropped (earlier_questions)
     problem: str = ""  # why it cannot be answered (shown to the user); "" when it can
+    typed: str = ""  # the question as typed, when respell changed it
 
 
 def clean_question(question: str) -> str:
@@ -141,6 +142,18 @@ def prepare(question: str, history: Sequence | None, indexed: bool = True) -> Pr
     except HistoryError as exc:
         turns, unreadable = (), str(exc)
     return Prepared(cleaned, turns, question_problem(cleaned) or unreadable or ("" if indexed else NOTHING_INDEXED))
+
+
+def respell(prepared: Prepared, glossary) -> Prepared:
+    """The question and its history with each misspelt word written as the documents' word it was
+    meant as ("comissioning": "commissioning"; :meth:`assistant.abbreviations.Glossary.respell`),
+    the question as typed kept in ``typed``. A search finds no passage by a misspelt word, and
+    the decision would count it as a word no document uses."""
+    question = glossary.respell(prepared.question)
+    history = tuple(glossary.respell(turn) for turn in prepared.history)
+    if question == prepared.question and history == prepared.history:
+        return prepared
+    return replace(prepared, question=question, history=history, typed=prepared.question)
 
 
 # -- 2. rewrite ---------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ The index records ``model_id``; searching with a different one is refused.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import json
 import threading
 from pathlib import Path
 
@@ -39,6 +41,19 @@ def minilm_files() -> tuple[Path, Path]:
         if not path.is_file():
             raise EmbeddingError(f"Embedding model file missing: {path}")
     return model, tokenizer
+
+
+@functools.lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """The whole lower-case words of the bundled embedding tokenizer's vocabulary (about 21,700):
+    a list of everyday English words ("worth", "night", "addiction"), so that a word no document
+    uses is not taken for a misspelling of one that a document does (see
+    :meth:`assistant.abbreviations.Glossary.respelled`). Empty when the tokenizer cannot be read."""
+    try:
+        vocab = json.loads(minilm_files()[1].read_text(encoding="utf-8"))["model"]["vocab"]
+    except (EmbeddingError, OSError, ValueError, KeyError, TypeError):
+        return frozenset()
+    return frozenset(word for word in vocab if word.isascii() and word.isalpha() and word.islower())
 
 
 class MiniLMEmbeddings(Embeddings):

@@ -72,3 +72,33 @@ def test_a_financial_year_written_short_is_also_read_in_full():
 def test_a_question_with_a_short_financial_year_is_answered_from_the_full_one(corpus_assistant):
     answer = corpus_assistant.ask("how big is the ICB budget for 25/26?")
     assert answer.status == "answered" and "£5.4billion" in answer.answer, (answer.decision.probability, answer.answer)
+
+
+def test_a_misspelt_word_is_read_as_the_documents_word_it_was_meant_as():
+    from collections import Counter
+
+    words = Counter({"commissioning": 60, "attendances": 9, "addition": 5, "assessments": 4, "assessment": 9,
+                     "milestone": 3, "reconfigure": 2, "stroke": 4, "strike": 4, "morecambe": 12})
+    glossary = Glossary({}, words, english=frozenset({"addiction", "the", "services", "strobe"}))
+    assert glossary.respelled("comissioning") == "commissioning"  # a letter left out
+    assert glossary.respelled("attendences") == "attendances"  # one changed
+    assert glossary.respell("the comissioning intentions") == "the commissioning intentions"
+    assert glossary.respelled("addiction") == ""  # an everyday English word, never taken for "addition"
+    assert glossary.respelled("Morcambe") == ""  # a capitalised word may be a name no document uses
+    assert glossary.respelled("milestones") == glossary.respelled("reconfigured") == ""  # the same word, another form
+    assert glossary.respelled("stroke") == "" and glossary.respelled("strokes") == ""  # the documents' word, its plural
+    assert glossary.respelled("assesment") == "assessment"
+    assert glossary.respelled("strake") == ""  # "stroke" and "strike", used alike: no telling which was meant
+    assert Glossary({}, Counter({"stroke": 4, "strike": 2}), english=frozenset({"the"})).respelled("strake") == "stroke"
+    assert glossary.respelled("comisioning") == ""  # two slips: too far to tell
+    assert Glossary({}, words).respelled("comissioning") == ""  # without a list of English words, nothing is respelled
+
+
+def test_a_question_with_a_typo_is_answered_as_if_spelled_right(corpus_assistant):
+    right = corpus_assistant.ask("What do the commissioning intentions say about the Morecambe Bay respiratory network?")
+    typed = corpus_assistant.ask("What do the comissioning intentions say about the Morecambe Bay respiratory network?")
+    assert typed.rewritten_question == "What do the commissioning intentions say about the Morecambe Bay respiratory network?"
+    assert typed.status == right.status == "answered" and typed.answer == right.answer
+    assert [p.id for p in typed.search.passages] == [p.id for p in right.search.passages]
+    searched = corpus_assistant.retrieve("comissioning intentions respiratory network")
+    assert searched.query == "commissioning intentions respiratory network"
