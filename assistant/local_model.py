@@ -143,6 +143,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+REBUILD = ('CMAKE_ARGS="-DCMAKE_C_FLAGS=\'-mno-amx-tile -mno-amx-int8 -mno-amx-bf16\' -DCMAKE_CXX_FLAGS=\'-mno-amx-tile '
+           '-mno-amx-int8 -mno-amx-bf16\'" .venv/bin/pip install --force-reinstall --no-deps --no-cache-dir '
+           '"llama-cpp-python[server]"')
+
+
+def why_it_died(returncode: int | None) -> str:
+    """What an exit code of the server says beyond itself: an illegal instruction means llama.cpp was
+    compiled for a CPU feature this machine refuses (a virtual machine that reports Intel AMX and
+    then traps its instructions did so at the first answer), and how to compile it again."""
+    if returncode in (-signal.SIGILL, 128 + signal.SIGILL):
+        return (" (an illegal instruction: llama.cpp was compiled for a CPU feature this machine refuses; "
+                f"compile it again without it, e.g. {REBUILD})")
+    return ""
+
+
 class LocalModelServer:
     """One llama.cpp server process, started on demand and restarted if it has died."""
 
@@ -206,7 +221,7 @@ class LocalModelServer:
                     self.port = self.requested_port
                     return self.base_url
                 if self.process is not None:  # it died: say so in the log, start afresh
-                    self._log_line(f"server exited with code {self.process.returncode}; restarting")
+                    self._log_line(f"server exited with code {self.process.returncode}{why_it_died(self.process.returncode)}; restarting")
                 self._start()
             return self.base_url
 

@@ -103,3 +103,21 @@ def _running(pid: int) -> bool:
             return stat.read().split(") ")[1].split()[0] not in ("Z", "X")  # a zombie has exited
     except OSError:
         return False
+
+
+def test_a_server_killed_by_an_illegal_instruction_is_logged_with_how_to_compile_it_again(tmp_path, monkeypatch):
+    """A llama.cpp compiled for a CPU feature the machine refuses (AMX on a virtual machine) dies at its
+    first answer; the log then says why and how to fix it, not only an exit code."""
+    from types import SimpleNamespace
+
+    log = tmp_path / "logs" / "local-model.log"
+    log.parent.mkdir()
+    server = LocalModelServer(tmp_path / "missing.gguf", log)
+    monkeypatch.setattr(server, "_start", lambda: None)
+    server.process = SimpleNamespace(returncode=-signal.SIGILL, poll=lambda: -signal.SIGILL)
+    server.ensure_running()
+    said = log.read_text()
+    assert f"server exited with code {-signal.SIGILL} (an illegal instruction" in said and "-mno-amx-tile" in said
+    server.process = SimpleNamespace(returncode=1, poll=lambda: 1)
+    server.ensure_running()
+    assert log.read_text().splitlines()[-1] == "[icb-assistant] server exited with code 1; restarting"
