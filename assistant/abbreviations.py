@@ -79,6 +79,7 @@ CLIPPED_MAX_FORMS = 3  # a clipped word that starts more of the documents' words
 
 
 RESPELL_MIN = 6  # letters of a word read as a misspelling: a shorter one is one letter from too many others
+RESPELL_MAX = 30  # ... and at most: the slips of a longer one are too many to try (and no word is that long)
 
 
 def vocabulary(text: str) -> Counter[str]:
@@ -136,10 +137,11 @@ def _short_years(text: str):
 
 class Glossary:
     def __init__(self, extra: dict[str, str] | None = None, words: Iterable[str] | None = None,
-                 english: frozenset[str] = frozenset()):
-        self.counts = words if isinstance(words, Counter) else Counter(words or ())  # the documents' words, by use
+                 english: frozenset[str] = frozenset(), known: frozenset[str] = frozenset()):
+        self.counts = words if isinstance(words, Counter) else Counter(words or ())  # the official documents' words, by use
         self.words = sorted(self.counts)  # a clipped word is read as those it starts
         self.english = english  # everyday English words: none is taken for a misspelling (none taken without them)
+        self.known = known  # every document's words, uploads' too: none is taken for a misspelling either
         self.terms = dict(COMMON)
         for abbreviation, meaning in (extra or {}).items():
             self.terms.setdefault(abbreviation, meaning)
@@ -172,20 +174,24 @@ class Glossary:
 
     def respelled(self, word: str) -> str:
         """The documents' word a misspelt one was meant as ("comissioning": "commissioning",
-        "attendences": "attendances"), or "": for a lower-case word of RESPELL_MIN letters or more
-        that no document uses and that is no everyday English word (so "addiction" is never read as
-        "addition"), the documents' word one slip away (:func:`one_letter_away`), the most used of
-        them when one is. Not the same word with a letter more or less at its end ("milestones":
-        "milestone", "reconfigured": "reconfigure"), nor a capitalised word: a name no document uses
-        must stay unknown."""
-        if (len(word) < RESPELL_MIN or not word.isascii() or not word.isalpha() or not word.islower()
-                or not self.english or word in self.counts or word in self.english):
+        "attendences": "attendances"), or "": for a lower-case word of RESPELL_MIN to RESPELL_MAX
+        letters that no document uses (``known``: every document's words, uploads' too) and that is
+        no everyday English word (so "addiction" is never read as "addition"), the documents' word
+        one slip away (:func:`one_letter_away`), the most used of them when one is. The slip is
+        never in the first letter ("funder" is not "under", "recommission" not "decommission") nor
+        in the last two, where words differ by their ending ("integrates": "integrated",
+        "milestones": "milestone"); a capitalised word is left alone: a name no document uses must
+        stay unknown."""
+        if (not RESPELL_MIN <= len(word) <= RESPELL_MAX or not word.isascii() or not word.isalpha()
+                or not word.islower() or not self.english or word in self.counts or word in self.known
+                or word in self.english):
             return ""
         near = sorted(((self.counts[other], other) for other in one_letter_away(word) if other in self.counts), reverse=True)
         if not near or (len(near) > 1 and near[0][0] == near[1][0]):
             return ""
         meant = near[0][1]
-        return "" if meant.startswith(word) or word.startswith(meant) else meant
+        first_difference = next((i for i, (a, b) in enumerate(zip(word, meant)) if a != b), min(len(word), len(meant)))
+        return meant if 1 <= first_difference <= min(len(word), len(meant)) - 2 else ""
 
     def respell(self, text: str) -> str:
         """``text`` with each misspelt word (:meth:`respelled`) written as it was meant."""

@@ -100,9 +100,10 @@ _OPINION = re.compile(
 # after a question word ("when was the ICB actually set up?", "what are they actually doing about it?": three
 # answerable questions of a held-out set refused so; no dev, test or extra question's reading changed)
 _DOUBT = re.compile(
-    r"(?:(?:^|[,;:]\s*|\b(?:and|but|so|or|then)\s+)(?:is|are|was|were)|\b(?:will|would))\b.{0,60}\b(?:actually|really)\b",
+    r"(?:(?:^|[,;:(\"“‘–—-]\s*|\s'|\b(?:and|but|so|or|then)\s+)(?:is|are|was|were)|\b(?:will|would))\b.{0,60}\b(?:actually|really)\b",
     re.I,
 )
+_SENTENCE_BREAK = re.compile(r"[?!]+|\.(?=\s|$)")  # "The hospital was promised. Is it really going ahead?": each alone
 _FACT_ASKED = re.compile(r"\b(?:what|when|where|who|how|which)(?:\s+(?:is|are|was|were|did|does|do|has|have))?\s+(?:actually|really)\b", re.I)
 BEYOND = {  # why a question is beyond any document, as the refusal says it
     "personal_advice": "I can't give advice about your own or someone else's care: the documents are the ICB's "
@@ -127,7 +128,7 @@ def beyond_documents(question: str) -> str:
     asker = _ASKING_ME.sub(" ", question)  # "tell me about the GP estates plans" asks nothing about the asker's care
     if _FIRST_PERSON.search(asker) and _PERSONAL_CARE.search(asker):
         return "personal_advice"
-    if _OPINION.search(question) or any(_DOUBT.search(_FACT_ASKED.sub(" ", part).strip()) for part in question.split("?")):
+    if _OPINION.search(question) or any(_DOUBT.search(_FACT_ASKED.sub(" ", part).strip(" '\"‘“(")) for part in _SENTENCE_BREAK.split(question)):
         return "opinion"
     return ""
 

@@ -140,7 +140,10 @@ def search_command(
     indexer = _open_indexer(settings)
     _require_index(indexer, settings)
     retriever = Retriever(indexer.catalog, indexer.vectors, settings.dense_weight, settings.keyword_weight)
-    passages = retriever.search(query, k=k or settings.search_top_k, filters=Filters(docs=doc or []))
+    respelled = retriever.glossary().respell(query)  # "comissioning" as "commissioning", as an answer reads it
+    if respelled != query:
+        console.print(f"Searching for: {respelled}", markup=False, highlight=False)
+    passages = retriever.search(respelled, k=k or settings.search_top_k, filters=Filters(docs=doc or []))
     if not passages:
         console.print("No matching passages.")
         return

@@ -167,7 +167,7 @@ class Assistant:
         self, question: str, history: Sequence | None = None, k: int | None = None, filters: Filters | None = None
     ) -> Search:
         """The search an answer would make (a follow-up rewritten by rule: no model is asked), alone."""
-        stages.earlier_questions(history)  # one that cannot be read raises HistoryError, saying why
+        history = stages.earlier_questions(history)  # one that cannot be read raises HistoryError, saying why
         prepared = stages.respell(stages.prepare(question, history), self.retriever.glossary())
         return stages.retrieve(self.retriever, prepared, stages.rewrite(prepared), k or self.settings.search_top_k, filters)
 

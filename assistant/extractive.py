@@ -382,7 +382,8 @@ def answer(question: str, sources: list[Source], max_chars: int | None = None, u
     """Pick the units that cover the question and each of its parts best; cite each with its source
     number (``max_chars``: quoted at most, beyond the first unit, by default MAX_CHARS, or BROAD_CHARS
     for a question about a topic as a whole; ``unwrap``: see :func:`units_of`; ``shown``: the answer
-    as people read it, where the sentence after the best one in its passage comes too, the units of
+    as people read it, where the sentence after the best one and after each close one in its passage
+    comes too, and the sentence before one that opens by pointing back ("This…", "It…"), the units of
     a passage under a period heading come after a line naming it (see :func:`period_label`) and a
     question about a topic as a whole is answered from each passage that bears on it; without it,
     as the answerability model was fitted to read it)."""
@@ -444,12 +445,14 @@ def answer(question: str, sources: list[Source], max_chars: int | None = None, u
     # a quoted sentence that opens by pointing back ("This takes the Trust out of the 'Recovery Support
     # Programme'.", "It is, therefore, our intention…") brings the sentence before it in its passage, which says
     # what it points to ("University Hospitals of Morecambe Bay … has moved from a rating of four, up to three.");
-    # dev and test key facts unchanged (17 of 408 answers read more fully); two questions of a new probe answered
+    # dev and test key facts unchanged (17 of 408 answers read more fully); two questions of a new probe answered.
+    # It is chosen after the one it explains, so that an answer cut short (a comparison's cell) loses it first;
+    # the answer is set out in reading order below
     if shown:
         for i in list(chosen):
             before = _sentence_before(units, i)
             if before is not None and before not in chosen:
-                chosen.insert(chosen.index(i), before)
+                chosen.insert(chosen.index(i) + 1, before)
     # the best bullet brings the bullets indented under it ("- 3.2 ... through three lenses." / "  - 3.2.1
     # Stabilise ...", "  - 3.2.2 Recover ...": its items, whose own words need not be the question's)
     below = []

@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import hashlib
 import importlib
+import importlib.metadata
 import os
 import queue
 import signal
@@ -143,9 +144,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-REBUILD = ('CMAKE_ARGS="-DCMAKE_C_FLAGS=\'-mno-amx-tile -mno-amx-int8 -mno-amx-bf16\' -DCMAKE_CXX_FLAGS=\'-mno-amx-tile '
-           '-mno-amx-int8 -mno-amx-bf16\'" .venv/bin/pip install --force-reinstall --no-deps --no-cache-dir '
-           '"llama-cpp-python[server]"')
+def _rebuild_command() -> str:
+    """The command that compiles the installed llama-cpp-python again, without Intel AMX."""
+    try:
+        pinned = "==" + importlib.metadata.version("llama-cpp-python")
+    except importlib.metadata.PackageNotFoundError:
+        pinned = ""
+    flags = "-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+    return (f"CMAKE_ARGS=\"-DCMAKE_C_FLAGS='{flags}' -DCMAKE_CXX_FLAGS='{flags}'\" .venv/bin/pip install "
+            f"--force-reinstall --no-deps --no-cache-dir \"llama-cpp-python[server]{pinned}\"")
 
 
 def why_it_died(returncode: int | None) -> str:
@@ -154,7 +161,7 @@ def why_it_died(returncode: int | None) -> str:
     then traps its instructions did so at the first answer), and how to compile it again."""
     if returncode in (-signal.SIGILL, 128 + signal.SIGILL):
         return (" (an illegal instruction: llama.cpp was compiled for a CPU feature this machine refuses; "
-                f"compile it again without it, e.g. {REBUILD})")
+                f"compile it again without it, e.g. {_rebuild_command()})")
     return ""
 
 

@@ -200,9 +200,10 @@ def comparison_sides(query: str, groups: list[list[str]]) -> list[frozenset[str]
 # words that set documents side by side without "compare": "is the timing the same in the CI and
 # the roadmap?", "do they agree on …?", "the report says £175m but the commissioning intentions say £350m",
 # "the report and the commissioning intentions both quote a budget" (no dev or test question changed; a new
-# probe's comparison gained a row with its figure)
+# probe's comparison gained a row with its figure), not "both X and Y" ("both mental and physical health")
 _SIDE_BY_SIDE = re.compile(
-    r"\b(?:the same|agree[sd]?|consistent|align(?:ed)?|moved on|the way|but|whereas|which is right|both)\b", re.IGNORECASE
+    r"\b(?:the same|agree[sd]?|consistent|align(?:ed)?|moved on|the way|but|whereas|which is right"
+    r"|both(?!\s+\S+(?:\s+\S+)?\s+and\b))\b", re.IGNORECASE
 )
 # a question across the documents that asks for each one's answer ("is it consistent across its
 # documents?"), not "what do the documents say about …?"

@@ -274,19 +274,23 @@ class Retriever:
 
     def glossary(self, state: tuple | None = None) -> Glossary:
         """Common NHS abbreviations plus those the official documents define (cached per index
-        state): an upload must not change how anyone else's question is read."""
+        state): an upload must not change how anyone else's question is read, so it adds no
+        abbreviation and no word a misspelling is read as; its words only keep a question's same
+        words from being taken for misspellings."""
         state = self.catalog.version() if state is None else state
         if self._glossary is None or self._glossary[0] != state:
             defined: dict[str, str] = {}
             words: Counter[str] = Counter()
+            known: set[str] = set()  # an upload's words too: none of them is taken for a misspelling
             for record in self.catalog.documents():
-                if not record.provenance.official:
-                    continue
                 text = self.catalog.document_text(record.doc) or ""
+                if not record.provenance.official:
+                    known |= set(vocabulary(text))
+                    continue
                 for abbreviation, meaning in mine(text).items():
                     defined.setdefault(abbreviation, meaning)
                 words.update(vocabulary(text))
-            self._glossary = (state, Glossary(defined, words, english_words()))
+            self._glossary = (state, Glossary(defined, words, english_words(), frozenset(known)))
         return self._glossary[1]
 
     def _heading_matches(self, query: str, docs: list[str] | None, state: tuple) -> list[str]:

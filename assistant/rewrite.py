@@ -19,10 +19,10 @@ _REFERRING = re.compile(
     r"\b(it|its|they|them|their|that|those|this|these|there|the same|the year|the one|the (?:\w+ ){1,2}one|number \d+|next)\b",
     re.IGNORECASE,
 )
-# "it" or "they" among a question's first words refers to what was asked before, however long the question
-# ("are they planning to use it for other conditions or in other areas?"); "there", "this" or "that" there
-# need not ("is there a plan for dementia?")
-_REFERS_EARLY = re.compile(r"\b(?:it|its|they|them|their)\b", re.IGNORECASE)
+# "they" among a question's first words refers to what was asked before, however long the question ("are they
+# planning to use it for other conditions or in other areas?"); "it" there need not ("how long does it take to
+# get an assessment…?", "is it true that…?"), nor "there", "this" or "that" ("is there a plan for dementia?")
+_REFERS_EARLY = re.compile(r"\b(?:they|them|their)\b", re.IGNORECASE)
 EARLY_WORDS = 4
 _NEXT = re.compile(r"\b(year after|following year|next year|year later)\b", re.IGNORECASE)
 _PREVIOUS = re.compile(r"\b(year before|previous year|year earlier|prior year|last year)\b", re.IGNORECASE)

@@ -91,42 +91,57 @@ _ANSWERED = frozenset({"assistant", "ai", "system", "tool", "function", "develop
 
 
 def _message_text(content) -> str | None:
-    """A chat message's text: a string, or the text parts of a list of parts ({"type": "text",
-    "text": ...}, as OpenAI writes them); None when it is neither."""
+    """A chat message's text: a string, or the text parts of a list of parts (``{"type": "text",
+    "text": ...}`` as OpenAI writes them; an image or other part is left out); None when it is
+    neither."""
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        pieces = [part if isinstance(part, str) else part.get("text") if isinstance(part, dict) else None
-                  for part in content]
+        pieces = [part if isinstance(part, str) else part.get("text") if isinstance(part, dict) and part.get("type", "text") == "text"
+                  else "" if isinstance(part, dict) else None for part in content]
         if all(isinstance(piece, str) for piece in pieces):
-            return " ".join(pieces)
+            return " ".join(piece for piece in pieces if piece)
     return None
 
 
+def _role(turn) -> str | None:
+    """Who wrote a chat message: its ``role`` (a dict, LangChain's ``ChatMessage``) or its LangChain
+    ``type`` ("human", "ai"; a streamed chunk's "AIMessageChunk" too), lower-cased."""
+    role = turn.get("role") if isinstance(turn, dict) else getattr(turn, "role", None)
+    if not isinstance(role, str) and not isinstance(turn, dict):
+        role = getattr(turn, "type", None)
+    if not isinstance(role, str):
+        return None
+    role = role.lower()
+    return role.removesuffix("messagechunk") or None
+
+
 def earlier_questions(history) -> tuple[str, ...]:
-    """The conversation's earlier questions, cleaned, empty ones dropped. ``history``: a list whose
-    turns are questions (text) or chat messages -- ``{"role": "user", "content": "..."}`` as
-    OpenAI, Gradio and most chat exports write them, or LangChain's ``HumanMessage`` -- of which
-    the user's are the questions (the assistant's replies are not asked again); one string is one
-    question. Raises HistoryError, naming the turn, for anything else."""
+    """The conversation's earlier questions, cleaned, empty ones dropped. ``history``: a list (or
+    any sequence) whose turns are questions (text), chat messages -- ``{"role": "user", "content":
+    "..."}`` as OpenAI, Gradio and most chat exports write them, or LangChain's messages -- of which
+    the user's are the questions (the assistant's replies are not asked again, whatever they hold),
+    or [question, reply] pairs as older Gradio chats keep them; one string is one question. Raises
+    HistoryError, naming the turn, for anything else."""
     if history is None:
         return ()
     if isinstance(history, str):
         history = [history]
-    if not isinstance(history, (list, tuple)):
+    if isinstance(history, (dict, bytes)) or not hasattr(history, "__iter__"):
         raise HistoryError(f"The conversation history must be a list; {HISTORY_FORM}. It was {type(history).__name__}.")
     questions = []
     for number, turn in enumerate(history, start=1):
+        if isinstance(turn, (list, tuple)) and len(turn) == 2 and all(part is None or isinstance(part, str) for part in turn):
+            turn = turn[0] or ""  # [question, reply]
         if isinstance(turn, str):
             text = turn
         else:
-            role = turn.get("role") if isinstance(turn, dict) else getattr(turn, "type", None)
-            content = turn.get("content") if isinstance(turn, dict) else getattr(turn, "content", None)
-            text = _message_text(content)
-            if not isinstance(role, str) or role.lower() not in _ASKED | _ANSWERED or text is None:
-                raise HistoryError(f"Turn {number} of the conversation history cannot be read: {HISTORY_FORM}.")
-            if role.lower() in _ANSWERED:
+            role = _role(turn)
+            if role in _ANSWERED:
                 continue
+            text = _message_text(turn.get("content") if isinstance(turn, dict) else getattr(turn, "content", None))
+            if role not in _ASKED or text is None:
+                raise HistoryError(f"Turn {number} of the conversation history cannot be read: {HISTORY_FORM}.")
         cleaned = clean_question(text)
         if cleaned:
             questions.append(cleaned)

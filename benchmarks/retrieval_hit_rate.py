@@ -54,9 +54,10 @@ def main() -> None:
         item = json.loads(line)
         if item["type"] == "unanswerable":
             continue
-        history = item.get("history") or []
-        question = rewrite_by_rule(item["question"], history) if history and is_follow_up(item["question"]) else item["question"]
-        also = [item["question"]] if question != item["question"] else []
+        glossary = retriever.glossary()  # misspelt words respelled, as the engine's respell stage does
+        asked, history = glossary.respell(item["question"]), [glossary.respell(turn) for turn in item.get("history") or []]
+        question = rewrite_by_rule(asked, history) if history and is_follow_up(asked) else asked
+        also = [asked] if question != asked else []
         passages = retriever.search(question, k=args.k, also=also)
         spans = [span for source in item["sources"] for span in quote_spans(source["doc"], source["quote"], texts.get(source["doc"]))]
         found = bool(hit_at_k(passages, spans, args.k))

@@ -244,6 +244,9 @@ def test_the_report_bins_predicted_against_observed_answerable_rates():
     ("Will the new hospital, which is planned for 2030, actually open?", "opinion"),
     ("When will the new hospital actually open?", "opinion"),  # "will": doubt wherever it stands
     ("So is the new hospital really going ahead?", "opinion"),
+    ("The hospital was promised in 2019. Is it really going ahead?", "opinion"),  # each sentence read alone
+    ("(Is the new hub really going to open?)", "opinion"),
+    ("Re the new hospital - is it really happening?", "opinion"),
 ])
 def test_personal_medical_advice_and_opinions_are_refused_with_the_reason(corpus_assistant, question, reason):
     answer = corpus_assistant.ask(question)

@@ -59,13 +59,15 @@ def test_answer_without_citations_is_unsupported():
         (["What are the cancer plans for 2026/27?"], "what about the year before?", "What are the cancer plans for 2025/26?"),
         (["What happens to intermediate care in 2026/27?"], "And 2028/29?", "What happens to intermediate care in 2028/29?"),
         (["What is the deficit?"], "What is the ICB's vision for community care by 2035?", "What is the ICB's vision for community care by 2035?"),
-        # "they" or "it" among the first words refers back, however long the question (an unseen follow-up was
-        # answered alone); "there" does not
+        # "they" among the first words refers back, however long the question (an unseen follow-up was answered
+        # alone); "there" and "it" need not
         (["What is the Morecambe Bay respiratory network?"],
          "are they planning to use it for other conditions or in other areas of the county?",
          "What is the Morecambe Bay respiratory network? are they planning to use it for other conditions or in other areas of the county?"),
         (["What is the deficit?"], "Is there a plan for dementia care in the Fylde Coast and in the rest of Lancashire?",
          "Is there a plan for dementia care in the Fylde Coast and in the rest of Lancashire?"),
+        (["What is the deficit?"], "How long does it take to get an ADHD assessment in south Cumbria these days?",
+         "How long does it take to get an ADHD assessment in south Cumbria these days?"),
         ([], "And the year after?", "And the year after?"),
         # financial years typed short, as people type them (an unseen follow-up was left without its year)
         (["What's in the roadmap for children and young people in 26/27?"], "and the year after that?",

@@ -39,6 +39,7 @@ def _names() -> DocumentNames:
         ("Is the timing the same in the CI and the roadmap?", Compared((INTENTIONS, ROADMAP), False)),
         ("The report says £175m but the commissioning intentions say £350m: which is right?", Compared((STATE_OF_SYSTEM, INTENTIONS), False)),
         ("The report and the commissioning intentions both give a budget: what figures?", Compared((STATE_OF_SYSTEM, INTENTIONS), False)),
+        ("What does the roadmap say about both mental and physical health, and the CI about dementia?", None),
         ("How has the deficit changed since the 2019 strategy?", Compared((NEXT_STEPS,), True)),
         ("Is the vision consistent across the documents?", Compared((), True)),
         ("What does the roadmap say about diagnostics, and when does the CI start it?", None),  # two documents, no comparison

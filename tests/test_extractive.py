@@ -325,6 +325,13 @@ def test_a_sentence_pointing_back_brings_the_one_it_points_to():
     assert answer.text == ("Morecambe Bay's trust moved from a rating of four, up to three. [1] "
                            "This takes the trust out of the Recovery Support Programme. [1]")
     assert "Morecambe" not in extractive.answer(question, [source(1, text)], shown=False).text  # as the model was fitted
+    # cut short (a comparison's cell), the answer keeps the sentence it was asked for, not the one it points back to
+    long_before = ("University Hospitals of Morecambe Bay NHS Foundation Trust moved from segment four of the NHS "
+                   "oversight framework to segment three after a long period of work on its finances, its quality, "
+                   "its workforce and its leadership, as the regulator's letter to the board set out in detail. ")
+    pointing = "This takes the trust out of the Recovery Support Programme, which it had been in since the spring."
+    cell = extractive.answer(question, [source(1, long_before + pointing)], max_chars=150)
+    assert cell.text == pointing + " [1]"
     plain = "Car parking was resurfaced. The trust left the Recovery Support Programme in May."
     assert extractive.answer(question, [source(1, plain)]).text == "The trust left the Recovery Support Programme in May. [1]"
 

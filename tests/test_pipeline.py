@@ -178,6 +178,17 @@ def test_a_history_of_chat_messages_asks_what_its_user_asked():
     assert earlier_questions([HumanMessage(asked), AIMessage(reply)]) == as_text
     assert earlier_questions([{"role": "user", "content": [{"type": "text", "text": asked}]}]) == as_text
     assert earlier_questions(asked) == as_text  # one question, not its letters
+    # found by the review: replies are skipped whatever they hold; images, chunks, roles, pairs and deques read
+    from collections import deque
+
+    from langchain_core.messages import AIMessageChunk, ChatMessage, HumanMessageChunk
+    assert earlier_questions([{"role": "user", "content": asked}, {"role": "assistant", "content": None}]) == as_text
+    assert earlier_questions([HumanMessage(asked), AIMessage(content=[{"type": "tool_use", "id": "t", "name": "f", "input": {}}])]) == as_text
+    assert earlier_questions([{"role": "user", "content": [{"type": "text", "text": asked},
+                                                           {"type": "image_url", "image_url": {"url": "x"}}]}]) == as_text
+    assert earlier_questions([HumanMessageChunk(content=asked), AIMessageChunk(content=reply)]) == as_text
+    assert earlier_questions([ChatMessage(role="user", content=asked)]) == as_text
+    assert earlier_questions([[asked, reply]]) == earlier_questions(deque([asked])) == as_text
     assert earlier_questions(None) == earlier_questions([]) == earlier_questions([" ", {"role": "user", "content": ""}]) == ()
 
 
