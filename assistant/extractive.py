@@ -355,13 +355,19 @@ def _for_figure(unit: Unit) -> float:
     return 1.0 if _FIGURE.search(unit.text) else NO_FIGURE
 
 
-def _next_sentence(units: list[Unit], i: int) -> int | None:
-    """The unit after sentence ``i`` in its passage, when both are sentences and it is a whole one."""
-    after = i + 1
-    if (after < len(units) and not units[i].bullet and not units[after].bullet
-            and units[after].source is units[i].source and _WHOLE_SENTENCE.search(units[after].text)):
-        return after
+def _sentence_beside(units: list[Unit], i: int, step: int) -> int | None:
+    """The unit ``step`` (1: after, -1: before) from sentence ``i`` in its passage, when both are
+    sentences (no list items) and it is a whole one."""
+    j = i + step
+    if (0 <= j < len(units) and not units[i].bullet and not units[j].bullet
+            and units[j].source is units[i].source and _WHOLE_SENTENCE.search(units[j].text)):
+        return j
     return None
+
+
+def _next_sentence(units: list[Unit], i: int) -> int | None:
+    """The whole sentence after sentence ``i`` in its passage."""
+    return _sentence_beside(units, i, 1)
 
 
 _POINTS_BACK = re.compile(r"^(?:This|These|That|Those|It|Its|They|Their|Such|Both)\b")
@@ -370,11 +376,7 @@ _POINTS_BACK = re.compile(r"^(?:This|These|That|Those|It|Its|They|Their|Such|Bot
 def _sentence_before(units: list[Unit], i: int) -> int | None:
     """The sentence before sentence ``i`` in its passage, when ``i`` opens by pointing back to it
     ("This", "It", "They"...) and it is a whole sentence."""
-    before = i - 1
-    if (before >= 0 and _POINTS_BACK.match(units[i].text) and not units[i].bullet and not units[before].bullet
-            and units[before].source is units[i].source and _WHOLE_SENTENCE.search(units[before].text)):
-        return before
-    return None
+    return _sentence_beside(units, i, -1) if _POINTS_BACK.match(units[i].text) else None
 
 
 def answer(question: str, sources: list[Source], max_chars: int | None = None, unwrap: bool = True,

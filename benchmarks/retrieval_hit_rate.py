@@ -45,6 +45,7 @@ def main() -> None:
     indexer = open_indexer(settings)
     indexer.run([settings.corpus_dir])
     retriever = Retriever(indexer.catalog, indexer.vectors, settings.dense_weight, settings.keyword_weight)
+    glossary = retriever.glossary()  # misspelt words respelled, as the engine's respell stage does
     texts = {r.doc: indexer.catalog.document_text(r.doc) or "" for r in indexer.catalog.documents()}
 
     hits, totals, misses = collections.Counter(), collections.Counter(), []
@@ -54,7 +55,6 @@ def main() -> None:
         item = json.loads(line)
         if item["type"] == "unanswerable":
             continue
-        glossary = retriever.glossary()  # misspelt words respelled, as the engine's respell stage does
         asked, history = glossary.respell(item["question"]), [glossary.respell(turn) for turn in item.get("history") or []]
         question = rewrite_by_rule(asked, history) if history and is_follow_up(asked) else asked
         also = [asked] if question != asked else []
